@@ -1,0 +1,232 @@
+use super::error::excerpt;
+use super::{ApiError, ErrorKind, TaskRecord};
+use crate::secrets::Token;
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
+use reqwest::{Response, Url};
+use serde_json::{Value, json};
+use std::net::IpAddr;
+use std::time::{Duration, SystemTime};
+
+pub const DEFAULT_API_BASE: &str = "https://api.acedata.cloud";
+
+/// How to reach the API. The token is passed separately so that a config can be printed.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    pub base_url: String,
+    pub connect_timeout: Duration,
+    /// For one whole request. SeeDance retrieve calls answer in well under a second; 30 s
+    /// leaves room for a slow batch of 50 without letting a hung proxy stall a watch.
+    pub request_timeout: Duration,
+}
+
+impl Default for ClientConfig {
+    fn default() -> Self {
+        Self {
+            base_url: DEFAULT_API_BASE.to_owned(),
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// The SeeDance Tasks endpoint. Cheap to clone: reqwest shares one connection pool, so
+/// every batch reuses the same keep-alive connections.
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    endpoint: Url,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The default headers hold the token: never print them.
+        f.debug_struct("Client").field("endpoint", &self.endpoint.as_str()).finish()
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(seconds) = value.parse::<f64>() {
+        return (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds.min(3600.0)));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(when.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
+}
+
+impl Client {
+    /// Checks the base URL and builds the shared HTTP client with the contract's headers.
+    pub fn new(config: &ClientConfig, token: &Token) -> Result<Self, ApiError> {
+        let base = Url::parse(config.base_url.trim()).map_err(|e| {
+            ApiError::new(ErrorKind::Request, format!("invalid API base {:?}: {e}", config.base_url))
+        })?;
+        match base.scheme() {
+            "https" => {}
+            "http" if is_loopback(&base) => {}
+            "http" => {
+                return Err(ApiError::new(
+                    ErrorKind::InsecureTransport,
+                    format!("refusing to send the API token over plain http to {}", base.host_str().unwrap_or("?")),
+                ));
+            }
+            other => {
+                return Err(ApiError::new(ErrorKind::Request, format!("unsupported URL scheme {other:?}")));
+            }
+        }
+        let mut endpoint = base;
+        let path = format!("{}/seedance/tasks", endpoint.path().trim_end_matches('/'));
+        endpoint.set_path(&path);
+
+        let mut auth = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
+            .map_err(|_| ApiError::new(ErrorKind::Auth, "the API token contains characters that cannot be sent in a header"))?;
+        auth.set_sensitive(true);
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(AUTHORIZATION, auth);
+
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("seedance-tasks/", env!("CARGO_PKG_VERSION")))
+            .default_headers(headers)
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.request_timeout)
+            .pool_idle_timeout(Duration::from_secs(90))
+            .build()
+            .map_err(|e| ApiError::new(ErrorKind::Request, format!("cannot build the HTTP client: {e}")))?;
+        Ok(Self { http, endpoint })
+    }
+
+    pub fn endpoint(&self) -> &str {
+        self.endpoint.as_str()
+    }
+
+    /// One task; `Ok(None)` when the API does not know the id (it answers `{}` or 404).
+    pub async fn retrieve(&self, id: &str) -> Result<Option<TaskRecord>, ApiError> {
+        match self.post(&json!({"id": id, "action": "retrieve"})).await {
+            Ok(value) => Ok(TaskRecord::from_value(value)),
+            Err(e) if e.kind == ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Several tasks in one call. The answer may miss ids and come in any order: callers
+    /// match by `TaskRecord::id`. Items without an id are dropped (they cannot be matched).
+    pub async fn retrieve_batch(&self, ids: &[String]) -> Result<Vec<TaskRecord>, ApiError> {
+        let value = self.post(&json!({"ids": ids, "action": "retrieve_batch"})).await?;
+        let items = match value {
+            Value::Object(mut map) => match map.remove("items") {
+                Some(Value::Array(items)) => items,
+                Some(Value::Null) | None => Vec::new(),
+                Some(_) => {
+                    return Err(ApiError::new(ErrorKind::Decode, "`items` of the batch answer is not a list"));
+                }
+            },
+            _ => return Err(ApiError::new(ErrorKind::Decode, "the batch answer is not a JSON object")),
+        };
+        Ok(items.into_iter().filter_map(TaskRecord::from_value).collect())
+    }
+
+    async fn post(&self, body: &Value) -> Result<Value, ApiError> {
+        let response = self
+            .http
+            .post(self.endpoint.clone())
+            .json(body)
+            .send()
+            .await
+            .map_err(network_error)?;
+        read_json(response).await
+    }
+}
+
+fn network_error(e: reqwest::Error) -> ApiError {
+    // reqwest's message names the URL (never the token) and the cause chain.
+    let mut message = if e.is_timeout() {
+        "the request timed out".to_owned()
+    } else if e.is_connect() {
+        "cannot connect to the API".to_owned()
+    } else {
+        "the connection failed".to_owned()
+    };
+    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(&e);
+    let mut depth = 0;
+    while let Some(s) = source
+        && depth < 4
+    {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+        depth += 1;
+    }
+    ApiError::new(ErrorKind::Network, message)
+}
+
+async fn read_json(response: Response) -> Result<Value, ApiError> {
+    let status = response.status().as_u16();
+    let trace = response
+        .headers()
+        .get("x-trace-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let wait = retry_after(response.headers());
+    let body = response.text().await.map_err(network_error)?;
+    if !(200..300).contains(&status) {
+        return Err(ApiError::from_response(status, &body, trace, wait));
+    }
+    serde_json::from_str(&body).map_err(|e| ApiError {
+        http_status: Some(status),
+        trace_id: trace,
+        ..ApiError::new(
+            ErrorKind::Decode,
+            format!("the answer is not JSON ({e}): {}", excerpt(&body)),
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_plain_http_off_loopback() {
+        let token = Token::new("secret-token-value");
+        let mut config = ClientConfig::default();
+        for base in ["http://127.0.0.1:9", "http://localhost:9/", "http://[::1]:9", "https://example.com"] {
+            config.base_url = base.into();
+            assert!(Client::new(&config, &token).is_ok(), "{base}");
+        }
+        for base in ["http://example.com", "http://10.0.0.1", "ftp://x"] {
+            config.base_url = base.into();
+            let err = Client::new(&config, &token).expect_err(base);
+            assert!(!err.to_string().contains("secret-token-value"));
+        }
+    }
+
+    #[test]
+    fn endpoint_keeps_a_base_path() {
+        let config = ClientConfig { base_url: "https://proxy.example/api/".into(), ..Default::default() };
+        let client = Client::new(&config, &Token::new("t")).expect("client");
+        assert_eq!(client.endpoint(), "https://proxy.example/api/seedance/tasks");
+        assert!(!format!("{client:?}").contains("Bearer"));
+    }
+
+    #[test]
+    fn retry_after_seconds_and_date() {
+        let mut h = HeaderMap::new();
+        h.insert(RETRY_AFTER, HeaderValue::from_static("3"));
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(3)));
+        let later = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(120));
+        h.insert(RETRY_AFTER, HeaderValue::from_str(&later).expect("header"));
+        let d = retry_after(&h).expect("date");
+        assert!(d > Duration::from_secs(100) && d <= Duration::from_secs(120), "{d:?}");
+        h.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
+        assert_eq!(retry_after(&h), None);
+    }
+}

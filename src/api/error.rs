@@ -1,0 +1,237 @@
+use serde_json::Value;
+use std::fmt;
+use std::time::Duration;
+
+/// What kind of trouble a call ran into; decides what the engine and the UI do next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// 401 (`invalid_token`, `token_expired`) or a token code on 400: ask for a new token.
+    Auth,
+    /// 403 `used_up`: the balance is spent.
+    Balance,
+    /// 429: back off and try again.
+    RateLimited,
+    /// 413: split the batch.
+    TooLarge,
+    /// 404 `not_found`.
+    NotFound,
+    /// 5xx: retry with backoff.
+    Server,
+    /// Other 4xx: the request itself is wrong; retrying will not help.
+    Request,
+    /// Connect failure, timeout, dropped connection.
+    Network,
+    /// A 2xx answer that is not the JSON we expect.
+    Decode,
+    /// Refused before sending: the token would have crossed the network in clear text.
+    InsecureTransport,
+}
+
+/// An error of the call itself (not of a task): HTTP status, the API's code and message,
+/// the trace id for support, and how long the server asked us to wait.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiError {
+    pub kind: ErrorKind,
+    pub http_status: Option<u16>,
+    pub code: Option<String>,
+    pub message: String,
+    pub trace_id: Option<String>,
+    pub retry_after: Option<Duration>,
+}
+
+/// How much of a non-JSON body to quote: enough to recognise a proxy page, short enough
+/// for one line of a status bar.
+const BODY_EXCERPT_CHARS: usize = 300;
+
+const AUTH_CODES: [&str; 5] = [
+    "invalid_token",
+    "token_expired",
+    "token_mismatched",
+    "no_token",
+    "disabled",
+];
+
+impl ApiError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            http_status: None,
+            code: None,
+            message: message.into(),
+            trace_id: None,
+            retry_after: None,
+        }
+    }
+
+    /// Builds the error of a non-2xx answer from its status, body and headers.
+    pub fn from_response(
+        status: u16,
+        body: &str,
+        header_trace_id: Option<String>,
+        retry_after: Option<Duration>,
+    ) -> Self {
+        let json: Option<Value> = serde_json::from_str(body).ok();
+        let field = |keys: &[&str]| -> Option<String> {
+            let v = keys.iter().try_fold(json.as_ref()?, |v, k| v.get(k))?;
+            v.as_str().map(str::to_owned)
+        };
+        let code = field(&["error", "code"]).or_else(|| field(&["code"]));
+        let message = field(&["error", "message"])
+            .or_else(|| field(&["message"]))
+            .or_else(|| field(&["detail"]))
+            .unwrap_or_else(|| {
+                if json.is_some() {
+                    format!("HTTP {status}")
+                } else {
+                    format!("HTTP {status}: {}", excerpt(body))
+                }
+            });
+        let trace_id = field(&["trace_id"]).or(header_trace_id);
+        let is_auth_code = code.as_deref().is_some_and(|c| AUTH_CODES.contains(&c));
+        let kind = match (status, code.as_deref()) {
+            (403, Some("used_up")) => ErrorKind::Balance,
+            (_, Some("used_up")) => ErrorKind::Balance,
+            (401, _) | (403, _) => ErrorKind::Auth,
+            (400, _) if is_auth_code => ErrorKind::Auth,
+            (404, Some("no_api")) => ErrorKind::Request,
+            (404, _) => ErrorKind::NotFound,
+            (413, _) => ErrorKind::TooLarge,
+            (429, _) => ErrorKind::RateLimited,
+            (408, _) => ErrorKind::Network,
+            (500..=599, _) => ErrorKind::Server,
+            _ => ErrorKind::Request,
+        };
+        Self {
+            kind,
+            http_status: Some(status),
+            code,
+            message,
+            trace_id,
+            retry_after,
+        }
+    }
+
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self.kind,
+            ErrorKind::RateLimited | ErrorKind::Server | ErrorKind::Network
+        )
+    }
+
+    pub fn is_auth(&self) -> bool {
+        self.kind == ErrorKind::Auth
+    }
+
+    pub fn is_balance(&self) -> bool {
+        self.kind == ErrorKind::Balance
+    }
+
+    /// Auth and balance problems stop all querying: every further call would fail the same way.
+    pub fn stops_everything(&self) -> bool {
+        self.is_auth() || self.is_balance()
+    }
+
+    /// What a person should do about it.
+    pub fn hint(&self) -> &'static str {
+        match self.kind {
+            ErrorKind::Auth => "check the API token (Token panel, or `seedance-tasks token set`)",
+            ErrorKind::Balance => "top up the balance on AceDataCloud, then retry",
+            ErrorKind::RateLimited => "the API is rate limiting; retry in a moment",
+            ErrorKind::Server | ErrorKind::Network => "retry later; if it persists, quote the trace id to support",
+            ErrorKind::InsecureTransport => "use an https:// API base (plain http is allowed for loopback only)",
+            ErrorKind::Decode => "the answer was not what the API sends; check --api-base or a proxy in between",
+            _ => "",
+        }
+    }
+}
+
+pub(crate) fn excerpt(body: &str) -> String {
+    let trimmed = body.trim();
+    if trimmed.is_empty() {
+        return "(empty body)".to_owned();
+    }
+    let mut out: String = trimmed
+        .chars()
+        .take(BODY_EXCERPT_CHARS)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if trimmed.chars().nth(BODY_EXCERPT_CHARS).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(code) = &self.code {
+            write!(f, "{code}: ")?;
+        }
+        f.write_str(&self.message)?;
+        if let Some(status) = self.http_status
+            && !self.message.starts_with("HTTP ")
+        {
+            write!(f, " (HTTP {status})")?;
+        }
+        if let Some(trace) = &self.trace_id {
+            write!(f, " [trace {trace}]")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> String {
+        let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read_to_string(path).expect("fixture")
+    }
+
+    #[test]
+    fn documented_error_bodies() {
+        let cases = [
+            ("doc-error-api_error.json", 500, ErrorKind::Server, "api_error"),
+            ("doc-error-invalid_token.json", 401, ErrorKind::Auth, "invalid_token"),
+            ("doc-error-token_expired.json", 401, ErrorKind::Auth, "token_expired"),
+            ("doc-error-no_token.json", 400, ErrorKind::Auth, "no_token"),
+            ("doc-error-token_mismatched.json", 400, ErrorKind::Auth, "token_mismatched"),
+            ("var-error-used_up.json", 403, ErrorKind::Balance, "used_up"),
+            ("var-error-too_many_requests.json", 429, ErrorKind::RateLimited, "too_many_requests"),
+        ];
+        for (name, status, kind, code) in cases {
+            let e = ApiError::from_response(status, &fixture(name), None, None);
+            assert_eq!(e.kind, kind, "{name}");
+            assert_eq!(e.code.as_deref(), Some(code), "{name}");
+            assert!(e.trace_id.is_some(), "{name}");
+            assert!(!e.message.is_empty());
+        }
+        let used_up = ApiError::from_response(403, &fixture("var-error-used_up.json"), None, None);
+        assert!(used_up.is_balance() && used_up.stops_everything() && !used_up.is_retryable());
+    }
+
+    #[test]
+    fn html_body_is_quoted_not_parsed() {
+        let html = "<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>";
+        let e = ApiError::from_response(502, html, Some("hdr-trace".into()), None);
+        assert_eq!(e.kind, ErrorKind::Server);
+        assert!(e.message.contains("502 Bad Gateway"), "{}", e.message);
+        assert_eq!(e.trace_id.as_deref(), Some("hdr-trace"));
+        assert!(e.is_retryable());
+        let long = "x".repeat(10_000);
+        let e = ApiError::from_response(500, &long, None, None);
+        assert!(e.message.chars().count() < 320);
+        assert_eq!(ApiError::from_response(502, "", None, None).message, "HTTP 502: (empty body)");
+    }
+
+    #[test]
+    fn display_has_code_status_and_trace() {
+        let e = ApiError::from_response(401, &fixture("doc-error-invalid_token.json"), None, None);
+        assert_eq!(
+            e.to_string(),
+            "invalid_token: The specified token is invalid or wrong. (HTTP 401) [trace 2efa9340-b21b-4e26-9e14-4aac95f343ab]"
+        );
+    }
+}

@@ -1,0 +1,14 @@
+//! The SeeDance Tasks API and nothing else: the HTTP client, the tolerant record model and
+//! the errors of the call. Knows no UI and no scheduling policy (that is `engine`).
+
+mod client;
+mod error;
+mod record;
+mod status;
+mod time;
+
+pub use client::{Client, ClientConfig, DEFAULT_API_BASE};
+pub use error::{ApiError, ErrorKind};
+pub use record::{Failure, TaskRecord};
+pub use status::Status;
+pub use time::{format_local, format_rfc3339, parse_timestamp};

@@ -1,0 +1,305 @@
+use super::Status;
+use super::time::parse_timestamp;
+use serde_json::Value;
+
+/// Why a task failed, as the record tells it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Failure {
+    pub code: Option<String>,
+    pub message: Option<String>,
+}
+
+impl Failure {
+    /// `code: message`, or whichever of the two is there.
+    pub fn summary(&self) -> String {
+        match (&self.code, &self.message) {
+            (Some(c), Some(m)) => format!("{c}: {m}"),
+            (Some(c), None) => c.clone(),
+            (None, Some(m)) => m.clone(),
+            (None, None) => String::new(),
+        }
+    }
+}
+
+/// One task as the API describes it. Parsing never fails on a missing or odd field (every
+/// field but `id` may be absent, null or of another type); the raw JSON is kept so the
+/// detail view can show fields this model does not know.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskRecord {
+    pub id: String,
+    pub status: Status,
+    pub model: Option<String>,
+    pub prompt: Option<String>,
+    /// Unix seconds.
+    pub created_at: Option<f64>,
+    pub started_at: Option<f64>,
+    pub finished_at: Option<f64>,
+    /// Seconds the task took, when it is finished.
+    pub elapsed: Option<f64>,
+    pub video_url: Option<String>,
+    pub last_frame_url: Option<String>,
+    pub failure: Option<Failure>,
+    pub trace_id: Option<String>,
+    /// The upstream `cgt-…` id, useful when talking to support.
+    pub upstream_id: Option<String>,
+    pub raw: Value,
+}
+
+fn text(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn path<'a>(root: &'a Value, keys: &[&str]) -> Option<&'a Value> {
+    keys.iter().try_fold(root, |v, k| v.get(k))
+}
+
+fn is_empty(v: Option<&Value>) -> bool {
+    match v {
+        None | Some(Value::Null) => true,
+        Some(Value::Object(m)) => m.is_empty(),
+        _ => false,
+    }
+}
+
+impl TaskRecord {
+    /// Reads a record; `None` when the value has no usable `id` (the API answers `{}` for
+    /// an unknown task).
+    pub fn from_value(raw: Value) -> Option<Self> {
+        let id = text(raw.get("id"))?;
+        let response = raw.get("response");
+        let data = response.and_then(|r| r.get("data"));
+        let error = response.and_then(|r| r.get("error")).filter(|e| !is_empty(Some(e)));
+        let data_error = data.and_then(|d| d.get("error")).filter(|e| !is_empty(Some(e)));
+        let status_word = data.and_then(|d| d.get("status")).and_then(Value::as_str);
+        let success = response.and_then(|r| r.get("success")).and_then(Value::as_bool);
+
+        let status = if is_empty(response) {
+            Status::Pending
+        } else if success == Some(false) && error.is_some() {
+            Status::Failed
+        } else if let Some(word) = status_word {
+            Status::from_word(word)
+        } else if error.is_some() {
+            Status::Failed
+        } else {
+            Status::Pending
+        };
+
+        let failure = if status.is_failure() || error.is_some() || data_error.is_some() {
+            let code = text(error.and_then(|e| e.get("code")))
+                .or_else(|| text(data_error.and_then(|e| e.get("code"))));
+            let message = text(error.and_then(|e| e.get("message")))
+                .or_else(|| text(data_error.and_then(|e| e.get("message"))))
+                .or_else(|| text(data.and_then(|d| d.get("message"))))
+                .or_else(|| text(data.and_then(|d| d.get("fail_reason"))))
+                .or_else(|| text(response.and_then(|r| r.get("message"))))
+                .or_else(|| text(raw.get("fail_reason")))
+                .or_else(|| text(raw.get("message")));
+            (code.is_some() || message.is_some()).then_some(Failure { code, message })
+        } else {
+            None
+        };
+
+        let url = |key: &str| {
+            text(data.and_then(|d| d.get(key)))
+                .or_else(|| text(data.and_then(|d| path(d, &["content", key]))))
+        };
+
+        let prompt = raw
+            .get("request")
+            .and_then(|r| r.get("content"))
+            .and_then(Value::as_array)
+            .and_then(|items| {
+                items
+                    .iter()
+                    .find(|i| i.get("type").and_then(Value::as_str) == Some("text"))
+            })
+            .and_then(|i| text(i.get("text")))
+            .or_else(|| text(path(&raw, &["request", "prompt"])));
+
+        let created_at = raw.get("created_at").and_then(parse_timestamp);
+        let started_at = raw.get("started_at").and_then(parse_timestamp);
+        let finished_at = raw.get("finished_at").and_then(parse_timestamp);
+        let elapsed = raw
+            .get("elapsed")
+            .and_then(|v| match v {
+                Value::Number(n) => n.as_f64(),
+                Value::String(s) => s.trim().parse().ok(),
+                _ => None,
+            })
+            .filter(|e: &f64| e.is_finite() && *e >= 0.0)
+            .or_else(|| {
+                let end = finished_at?;
+                let start = started_at.or(created_at)?;
+                (end >= start).then_some(end - start)
+            });
+
+        Some(Self {
+            status,
+            model: text(path(&raw, &["request", "model"]))
+                .or_else(|| text(data.and_then(|d| d.get("model")))),
+            prompt,
+            created_at,
+            started_at,
+            finished_at,
+            elapsed,
+            video_url: url("video_url"),
+            last_frame_url: url("last_frame_url"),
+            failure,
+            trace_id: text(raw.get("trace_id"))
+                .or_else(|| text(response.and_then(|r| r.get("trace_id")))),
+            upstream_id: text(data.and_then(|d| d.get("task_id")))
+                .or_else(|| text(data.and_then(|d| d.get("id")))),
+            id,
+            raw,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn fixture(name: &str) -> Value {
+        let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(path).expect("fixture");
+        serde_json::from_str(&text).expect("fixture is JSON")
+    }
+
+    fn record(name: &str) -> TaskRecord {
+        TaskRecord::from_value(fixture(name)).expect("record")
+    }
+
+    #[test]
+    fn documented_success() {
+        let r = record("doc-retrieve-succeeded.json");
+        assert_eq!(r.id, "9462ca25-468b-45a5-9e75-6f516dedcc80");
+        assert_eq!(r.status, Status::Succeeded);
+        assert_eq!(r.model.as_deref(), Some("doubao-seedance-1-0-pro-250528"));
+        assert!(r.prompt.as_deref().is_some_and(|p| p.starts_with("Multiple shots.")));
+        assert_eq!(r.created_at, Some(1766329436.091));
+        assert_eq!(
+            r.video_url.as_deref(),
+            Some("https://platform.cdn.acedata.cloud/seedance/d1c2e49e-d854-4a2e-b0c0-88e520f82e2e.mp4")
+        );
+        assert_eq!(r.last_frame_url, None);
+        assert_eq!(r.failure, None);
+        assert_eq!(r.trace_id.as_deref(), Some("24b1b09c-5649-4290-98db-eab23e5efcac"));
+        assert_eq!(r.upstream_id.as_deref(), Some("cgt-20251221230356-sxgt7"));
+    }
+
+    #[test]
+    fn raw_upstream_content_shape() {
+        let r = record("var-succeeded-content-shape.json");
+        assert_eq!(r.status, Status::Succeeded);
+        assert!(r.video_url.as_deref().is_some_and(|u| u.ends_with(".mp4")));
+        assert!(r.last_frame_url.as_deref().is_some_and(|u| u.ends_with(".png")));
+        assert_eq!(r.created_at, Some(1743414619.0));
+        assert_eq!(r.upstream_id.as_deref(), Some("cgt-20250331175019-x7k2p"));
+        assert_eq!(r.raw["response"]["data"]["seed"], json!(10), "unknown fields kept");
+    }
+
+    #[test]
+    fn unfinished_states() {
+        assert_eq!(record("var-pending-no-response.json").status, Status::Pending);
+        assert_eq!(record("var-queued.json").status, Status::Queued);
+        let running = record("var-running.json");
+        assert_eq!(running.status, Status::Running);
+        assert_eq!(running.started_at, Some(1766329440.5));
+        assert_eq!(running.finished_at, None);
+        assert_eq!(running.elapsed, None);
+        assert_eq!(running.failure, None);
+    }
+
+    #[test]
+    fn failed_with_response_error() {
+        let r = record("var-failed-error.json");
+        assert_eq!(r.status, Status::Failed);
+        let f = r.failure.expect("failure");
+        assert_eq!(f.code.as_deref(), Some("bad_request"));
+        assert!(f.message.as_deref().is_some_and(|m| m.contains("sensitive information")));
+        assert_eq!(r.elapsed, Some(65.1));
+    }
+
+    #[test]
+    fn failed_with_upstream_status() {
+        let r = record("var-failed-upstream-status.json");
+        assert_eq!(r.status, Status::Failed);
+        assert_eq!(r.model.as_deref(), Some("doubao-seedance-1-0-pro-250528"));
+        let f = r.failure.expect("failure");
+        assert_eq!(f.code.as_deref(), Some("OutputAudioSensitiveContentDetected"));
+        assert!(f.summary().starts_with("OutputAudioSensitiveContentDetected: The request failed"));
+    }
+
+    #[test]
+    fn empty_object_is_no_record() {
+        assert_eq!(TaskRecord::from_value(fixture("var-empty-object.json")), None);
+    }
+
+    #[test]
+    fn batch_items_all_parse() {
+        for name in ["doc-retrieve-batch.json", "var-batch-partial.json"] {
+            let v = fixture(name);
+            let items = v["items"].as_array().expect("items");
+            assert_eq!(items.len() as u64, v["count"].as_u64().expect("count"));
+            for item in items {
+                let r = TaskRecord::from_value(item.clone()).expect("record");
+                assert_eq!(r.status, Status::Succeeded);
+            }
+        }
+    }
+
+    #[test]
+    fn tolerates_odd_types() {
+        let r = TaskRecord::from_value(json!({
+            "id": "x", "created_at": "2025-03-31T09:50:19Z", "elapsed": "12.5",
+            "request": {"model": 7, "content": "not a list"},
+            "response": {"success": true, "data": {"status": "Moderating", "video_url": ""}}
+        }))
+        .expect("record");
+        assert_eq!(r.status, Status::Other("Moderating".into()));
+        assert_eq!(r.model.as_deref(), Some("7"));
+        assert_eq!(r.prompt, None);
+        assert_eq!(r.video_url, None, "an empty url is no url");
+        assert_eq!(r.elapsed, Some(12.5));
+        assert_eq!(r.created_at, Some(1743414619.0));
+        let empty_response = TaskRecord::from_value(json!({"id": "y", "response": {}}));
+        assert_eq!(empty_response.map(|r| r.status), Some(Status::Pending));
+        let fail_reason = TaskRecord::from_value(json!({
+            "id": "z", "response": {"data": {"status": "failed", "fail_reason": "quota"}}
+        }));
+        assert_eq!(
+            fail_reason.and_then(|r| r.failure).and_then(|f| f.message).as_deref(),
+            Some("quota")
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics_on_any_json(s in ".{0,200}") {
+            if let Ok(v) = serde_json::from_str::<Value>(&s) {
+                let _ = TaskRecord::from_value(v);
+            }
+        }
+
+        #[test]
+        fn never_panics_on_structured_noise(
+            status in proptest::option::of(".{0,12}"),
+            created in proptest::option::of(proptest::num::f64::ANY),
+            success in proptest::option::of(proptest::bool::ANY),
+            elapsed in ".{0,8}",
+        ) {
+            let v = json!({
+                "id": "p", "created_at": created, "elapsed": elapsed,
+                "response": {"success": success, "data": {"status": status}, "error": {"code": status}}
+            });
+            let r = TaskRecord::from_value(v);
+            proptest::prop_assert!(r.is_some());
+        }
+    }
+}

@@ -1,0 +1,127 @@
+use serde::{Serialize, Serializer};
+use std::fmt;
+
+/// The status of a task as the app shows it: the record's state, or the outcome of asking
+/// about it (`NotFound`, `Error`) when there is no record.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Status {
+    Pending,
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+    Expired,
+    NotFound,
+    Error,
+    /// A status word the contract does not know: shown as it is, treated as not finished.
+    Other(String),
+}
+
+impl Status {
+    /// Maps an upstream `response.data.status` word, accepting every spelling seen in
+    /// AceDataCloud's clients (`succeed`, `success`, `completed`, `canceled`, …).
+    pub fn from_word(word: &str) -> Self {
+        let lower = word.trim().to_ascii_lowercase();
+        match lower.as_str() {
+            "pending" | "" => Self::Pending,
+            "queued" | "queuing" => Self::Queued,
+            "running" | "processing" | "in_progress" => Self::Running,
+            "succeeded" | "succeed" | "success" | "completed" => Self::Succeeded,
+            "failed" | "failure" | "fail" => Self::Failed,
+            "cancelled" | "canceled" => Self::Cancelled,
+            "expired" => Self::Expired,
+            _ => Self::Other(word.trim().to_owned()),
+        }
+    }
+
+    /// The word used by `--json` and the grid.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Pending => "pending",
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+            Self::Expired => "expired",
+            Self::NotFound => "not_found",
+            Self::Error => "error",
+            Self::Other(word) => word,
+        }
+    }
+
+    /// Whether asking again could change the answer on its own (watch mode re-asks these).
+    pub fn is_unfinished(&self) -> bool {
+        matches!(
+            self,
+            Self::Pending | Self::Queued | Self::Running | Self::Other(_)
+        )
+    }
+
+    /// Whether the task ended badly (for exit codes and colours).
+    pub fn is_failure(&self) -> bool {
+        matches!(
+            self,
+            Self::Failed | Self::Cancelled | Self::Expired | Self::NotFound | Self::Error
+        )
+    }
+
+    /// Sort rank: the order a person scans a list in, problems first, then work in
+    /// progress, then the finished successes.
+    pub fn rank(&self) -> u8 {
+        match self {
+            Self::Error => 0,
+            Self::Failed => 1,
+            Self::Expired => 2,
+            Self::Cancelled => 3,
+            Self::NotFound => 4,
+            Self::Other(_) => 5,
+            Self::Pending => 6,
+            Self::Queued => 7,
+            Self::Running => 8,
+            Self::Succeeded => 9,
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Status {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maps_every_spelling_of_the_contract() {
+        for (word, want) in [
+            ("queued", Status::Queued),
+            ("pending", Status::Pending),
+            ("processing", Status::Running),
+            ("running", Status::Running),
+            ("succeeded", Status::Succeeded),
+            ("SUCCEED", Status::Succeeded),
+            ("success", Status::Succeeded),
+            ("completed", Status::Succeeded),
+            ("failed", Status::Failed),
+            ("cancelled", Status::Cancelled),
+            ("canceled", Status::Cancelled),
+            ("expired", Status::Expired),
+        ] {
+            assert_eq!(Status::from_word(word), want, "{word}");
+        }
+        let other = Status::from_word("Moderating");
+        assert_eq!(other, Status::Other("Moderating".into()));
+        assert!(other.is_unfinished());
+        assert_eq!(other.as_str(), "Moderating");
+    }
+}

@@ -1,0 +1,85 @@
+use crate::api::DEFAULT_API_BASE;
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "seedance-tasks",
+    version,
+    about = "Follow SeeDance video generation tasks on AceDataCloud.",
+    long_about = "Follow SeeDance video generation tasks on AceDataCloud.\n\n\
+        Without a subcommand, opens the window. The API token is read from \
+        SEEDANCE_API_TOKEN or the system keyring (`seedance-tasks token set`)."
+)]
+pub struct Cli {
+    /// API base URL.
+    #[arg(long, global = true, env = "SEEDANCE_API_BASE", default_value = DEFAULT_API_BASE)]
+    pub api_base: String,
+
+    /// Use the built-in demo tasks instead of the API (no network, no token).
+    #[arg(long, global = true)]
+    pub demo: bool,
+
+    #[command(subcommand)]
+    pub command: Option<Cmd>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Ask once about task ids and print their state.
+    Get(QueryArgs),
+    /// Ask until every task has finished (or the timeout passes), then print their state.
+    Wait(WaitArgs),
+    /// Manage the API token in the system keyring.
+    Token {
+        #[command(subcommand)]
+        action: TokenCmd,
+    },
+    /// Open the window with these ids loaded and queried.
+    Gui {
+        /// Task ids, or any text containing them.
+        ids: Vec<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// Task ids or any text containing them (a file's contents, JSON, console output).
+    /// Reads standard input when none is given or for `-`.
+    pub ids: Vec<String>,
+
+    /// Print JSON Lines (one object per id, in input order) instead of a table.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Ids per batch request.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u16).range(1..=500))]
+    pub batch_size: u16,
+
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=32))]
+    pub concurrency: u16,
+}
+
+#[derive(Debug, Args)]
+pub struct WaitArgs {
+    #[command(flatten)]
+    pub query: QueryArgs,
+
+    /// Seconds between questions about unfinished tasks (at least 2).
+    #[arg(long, default_value_t = 5.0)]
+    pub interval: f64,
+
+    /// Give up after this many seconds.
+    #[arg(long)]
+    pub timeout: Option<f64>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCmd {
+    /// Save a token in the system keyring (read from standard input or a hidden prompt).
+    Set,
+    /// Remove the token from the system keyring.
+    Clear,
+    /// Tell where the token comes from.
+    Status,
+}

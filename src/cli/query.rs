@@ -1,0 +1,236 @@
+use super::args::{Cli, QueryArgs, WaitArgs};
+use super::{exit, read_input, table};
+use crate::api::{Client, ClientConfig, ErrorKind};
+use crate::demo::Demo;
+use crate::engine::{self, Backend, EngineConfig, Event};
+use crate::ids;
+use crate::secrets::{self, Keyring};
+use crate::task::TaskEntry;
+use std::collections::HashMap;
+use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub(super) fn backend(cli: &Cli) -> Result<Backend, u8> {
+    if cli.demo {
+        return Ok(Backend::Demo(Arc::new(Demo::new())));
+    }
+    let env = secrets::env_token();
+    // The keyring is only opened when the environment gives no token: a script with
+    // SEEDANCE_API_TOKEN set must work on a machine without a Secret Service.
+    let keyring = if env.is_none() {
+        match Keyring::platform() {
+            Ok(k) => Some(k),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Err(exit::TOKEN);
+            }
+        }
+    } else {
+        None
+    };
+    let token = match secrets::resolve(env.as_deref(), keyring.as_ref()) {
+        Ok(Some((token, _))) => token,
+        Ok(None) => {
+            eprintln!(
+                "error: no API token. Set SEEDANCE_API_TOKEN or run `seedance-tasks token set` \
+                 (get a token at https://platform.acedata.cloud); or try `--demo`"
+            );
+            return Err(exit::TOKEN);
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Err(exit::TOKEN);
+        }
+    };
+    let config = ClientConfig { base_url: cli.api_base.clone(), ..ClientConfig::default() };
+    Client::new(&config, &token).map(Backend::Http).map_err(|e| {
+        eprintln!("error: {e}");
+        if e.kind == ErrorKind::Auth { exit::TOKEN } else { exit::USAGE }
+    })
+}
+
+/// `get` (when `wait` is `None`) and `wait`.
+pub(super) async fn run(cli: &Cli, args: &QueryArgs, wait: Option<&WaitArgs>) -> u8 {
+    let text = match read_input(&args.ids) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: cannot read standard input: {e}");
+            return exit::USAGE;
+        }
+    };
+    let found = ids::extract(&text);
+    for r in found.rejected.iter().take(20) {
+        eprintln!("warning: ignored {:?}: {}", r.text, r.reason.describe());
+    }
+    if found.rejected.len() > 20 {
+        eprintln!("warning: … and {} more ignored", found.rejected.len() - 20);
+    }
+    if found.ids.is_empty() {
+        eprintln!("error: no task id found in the input (task ids look like 9462ca25-468b-45a5-9e75-6f516dedcc80)");
+        return exit::USAGE;
+    }
+    if let Some(w) = wait
+        && (!w.interval.is_finite() || w.interval < 2.0)
+    {
+        eprintln!("error: --interval must be at least 2 seconds");
+        return exit::USAGE;
+    }
+    let backend = match backend(cli) {
+        Ok(b) => b,
+        Err(code) => return code,
+    };
+
+    let config = EngineConfig {
+        batch_size: usize::from(args.batch_size),
+        concurrency: usize::from(args.concurrency),
+        watch_interval: wait.map_or(Duration::from_secs(5), |w| Duration::from_secs_f64(w.interval)),
+        watch_timeout: wait
+            .and_then(|w| w.timeout)
+            .filter(|t| t.is_finite() && *t >= 0.0)
+            .map(Duration::from_secs_f64),
+        ..EngineConfig::default()
+    };
+    let total = found.ids.len();
+    eprintln!("asking about {total} task{}…", if total == 1 { "" } else { "s" });
+    let (handle, mut events) = engine::spawn(backend, config, None);
+    handle.query(found.ids.clone(), wait.is_some());
+
+    let mut tasks: HashMap<String, TaskEntry> =
+        found.ids.iter().map(|id| (id.clone(), TaskEntry::new(id.clone()))).collect();
+    let mut answered = 0usize;
+    let progress = std::io::stderr().is_terminal();
+    let mut halted = false;
+    let deadline = wait
+        .and_then(|w| w.timeout)
+        .filter(|t| t.is_finite() && *t >= 0.0)
+        // The engine expires watched tasks itself; this bounds a first answer that hangs.
+        .map(|t| tokio::time::Instant::now() + Duration::from_secs_f64(t) + Duration::from_secs(35));
+
+    while let Some(event) = recv_until(&mut events, deadline).await {
+        match event {
+            Event::Results(outcomes) => {
+                for (id, outcome) in outcomes {
+                    let Some(task) = tasks.get_mut(&id) else { continue };
+                    if task.awaiting {
+                        answered += 1;
+                    }
+                    let first = task.awaiting;
+                    let before = task.status.clone();
+                    task.apply(outcome);
+                    if wait.is_some() && !first && before != task.status {
+                        eprintln!("{id}: {before} → {}", task.status);
+                    }
+                }
+                if wait.is_none() && progress {
+                    eprint!("\ranswered {answered}/{total}");
+                    if answered == total {
+                        eprintln!();
+                    }
+                }
+            }
+            Event::Retrying { ids, attempt, wait, error } => {
+                let what = if error.kind == ErrorKind::RateLimited { "rate limited" } else { "request failed" };
+                eprintln!(
+                    "{what} ({error}); retrying {ids} id{} in {:.1} s (attempt {attempt})",
+                    if ids == 1 { "" } else { "s" },
+                    wait.as_secs_f64()
+                );
+            }
+            Event::Halted(error) => {
+                eprintln!("error: {error}\nhint: {}", error.hint());
+                halted = true;
+            }
+            Event::WatchExpired(ids) => {
+                for id in ids {
+                    if let Some(t) = tasks.get_mut(&id) {
+                        t.timed_out = true;
+                    }
+                }
+            }
+            Event::Activity(_) => {}
+        }
+        let done = tasks.values().all(|t| {
+            !t.awaiting && (wait.is_none() || halted || t.timed_out || !still_watched(t))
+        });
+        if done {
+            break;
+        }
+    }
+    handle.send(engine::Command::Shutdown);
+
+    let ordered: Vec<&TaskEntry> = found.ids.iter().filter_map(|id| tasks.get(id)).collect();
+    let mut out = std::io::stdout().lock();
+    let written = if args.json {
+        ordered.iter().try_for_each(|t| writeln!(out, "{}", t.to_json()))
+    } else {
+        out.write_all(table::render(&ordered).as_bytes())
+    };
+    if let Err(e) = written.and_then(|()| out.flush()) {
+        // A closed pipe (`| head`) is the reader's choice, not our failure.
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("error: cannot write the output: {e}");
+        }
+    }
+    exit_code(&ordered, wait.is_some(), halted)
+}
+
+/// A task `wait` keeps waiting for: unfinished, or an error that the watch retries.
+fn still_watched(t: &TaskEntry) -> bool {
+    if t.timed_out {
+        return false;
+    }
+    match &t.error {
+        Some(e) => e.is_retryable(),
+        None => t.status.is_unfinished(),
+    }
+}
+
+async fn recv_until(
+    events: &mut tokio::sync::mpsc::UnboundedReceiver<Event>,
+    deadline: Option<tokio::time::Instant>,
+) -> Option<Event> {
+    match deadline {
+        Some(d) => tokio::time::timeout_at(d, events.recv()).await.ok().flatten(),
+        None => events.recv().await,
+    }
+}
+
+fn exit_code(tasks: &[&TaskEntry], waited: bool, halted: bool) -> u8 {
+    if halted || tasks.iter().any(|t| t.error.as_ref().is_some_and(|e| e.stops_everything())) {
+        return exit::TOKEN;
+    }
+    if tasks.iter().any(|t| t.error.is_some() || t.awaiting) {
+        return exit::NETWORK;
+    }
+    let problem = tasks.iter().any(|t| {
+        t.status.is_failure() || (waited && (t.status.is_unfinished() || t.timed_out))
+    });
+    if problem { exit::TASK_PROBLEM } else { exit::OK }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::ApiError;
+    use crate::engine::Outcome;
+
+    #[test]
+    fn exit_codes_follow_the_readme() {
+        let mut ok = TaskEntry::new("a");
+        ok.awaiting = false;
+        ok.status = crate::api::Status::Succeeded;
+        let mut running = ok.clone();
+        running.status = crate::api::Status::Running;
+        let mut failed = ok.clone();
+        failed.status = crate::api::Status::Failed;
+        let mut errored = ok.clone();
+        errored.apply(Outcome::Error(Arc::new(ApiError::new(ErrorKind::Network, "down"))));
+        assert_eq!(exit_code(&[&ok], false, false), exit::OK);
+        assert_eq!(exit_code(&[&ok, &running], false, false), exit::OK);
+        assert_eq!(exit_code(&[&ok, &running], true, false), exit::TASK_PROBLEM);
+        assert_eq!(exit_code(&[&ok, &failed], false, false), exit::TASK_PROBLEM);
+        assert_eq!(exit_code(&[&failed, &errored], false, false), exit::NETWORK);
+        assert_eq!(exit_code(&[&ok], false, true), exit::TOKEN);
+    }
+}

@@ -1,0 +1,170 @@
+//! The demo: a handful of realistic tasks answered without network or token, through the
+//! same engine path (`engine::Backend::Demo`) and the same record parser as the real API.
+//! Queued and running tasks finish over the first minute after the demo starts.
+
+use crate::api::{ApiError, TaskRecord};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// Simulated round trip of one call: enough to see rows arrive, short enough not to bore.
+const LATENCY: Duration = Duration::from_millis(150);
+
+#[derive(Debug, Clone, Copy)]
+enum End {
+    Succeeded { last_frame: bool },
+    Failed(&'static str, &'static str),
+    Expired,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct DemoTask {
+    id: &'static str,
+    model: &'static str,
+    prompt: &'static str,
+    /// Minutes before the demo started that the task was created.
+    created_minutes_ago: f64,
+    /// Seconds after the demo starts at which the task leaves the queue / finishes
+    /// (zero or less: already there).
+    starts_at: f64,
+    ends_at: f64,
+    end: End,
+    /// Shape of the succeeded answer: `response.data.content.video_url` (raw upstream).
+    content_shape: bool,
+}
+
+const TASKS: [DemoTask; 11] = [
+    DemoTask { id: "9462ca25-468b-45a5-9e75-6f516dedcc80", model: "doubao-seedance-1-0-pro-250528", prompt: "Multiple shots. A detective enters a dimly lit room. He examines clues on the table, picking up an item from the table. The camera shifts to him in thought. --ratio 16:9", created_minutes_ago: 42.0, starts_at: -2500.0, ends_at: -2400.0, end: End::Succeeded { last_frame: true }, content_shape: false },
+    DemoTask { id: "d9e576bd-ca14-4c6f-a541-f4734e941dbe", model: "doubao-seedance-1-0-pro-250528", prompt: "A paper boat drifts down a rain-soaked street at dusk, neon reflections ripple around it, slow dolly shot. --ratio 16:9 --duration 5", created_minutes_ago: 35.0, starts_at: -2090.0, ends_at: -2010.0, end: End::Succeeded { last_frame: false }, content_shape: false },
+    DemoTask { id: "93f11baf-347b-4bb4-9520-8653cb46d6a3", model: "doubao-seedance-1-0-lite-t2v-250428", prompt: "Aerial view of terraced rice fields in morning mist, camera slowly rises to reveal mountains. --resolution 720p", created_minutes_ago: 27.5, starts_at: -1640.0, ends_at: -1580.0, end: End::Succeeded { last_frame: true }, content_shape: true },
+    DemoTask { id: "3f2e1d0c-b9a8-4776-8554-433221100fed", model: "doubao-seedance-1-0-pro-250528", prompt: "A crowded stadium chants a famous band's name while fireworks spell it out in the sky.", created_minutes_ago: 21.0, starts_at: -1255.0, ends_at: -1190.0, end: End::Failed("bad_request", "The request failed because the output video may contain sensitive information."), content_shape: false },
+    DemoTask { id: "a1b2c3d4-e5f6-4789-8abc-def012345678", model: "doubao-seedance-2-0-260128", prompt: "A singer performs an a cappella ballad on an empty theatre stage, spotlight only, close-up. --ratio 9:16", created_minutes_ago: 18.0, starts_at: -1075.0, ends_at: -1010.0, end: End::Failed("OutputAudioSensitiveContentDetected", "The request failed because the output audio may contain sensitive information."), content_shape: false },
+    DemoTask { id: "c4d5e6f7-0819-4a2b-9c3d-4e5f60718293", model: "doubao-seedance-1-0-lite-i2v-250428", prompt: "Animate this product photo: the sneaker rotates slowly on a turntable, soft studio light. --ratio 1:1", created_minutes_ago: 95.0, starts_at: -5690.0, ends_at: -5600.0, end: End::Expired, content_shape: false },
+    DemoTask { id: "0c9d8e7f-6a5b-4c3d-8e2f-1a0b9c8d7e6f", model: "doubao-seedance-1-0-pro-250528", prompt: "Time-lapse of a city skyline from day to night, clouds streaking, lights flicking on building by building. --duration 10", created_minutes_ago: 1.5, starts_at: -60.0, ends_at: 25.0, end: End::Succeeded { last_frame: true }, content_shape: false },
+    DemoTask { id: "7e6d5c4b-3a29-4180-9f7e-6d5c4b3a2918", model: "doubao-seedance-2-0-260128", prompt: "A corgi in a tiny astronaut suit bounces across the surface of the moon, Earth rising behind. --ratio 16:9", created_minutes_ago: 0.8, starts_at: 12.0, ends_at: 48.0, end: End::Succeeded { last_frame: true }, content_shape: true },
+    DemoTask { id: "5b1f3c2e-8d4a-4c1b-9f0e-2a7d6c5b4e3f", model: "doubao-seedance-1-0-pro-250528", prompt: "Macro shot of ink drops blooming in water, swirling blue and gold, 4K, slow motion.", created_minutes_ago: 0.3, starts_at: 20.0, ends_at: 55.0, end: End::Failed("OutputVideoSensitiveContentDetected", "The request failed because the output video may contain sensitive information."), content_shape: false },
+    DemoTask { id: "e8f9a0b1-c2d3-4e5f-8a6b-7c8d9e0f1a2b", model: "doubao-seedance-1-0-lite-t2v-250428", prompt: "An old lighthouse keeper climbs the spiral stairs with a lantern, storm outside, handheld camera. --ratio 4:3", created_minutes_ago: 0.1, starts_at: 5.0, ends_at: 38.0, end: End::Succeeded { last_frame: false }, content_shape: false },
+    DemoTask { id: "f1e2d3c4-b5a6-4978-8a9b-0c1d2e3f4a5b", model: "doubao-seedance-1-0-pro-250528", prompt: "Cherry blossoms fall in slow motion over a quiet Kyoto street, a cyclist passes by. --ratio 21:9", created_minutes_ago: 64.0, starts_at: -3800.0, ends_at: -3730.0, end: End::Succeeded { last_frame: true }, content_shape: false },
+];
+
+/// Part of the demo list but unknown to the demo "server": shows the not-found outcome.
+const UNKNOWN_ID: &str = "00000000-dead-4bee-8f00-0000000c0ffe";
+
+#[derive(Debug)]
+pub struct Demo {
+    started: Instant,
+    started_unix: f64,
+}
+
+impl Default for Demo {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Demo {
+    pub fn new() -> Self {
+        let started_unix = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
+        Self { started: Instant::now(), started_unix }
+    }
+
+    /// The ids to paste for the demo, newest last, including one the demo does not know.
+    pub fn ids() -> Vec<String> {
+        TASKS
+            .iter()
+            .map(|t| t.id.to_owned())
+            .chain([UNKNOWN_ID.to_owned()])
+            .collect()
+    }
+
+    pub async fn ask(&self, ids: &[String]) -> Result<Vec<TaskRecord>, ApiError> {
+        tokio::time::sleep(LATENCY).await;
+        let now = self.started.elapsed().as_secs_f64();
+        Ok(ids
+            .iter()
+            .filter_map(|id| TASKS.iter().find(|t| t.id == id))
+            .filter_map(|t| TaskRecord::from_value(self.record(t, now)))
+            .collect())
+    }
+
+    fn record(&self, t: &DemoTask, now: f64) -> Value {
+        let created = self.started_unix - t.created_minutes_ago * 60.0;
+        let started = self.started_unix + t.starts_at;
+        let finished = self.started_unix + t.ends_at;
+        let short = &t.id[..8];
+        let mut record = json!({
+            "_id": format!("demo{short}"),
+            "id": t.id,
+            "type": "videos",
+            "trace_id": format!("{short}-7a1c-4d2e-9b3f-demo0000trace"),
+            "created_at": (created * 1000.0).round() / 1000.0,
+            "request": {
+                "model": t.model,
+                "content": [{"type": "text", "text": t.prompt}],
+            },
+        });
+        if t.starts_at > 0.0 && now < 3.0 {
+            // Just submitted: the API has no response yet.
+            return record;
+        }
+        let upstream = format!("cgt-demo-{short}");
+        let data = if now < t.starts_at {
+            json!({"task_id": upstream, "status": "queued", "model": t.model})
+        } else if now < t.ends_at {
+            record["started_at"] = json!(started);
+            json!({"task_id": upstream, "status": "running", "model": t.model})
+        } else {
+            record["started_at"] = json!(started);
+            record["finished_at"] = json!(finished);
+            record["elapsed"] = json!(((t.ends_at - t.starts_at) * 10.0).round() / 10.0);
+            match t.end {
+                End::Succeeded { last_frame } => {
+                    let video = format!("https://platform.cdn.acedata.cloud/seedance/{}.mp4", t.id);
+                    let frame = last_frame
+                        .then(|| format!("https://platform.cdn.acedata.cloud/seedance/{}.png", t.id));
+                    if t.content_shape {
+                        json!({"id": upstream, "status": "succeeded", "model": t.model,
+                               "content": {"video_url": video, "last_frame_url": frame}})
+                    } else {
+                        json!({"task_id": upstream, "status": "succeeded", "model": t.model,
+                               "video_url": video, "last_frame_url": frame})
+                    }
+                }
+                End::Failed(code, message) if t.model.contains("2-0") || code != "bad_request" => {
+                    json!({"id": upstream, "status": "failed", "model": t.model,
+                           "error": {"code": code, "message": message}})
+                }
+                End::Failed(code, message) => {
+                    record["response"] = json!({"success": false, "task_id": t.id,
+                        "error": {"code": code, "message": message}});
+                    return record;
+                }
+                End::Expired => json!({"task_id": upstream, "status": "expired", "model": t.model,
+                    "error": {"code": "TaskExpired", "message": "The task was not picked up before it expired."}}),
+            }
+        };
+        record["response"] = json!({"success": true, "task_id": t.id, "data": data});
+        record
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::Status;
+
+    #[tokio::test(start_paused = true)]
+    async fn demo_has_every_kind_of_task() {
+        let demo = Demo::new();
+        let ids = Demo::ids();
+        let records = demo.ask(&ids).await.expect("demo answers");
+        assert_eq!(records.len(), ids.len() - 1, "one id is unknown");
+        let count = |s: Status| records.iter().filter(|r| r.status == s).count();
+        assert!(count(Status::Succeeded) >= 4);
+        assert!(count(Status::Failed) >= 2);
+        assert_eq!(count(Status::Expired), 1);
+        assert!(count(Status::Running) + count(Status::Queued) + count(Status::Pending) >= 3);
+        assert!(records.iter().all(|r| r.model.is_some() && r.prompt.is_some()));
+    }
+}

@@ -1,0 +1,145 @@
+//! The only place that calls the API. Takes [`Command`]s, emits [`Event`]s; owns the
+//! batching, the concurrency limit, retries with backoff, Retry-After, the stop on an
+//! auth or balance error, and the watch schedule. The CLI and the window both drive it.
+
+mod backend;
+mod batch;
+mod retry;
+mod runner;
+mod watch;
+
+pub use backend::Backend;
+pub use runner::spawn;
+
+use crate::api::{ApiError, TaskRecord};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Re-asking more often than this gains nothing (tasks take minutes) and risks a 429.
+pub const MIN_WATCH_INTERVAL: Duration = Duration::from_secs(2);
+
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Ids per `retrieve_batch` call. AceDataCloud's own tooling recommends at most 50.
+    pub batch_size: usize,
+    /// Requests in flight at once.
+    pub concurrency: usize,
+    /// Retries of a 5xx, a timeout or a dropped connection.
+    pub max_retries: u32,
+    /// Retries of a 429; more than `max_retries` because waiting it out is the cure.
+    pub max_rate_limit_retries: u32,
+    pub backoff_base: Duration,
+    pub backoff_max: Duration,
+    /// How often unfinished tasks are re-asked at first (never below [`MIN_WATCH_INTERVAL`]).
+    pub watch_interval: Duration,
+    /// The interval grows for tasks that run long, up to this.
+    pub watch_interval_max: Duration,
+    /// A task watched longer than this is given up on (`Event::WatchExpired`).
+    pub watch_timeout: Option<Duration>,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            batch_size: 50,
+            concurrency: 4,
+            max_retries: 3,
+            max_rate_limit_retries: 8,
+            backoff_base: Duration::from_millis(500),
+            backoff_max: Duration::from_secs(30),
+            watch_interval: Duration::from_secs(5),
+            watch_interval_max: Duration::from_secs(60),
+            watch_timeout: None,
+        }
+    }
+}
+
+impl EngineConfig {
+    fn sanitized(mut self) -> Self {
+        self.batch_size = self.batch_size.max(1);
+        self.concurrency = self.concurrency.max(1);
+        self.watch_interval = self.watch_interval.max(MIN_WATCH_INTERVAL);
+        self.watch_interval_max = self.watch_interval_max.max(self.watch_interval);
+        self
+    }
+}
+
+/// What happened to one id in one round of asking.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Found(Box<TaskRecord>),
+    NotFound,
+    /// Asking failed after the retries (or was not attempted because querying stopped on an
+    /// auth error). The error is shared by every id of the batch.
+    Error(Arc<ApiError>),
+}
+
+#[derive(Debug)]
+pub enum Command {
+    /// Ask about these ids now; with `watch`, keep re-asking the unfinished ones.
+    Query { ids: Vec<String>, watch: bool },
+    /// Stop watching these ids (removed from the grid).
+    Forget(Vec<String>),
+    /// Pause or resume the watch schedule.
+    SetWatching(bool),
+    /// A new token or API base: clears a stop caused by an auth error.
+    SetBackend(Backend),
+    Shutdown,
+}
+
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// Outcomes of one batch, as they arrive.
+    Results(Vec<(String, Outcome)>),
+    /// A batch will be retried after `wait`.
+    Retrying {
+        ids: usize,
+        attempt: u32,
+        wait: Duration,
+        error: Arc<ApiError>,
+    },
+    /// Querying stopped on an auth or balance error. Sent once until a new backend or query.
+    Halted(Arc<ApiError>),
+    /// These ids were watched for longer than `watch_timeout` without finishing.
+    WatchExpired(Vec<String>),
+    /// What the engine is doing, for a status line.
+    Activity(Activity),
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Activity {
+    /// Ids in batches that have been started and not yet answered.
+    pub in_flight: usize,
+    /// Ids waiting to be re-asked by the watch.
+    pub watching: usize,
+    /// Whether the watch schedule runs (paused by the user or an auth stop).
+    pub watch_active: bool,
+}
+
+impl Activity {
+    pub fn is_idle(&self) -> bool {
+        self.in_flight == 0
+    }
+}
+
+/// The sending side of the engine; dropping it (or `Shutdown`) ends the engine task.
+#[derive(Debug, Clone)]
+pub struct EngineHandle {
+    commands: mpsc::UnboundedSender<Command>,
+}
+
+impl EngineHandle {
+    /// Returns false when the engine has stopped.
+    pub fn send(&self, command: Command) -> bool {
+        self.commands.send(command).is_ok()
+    }
+
+    pub fn query(&self, ids: Vec<String>, watch: bool) -> bool {
+        self.send(Command::Query { ids, watch })
+    }
+}
+
+/// Called after each event is queued, e.g. `egui::Context::request_repaint`, so that a
+/// window wakes up for results without polling.
+pub type Notify = Arc<dyn Fn() + Send + Sync>;

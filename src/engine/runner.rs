@@ -1,0 +1,225 @@
+use super::batch::{self, Shared};
+use super::retry::Gate;
+use super::watch::WatchList;
+use super::{Activity, Backend, Command, EngineConfig, EngineHandle, Event, Notify, Outcome};
+use crate::api::ApiError;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+/// Starts the engine on the current tokio runtime. Events arrive on the returned receiver;
+/// `notify` (if any) is called after each one.
+pub fn spawn(
+    backend: Backend,
+    config: EngineConfig,
+    notify: Option<Notify>,
+) -> (EngineHandle, mpsc::UnboundedReceiver<Event>) {
+    let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
+    let (event_tx, event_rx) = mpsc::unbounded_channel();
+    let emit: Arc<dyn Fn(Event) + Send + Sync> = Arc::new(move |event| {
+        // A closed receiver means nobody listens any more; the engine winds down on its own.
+        let _ = event_tx.send(event);
+        if let Some(n) = &notify {
+            n();
+        }
+    });
+    let config = config.sanitized();
+    let runner = Runner {
+        watch: WatchList::new(config.watch_interval, config.watch_interval_max, config.watch_timeout),
+        shared: Arc::new(Shared {
+            backend,
+            permits: Arc::new(Semaphore::new(config.concurrency)),
+            gate: Arc::new(Gate::default()),
+            halt: Arc::new(Mutex::new(None)),
+            emit: emit.clone(),
+            config,
+        }),
+        emit,
+        wanted: HashSet::new(),
+        in_flight: HashSet::new(),
+        watching_enabled: true,
+        halt_reported: false,
+        last_activity: None,
+    };
+    tokio::spawn(runner.run(cmd_rx));
+    (EngineHandle { commands: cmd_tx }, event_rx)
+}
+
+struct Runner {
+    shared: Arc<Shared>,
+    emit: Arc<dyn Fn(Event) + Send + Sync>,
+    watch: WatchList,
+    /// Ids whose unfinished state should be watched.
+    wanted: HashSet<String>,
+    in_flight: HashSet<String>,
+    watching_enabled: bool,
+    halt_reported: bool,
+    last_activity: Option<Activity>,
+}
+
+type BatchResult = Vec<(String, Outcome)>;
+
+impl Runner {
+    async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
+        let mut batches: JoinSet<BatchResult> = JoinSet::new();
+        loop {
+            let wake = self.next_wake();
+            tokio::select! {
+                command = commands.recv() => match command {
+                    None | Some(Command::Shutdown) => break,
+                    Some(command) => self.handle(command, &mut batches),
+                },
+                Some(done) = batches.join_next(), if !batches.is_empty() => {
+                    if let Ok(outcomes) = done {
+                        self.finish_batch(outcomes);
+                    }
+                }
+                () = sleep_until_opt(wake), if wake.is_some() => self.tick(&mut batches),
+            }
+            self.report_activity();
+        }
+        batches.abort_all();
+    }
+
+    fn halted(&self) -> Option<Arc<ApiError>> {
+        self.shared.halt.lock().ok().and_then(|h| h.clone())
+    }
+
+    fn clear_halt(&mut self) {
+        if let Ok(mut h) = self.shared.halt.lock() {
+            *h = None;
+        }
+        self.halt_reported = false;
+    }
+
+    fn watch_active(&self) -> bool {
+        self.watching_enabled && self.halted().is_none()
+    }
+
+    fn next_wake(&self) -> Option<Instant> {
+        let due = self.watch.next_due().filter(|_| self.watch_active());
+        match (due, self.watch.next_expiry()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    fn handle(&mut self, command: Command, batches: &mut JoinSet<BatchResult>) {
+        match command {
+            Command::Query { ids, watch } => {
+                // An explicit question is the user's cue that a stop may be over (token fixed,
+                // balance topped up): try again rather than repeat the old error.
+                self.clear_halt();
+                let mut seen = HashSet::new();
+                let ids: Vec<String> = ids.into_iter().filter(|id| seen.insert(id.clone())).collect();
+                for id in &ids {
+                    if watch {
+                        self.wanted.insert(id.clone());
+                    } else {
+                        self.wanted.remove(id);
+                        self.watch.remove(id);
+                    }
+                }
+                self.dispatch(ids, batches);
+            }
+            Command::Forget(ids) => {
+                for id in ids {
+                    self.wanted.remove(&id);
+                    self.watch.remove(&id);
+                }
+            }
+            Command::SetWatching(on) => self.watching_enabled = on,
+            Command::SetBackend(backend) => {
+                let shared = &self.shared;
+                self.shared = Arc::new(Shared {
+                    backend,
+                    config: shared.config.clone(),
+                    permits: Arc::new(Semaphore::new(shared.config.concurrency)),
+                    gate: Arc::new(Gate::default()),
+                    halt: Arc::new(Mutex::new(None)),
+                    emit: shared.emit.clone(),
+                });
+                self.halt_reported = false;
+            }
+            Command::Shutdown => {}
+        }
+    }
+
+    /// Splits ids into batches and starts them; ids already being asked about are skipped
+    /// (their answer is on its way).
+    fn dispatch(&mut self, ids: Vec<String>, batches: &mut JoinSet<BatchResult>) {
+        let fresh: Vec<String> = ids.into_iter().filter(|id| !self.in_flight.contains(id)).collect();
+        for chunk in fresh.chunks(self.shared.config.batch_size) {
+            self.in_flight.extend(chunk.iter().cloned());
+            let shared = self.shared.clone();
+            let chunk = chunk.to_vec();
+            batches.spawn(async move { batch::run(&shared, chunk).await });
+        }
+    }
+
+    fn finish_batch(&mut self, outcomes: BatchResult) {
+        let now = Instant::now();
+        for (id, outcome) in &outcomes {
+            self.in_flight.remove(id);
+            let keep_watching = self.wanted.contains(id)
+                && match outcome {
+                    Outcome::Found(record) => record.status.is_unfinished(),
+                    Outcome::NotFound => false,
+                    // Transient trouble (and an auth stop, which pauses the watch) keeps
+                    // the task on the list; a request the API rejects does not.
+                    Outcome::Error(e) => e.is_retryable() || e.stops_everything(),
+                };
+            if keep_watching {
+                self.watch.schedule(id, now);
+            } else {
+                self.watch.remove(id);
+                self.wanted.remove(id);
+            }
+        }
+        (self.emit)(Event::Results(outcomes));
+        if let Some(error) = self.halted()
+            && !self.halt_reported
+        {
+            self.halt_reported = true;
+            (self.emit)(Event::Halted(error));
+        }
+    }
+
+    fn tick(&mut self, batches: &mut JoinSet<BatchResult>) {
+        let now = Instant::now();
+        let expired = self.watch.take_expired(now);
+        if !expired.is_empty() {
+            for id in &expired {
+                self.wanted.remove(id);
+            }
+            (self.emit)(Event::WatchExpired(expired));
+        }
+        if self.watch_active() {
+            let due = self.watch.take_due(now);
+            if !due.is_empty() {
+                self.dispatch(due, batches);
+            }
+        }
+    }
+
+    fn report_activity(&mut self) {
+        let activity = Activity {
+            in_flight: self.in_flight.len(),
+            watching: self.watch.len(),
+            watch_active: self.watch_active(),
+        };
+        if self.last_activity != Some(activity) {
+            self.last_activity = Some(activity);
+            (self.emit)(Event::Activity(activity));
+        }
+    }
+}
+
+async fn sleep_until_opt(when: Option<Instant>) {
+    match when {
+        Some(t) => tokio::time::sleep_until(t).await,
+        None => std::future::pending().await,
+    }
+}

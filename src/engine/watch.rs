@@ -1,0 +1,127 @@
+use std::collections::HashMap;
+use std::time::Duration;
+use tokio::time::Instant;
+
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    since: Instant,
+    due: Instant,
+}
+
+/// Which unfinished tasks to re-ask and when. Tasks that have run a long time are asked
+/// less often: a 10-minute generation does not need a question every 5 seconds.
+#[derive(Debug)]
+pub struct WatchList {
+    entries: HashMap<String, Entry>,
+    interval: Duration,
+    interval_max: Duration,
+    timeout: Option<Duration>,
+}
+
+/// Ids due within this of the earliest one ride along in the same batch.
+const COALESCE: Duration = Duration::from_millis(750);
+
+impl WatchList {
+    pub fn new(interval: Duration, interval_max: Duration, timeout: Option<Duration>) -> Self {
+        Self { entries: HashMap::new(), interval, interval_max, timeout }
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    #[cfg(test)]
+    pub fn contains(&self, id: &str) -> bool {
+        self.entries.contains_key(id)
+    }
+
+    /// The interval for a task watched for `age`: grows linearly, doubling every two minutes.
+    pub fn interval_for(&self, age: Duration) -> Duration {
+        let factor = 1.0 + age.as_secs_f64() / 120.0;
+        self.interval.mul_f64(factor).min(self.interval_max)
+    }
+
+    /// Schedules the next question about `id` (keeping when it was first watched).
+    pub fn schedule(&mut self, id: &str, now: Instant) {
+        let since = self.entries.get(id).map_or(now, |e| e.since);
+        let due = now + self.interval_for(now.saturating_duration_since(since));
+        self.entries.insert(id.to_owned(), Entry { since, due });
+    }
+
+    pub fn remove(&mut self, id: &str) {
+        self.entries.remove(id);
+    }
+
+    pub fn next_due(&self) -> Option<Instant> {
+        self.entries.values().map(|e| e.due).min()
+    }
+
+    /// Takes the ids that are due (and those due shortly after), in a stable order.
+    pub fn take_due(&mut self, now: Instant) -> Vec<String> {
+        let horizon = now + COALESCE;
+        let mut due: Vec<(Instant, String)> = self
+            .entries
+            .iter()
+            .filter(|(_, e)| e.due <= horizon)
+            .map(|(id, e)| (e.since, id.clone()))
+            .collect();
+        due.sort();
+        // Due ids stay in the list (so `contains` holds) but are pushed out until answered.
+        let far = now + Duration::from_secs(24 * 3600);
+        for (_, id) in &due {
+            if let Some(e) = self.entries.get_mut(id) {
+                e.due = far;
+            }
+        }
+        due.into_iter().map(|(_, id)| id).collect()
+    }
+
+    /// Removes and returns the ids watched for longer than the timeout.
+    pub fn take_expired(&mut self, now: Instant) -> Vec<String> {
+        let Some(limit) = self.timeout else { return Vec::new() };
+        let mut expired: Vec<String> = self
+            .entries
+            .iter()
+            .filter(|(_, e)| now.saturating_duration_since(e.since) >= limit)
+            .map(|(id, _)| id.clone())
+            .collect();
+        expired.sort();
+        for id in &expired {
+            self.entries.remove(id);
+        }
+        expired
+    }
+
+    pub fn next_expiry(&self) -> Option<Instant> {
+        let limit = self.timeout?;
+        self.entries.values().map(|e| e.since + limit).min()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interval_backs_off_for_long_runners() {
+        let w = WatchList::new(Duration::from_secs(5), Duration::from_secs(60), None);
+        assert_eq!(w.interval_for(Duration::ZERO), Duration::from_secs(5));
+        assert_eq!(w.interval_for(Duration::from_secs(120)), Duration::from_secs(10));
+        assert_eq!(w.interval_for(Duration::from_secs(3600)), Duration::from_secs(60));
+    }
+
+    #[test]
+    fn due_ids_are_taken_once_and_expire() {
+        let now = Instant::now();
+        let mut w = WatchList::new(Duration::from_secs(5), Duration::from_secs(60), Some(Duration::from_secs(30)));
+        w.schedule("a", now);
+        w.schedule("b", now + Duration::from_millis(500));
+        assert!(w.take_due(now).is_empty());
+        let later = now + Duration::from_secs(5);
+        assert_eq!(w.take_due(later), vec!["a".to_owned(), "b".to_owned()]);
+        assert!(w.take_due(later).is_empty(), "taken ids wait for their answer");
+        assert!(w.contains("a"));
+        assert_eq!(w.take_expired(now + Duration::from_secs(30)), vec!["a".to_owned()]);
+        assert_eq!(w.len(), 1);
+    }
+}

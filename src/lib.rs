@@ -1,0 +1,12 @@
+//! seedance-tasks: follow SeeDance video generation tasks on AceDataCloud.
+//!
+//! The flow is one way: pasted text → [`ids`] → a command to the [`engine`] (which alone
+//! calls the [`api`]) → events → the task book → the grid or the CLI's table.
+
+pub mod api;
+pub mod ids;
+pub mod secrets;
+pub mod demo;
+pub mod engine;
+pub mod task;
+pub mod cli;

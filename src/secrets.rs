@@ -1,0 +1,215 @@
+//! The API token: from `SEEDANCE_API_TOKEN` (used, never saved) or the OS keyring
+//! (service `seedance-tasks`, user `api-token`).
+//!
+//! Coded against `keyring_core` so that tests can hand in `keyring_core::mock::Store`;
+//! the platform store comes from the `keyring` crate (Secret Service over zbus on Linux,
+//! Keychain on macOS, Credential Manager on Windows). Keyring calls block (D-Bus round
+//! trips, an unlock prompt): callers on a UI thread run them in the background.
+
+use keyring_core::{CredentialStore, Entry};
+use std::fmt;
+use std::sync::Arc;
+
+pub const SERVICE: &str = "seedance-tasks";
+pub const USER: &str = "api-token";
+pub const ENV_TOKEN: &str = "SEEDANCE_API_TOKEN";
+
+/// The token itself. No `Display`, a redacting `Debug`, and `expose` at the one place it
+/// goes into a header, so it cannot slip into a log line or a panic message.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Token(String);
+
+impl Token {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into().trim().to_owned())
+    }
+
+    /// `None` for an empty or blank token.
+    pub fn parse(value: &str) -> Option<Self> {
+        let token = Self::new(value);
+        (!token.0.is_empty()).then_some(token)
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// `sk-…9f3a`-style hint so a person can tell which token is in use.
+    pub fn hint(&self) -> String {
+        let chars: Vec<char> = self.0.chars().collect();
+        if chars.len() < 12 {
+            return format!("{} characters", chars.len());
+        }
+        let tail: String = chars[chars.len() - 4..].iter().collect();
+        format!("…{tail} ({} characters)", chars.len())
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Token(<redacted>)")
+    }
+}
+
+/// Where the token in use came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenSource {
+    Environment,
+    Keyring,
+    /// Typed in the window and kept in memory only (no keyring reachable, or chosen so).
+    Session,
+}
+
+impl TokenSource {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Environment => "from the SEEDANCE_API_TOKEN environment variable (not saved)",
+            Self::Keyring => "from the system keyring",
+            Self::Session => "for this session only (not saved)",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SecretError {
+    #[error(
+        "no system keyring is reachable ({0}); on Linux a Secret Service such as gnome-keyring \
+         must be running in a D-Bus session. Use SEEDANCE_API_TOKEN or a token for this session only"
+    )]
+    Unavailable(String),
+    #[error("the keyring refused access ({0}); unlock it and try again")]
+    Locked(String),
+    #[error("the keyring failed: {0}")]
+    Failed(String),
+}
+
+fn map_error(e: keyring_core::Error) -> SecretError {
+    match e {
+        keyring_core::Error::NoStorageAccess(inner) => SecretError::Locked(inner.to_string()),
+        keyring_core::Error::NoDefaultStore => SecretError::Unavailable("no credential store".into()),
+        other => SecretError::Failed(other.to_string()),
+    }
+}
+
+/// The keyring entry for the token, in a given credential store.
+#[derive(Clone)]
+pub struct Keyring {
+    store: Arc<CredentialStore>,
+}
+
+impl fmt::Debug for Keyring {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Keyring").field("store", &self.store.vendor()).finish()
+    }
+}
+
+impl Keyring {
+    /// The platform's store. Fails when none is reachable (on Linux: no D-Bus session or
+    /// no Secret Service on it), which the app reports and works around.
+    ///
+    /// `keyring` (feature `v1`) builds the platform store once per process and caches the
+    /// result, failure included: a Secret Service started later needs a restart of the app.
+    pub fn platform() -> Result<Self, SecretError> {
+        keyring::Entry::store_status()
+            .as_ref()
+            .map_err(|e| SecretError::Unavailable(e.to_string()))?;
+        let store = keyring_core::get_default_store()
+            .ok_or_else(|| SecretError::Unavailable("no credential store".into()))?;
+        Ok(Self { store })
+    }
+
+    pub fn with_store(store: Arc<CredentialStore>) -> Self {
+        Self { store }
+    }
+
+    /// A fresh in-memory store (`keyring_core::mock`), for tests and for machines where
+    /// the real one cannot run.
+    pub fn mock() -> Result<Self, SecretError> {
+        let store: Arc<CredentialStore> = keyring_core::mock::Store::new().map_err(map_error)?;
+        Ok(Self { store })
+    }
+
+    pub fn vendor(&self) -> String {
+        self.store.vendor()
+    }
+
+    fn entry(&self) -> Result<Entry, SecretError> {
+        Entry::new_in_store(&self.store, SERVICE, USER).map_err(map_error)
+    }
+
+    pub fn get(&self) -> Result<Option<Token>, SecretError> {
+        match self.entry()?.get_password() {
+            Ok(value) => Ok(Token::parse(&value)),
+            Err(keyring_core::Error::NoEntry) => Ok(None),
+            Err(e) => Err(map_error(e)),
+        }
+    }
+
+    pub fn set(&self, token: &Token) -> Result<(), SecretError> {
+        self.entry()?.set_password(token.expose()).map_err(map_error)
+    }
+
+    /// Deleting a token that is not there is not an error.
+    pub fn delete(&self) -> Result<(), SecretError> {
+        match self.entry()?.delete_credential() {
+            Ok(()) | Err(keyring_core::Error::NoEntry) => Ok(()),
+            Err(e) => Err(map_error(e)),
+        }
+    }
+}
+
+/// The token to use: the environment first (never saved), then the keyring.
+pub fn resolve(
+    env_value: Option<&str>,
+    keyring: Option<&Keyring>,
+) -> Result<Option<(Token, TokenSource)>, SecretError> {
+    if let Some(token) = env_value.and_then(Token::parse) {
+        return Ok(Some((token, TokenSource::Environment)));
+    }
+    match keyring {
+        Some(k) => Ok(k.get()?.map(|t| (t, TokenSource::Keyring))),
+        None => Ok(None),
+    }
+}
+
+/// `SEEDANCE_API_TOKEN`, when set and not blank.
+pub fn env_token() -> Option<String> {
+    std::env::var(ENV_TOKEN).ok().filter(|v| !v.trim().is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_never_prints() {
+        let t = Token::new("  sk-very-secret-123456  ");
+        assert_eq!(t.expose(), "sk-very-secret-123456");
+        assert_eq!(format!("{t:?}"), "Token(<redacted>)");
+        assert_eq!(t.hint(), "…3456 (21 characters)");
+        assert!(!format!("{:?}", Some((t, TokenSource::Keyring))).contains("secret"));
+        assert_eq!(Token::parse("   "), None);
+    }
+
+    #[test]
+    fn mock_store_round_trip() {
+        let k = Keyring::mock().expect("mock");
+        assert_eq!(k.get(), Ok(None));
+        k.set(&Token::new("abc")).expect("set");
+        assert_eq!(k.get(), Ok(Some(Token::new("abc"))));
+        k.delete().expect("delete");
+        assert_eq!(k.get(), Ok(None));
+        k.delete().expect("deleting twice is fine");
+    }
+
+    #[test]
+    fn environment_wins_over_keyring() {
+        let k = Keyring::mock().expect("mock");
+        k.set(&Token::new("from-keyring")).expect("set");
+        let (t, s) = resolve(Some("from-env"), Some(&k)).expect("ok").expect("some");
+        assert_eq!((t.expose(), s), ("from-env", TokenSource::Environment));
+        let (t, s) = resolve(Some("  "), Some(&k)).expect("ok").expect("some");
+        assert_eq!((t.expose(), s), ("from-keyring", TokenSource::Keyring));
+        assert_eq!(resolve(None, None), Ok(None));
+    }
+}
