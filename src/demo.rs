@@ -33,17 +33,125 @@ struct DemoTask {
 }
 
 const TASKS: [DemoTask; 11] = [
-    DemoTask { id: "9462ca25-468b-45a5-9e75-6f516dedcc80", model: "doubao-seedance-1-0-pro-250528", prompt: "Multiple shots. A detective enters a dimly lit room. He examines clues on the table, picking up an item from the table. The camera shifts to him in thought. --ratio 16:9", created_minutes_ago: 42.0, starts_at: -2500.0, ends_at: -2400.0, end: End::Succeeded { last_frame: true }, content_shape: false },
-    DemoTask { id: "d9e576bd-ca14-4c6f-a541-f4734e941dbe", model: "doubao-seedance-1-0-pro-250528", prompt: "A paper boat drifts down a rain-soaked street at dusk, neon reflections ripple around it, slow dolly shot. --ratio 16:9 --duration 5", created_minutes_ago: 35.0, starts_at: -2090.0, ends_at: -2010.0, end: End::Succeeded { last_frame: false }, content_shape: false },
-    DemoTask { id: "93f11baf-347b-4bb4-9520-8653cb46d6a3", model: "doubao-seedance-1-0-lite-t2v-250428", prompt: "Aerial view of terraced rice fields in morning mist, camera slowly rises to reveal mountains. --resolution 720p", created_minutes_ago: 27.5, starts_at: -1640.0, ends_at: -1580.0, end: End::Succeeded { last_frame: true }, content_shape: true },
-    DemoTask { id: "3f2e1d0c-b9a8-4776-8554-433221100fed", model: "doubao-seedance-1-0-pro-250528", prompt: "A crowded stadium chants a famous band's name while fireworks spell it out in the sky.", created_minutes_ago: 21.0, starts_at: -1255.0, ends_at: -1190.0, end: End::Failed("bad_request", "The request failed because the output video may contain sensitive information."), content_shape: false },
-    DemoTask { id: "a1b2c3d4-e5f6-4789-8abc-def012345678", model: "doubao-seedance-2-0-260128", prompt: "A singer performs an a cappella ballad on an empty theatre stage, spotlight only, close-up. --ratio 9:16", created_minutes_ago: 18.0, starts_at: -1075.0, ends_at: -1010.0, end: End::Failed("OutputAudioSensitiveContentDetected", "The request failed because the output audio may contain sensitive information."), content_shape: false },
-    DemoTask { id: "c4d5e6f7-0819-4a2b-9c3d-4e5f60718293", model: "doubao-seedance-1-0-lite-i2v-250428", prompt: "Animate this product photo: the sneaker rotates slowly on a turntable, soft studio light. --ratio 1:1", created_minutes_ago: 95.0, starts_at: -5690.0, ends_at: -5600.0, end: End::Expired, content_shape: false },
-    DemoTask { id: "0c9d8e7f-6a5b-4c3d-8e2f-1a0b9c8d7e6f", model: "doubao-seedance-1-0-pro-250528", prompt: "Time-lapse of a city skyline from day to night, clouds streaking, lights flicking on building by building. --duration 10", created_minutes_ago: 1.5, starts_at: -60.0, ends_at: 25.0, end: End::Succeeded { last_frame: true }, content_shape: false },
-    DemoTask { id: "7e6d5c4b-3a29-4180-9f7e-6d5c4b3a2918", model: "doubao-seedance-2-0-260128", prompt: "A corgi in a tiny astronaut suit bounces across the surface of the moon, Earth rising behind. --ratio 16:9", created_minutes_ago: 0.8, starts_at: 12.0, ends_at: 48.0, end: End::Succeeded { last_frame: true }, content_shape: true },
-    DemoTask { id: "5b1f3c2e-8d4a-4c1b-9f0e-2a7d6c5b4e3f", model: "doubao-seedance-1-0-pro-250528", prompt: "Macro shot of ink drops blooming in water, swirling blue and gold, 4K, slow motion.", created_minutes_ago: 0.3, starts_at: 20.0, ends_at: 55.0, end: End::Failed("OutputVideoSensitiveContentDetected", "The request failed because the output video may contain sensitive information."), content_shape: false },
-    DemoTask { id: "e8f9a0b1-c2d3-4e5f-8a6b-7c8d9e0f1a2b", model: "doubao-seedance-1-0-lite-t2v-250428", prompt: "An old lighthouse keeper climbs the spiral stairs with a lantern, storm outside, handheld camera. --ratio 4:3", created_minutes_ago: 0.1, starts_at: 5.0, ends_at: 38.0, end: End::Succeeded { last_frame: false }, content_shape: false },
-    DemoTask { id: "f1e2d3c4-b5a6-4978-8a9b-0c1d2e3f4a5b", model: "doubao-seedance-1-0-pro-250528", prompt: "Cherry blossoms fall in slow motion over a quiet Kyoto street, a cyclist passes by. --ratio 21:9", created_minutes_ago: 64.0, starts_at: -3800.0, ends_at: -3730.0, end: End::Succeeded { last_frame: true }, content_shape: false },
+    DemoTask {
+        id: "9462ca25-468b-45a5-9e75-6f516dedcc80",
+        model: "doubao-seedance-1-0-pro-250528",
+        prompt: "Multiple shots. A detective enters a dimly lit room. He examines clues on the table, picking up an item from the table. The camera shifts to him in thought. --ratio 16:9",
+        created_minutes_ago: 42.0,
+        starts_at: -2500.0,
+        ends_at: -2400.0,
+        end: End::Succeeded { last_frame: true },
+        content_shape: false,
+    },
+    DemoTask {
+        id: "d9e576bd-ca14-4c6f-a541-f4734e941dbe",
+        model: "doubao-seedance-1-0-pro-250528",
+        prompt: "A paper boat drifts down a rain-soaked street at dusk, neon reflections ripple around it, slow dolly shot. --ratio 16:9 --duration 5",
+        created_minutes_ago: 35.0,
+        starts_at: -2090.0,
+        ends_at: -2010.0,
+        end: End::Succeeded { last_frame: false },
+        content_shape: false,
+    },
+    DemoTask {
+        id: "93f11baf-347b-4bb4-9520-8653cb46d6a3",
+        model: "doubao-seedance-1-0-lite-t2v-250428",
+        prompt: "Aerial view of terraced rice fields in morning mist, camera slowly rises to reveal mountains. --resolution 720p",
+        created_minutes_ago: 27.5,
+        starts_at: -1640.0,
+        ends_at: -1580.0,
+        end: End::Succeeded { last_frame: true },
+        content_shape: true,
+    },
+    DemoTask {
+        id: "3f2e1d0c-b9a8-4776-8554-433221100fed",
+        model: "doubao-seedance-1-0-pro-250528",
+        prompt: "A crowded stadium chants a famous band's name while fireworks spell it out in the sky.",
+        created_minutes_ago: 21.0,
+        starts_at: -1255.0,
+        ends_at: -1190.0,
+        end: End::Failed(
+            "bad_request",
+            "The request failed because the output video may contain sensitive information.",
+        ),
+        content_shape: false,
+    },
+    DemoTask {
+        id: "a1b2c3d4-e5f6-4789-8abc-def012345678",
+        model: "doubao-seedance-2-0-260128",
+        prompt: "A singer performs an a cappella ballad on an empty theatre stage, spotlight only, close-up. --ratio 9:16",
+        created_minutes_ago: 18.0,
+        starts_at: -1075.0,
+        ends_at: -1010.0,
+        end: End::Failed(
+            "OutputAudioSensitiveContentDetected",
+            "The request failed because the output audio may contain sensitive information.",
+        ),
+        content_shape: false,
+    },
+    DemoTask {
+        id: "c4d5e6f7-0819-4a2b-9c3d-4e5f60718293",
+        model: "doubao-seedance-1-0-lite-i2v-250428",
+        prompt: "Animate this product photo: the sneaker rotates slowly on a turntable, soft studio light. --ratio 1:1",
+        created_minutes_ago: 95.0,
+        starts_at: -5690.0,
+        ends_at: -5600.0,
+        end: End::Expired,
+        content_shape: false,
+    },
+    DemoTask {
+        id: "0c9d8e7f-6a5b-4c3d-8e2f-1a0b9c8d7e6f",
+        model: "doubao-seedance-1-0-pro-250528",
+        prompt: "Time-lapse of a city skyline from day to night, clouds streaking, lights flicking on building by building. --duration 10",
+        created_minutes_ago: 1.5,
+        starts_at: -60.0,
+        ends_at: 25.0,
+        end: End::Succeeded { last_frame: true },
+        content_shape: false,
+    },
+    DemoTask {
+        id: "7e6d5c4b-3a29-4180-9f7e-6d5c4b3a2918",
+        model: "doubao-seedance-2-0-260128",
+        prompt: "A corgi in a tiny astronaut suit bounces across the surface of the moon, Earth rising behind. --ratio 16:9",
+        created_minutes_ago: 0.8,
+        starts_at: 12.0,
+        ends_at: 48.0,
+        end: End::Succeeded { last_frame: true },
+        content_shape: true,
+    },
+    DemoTask {
+        id: "5b1f3c2e-8d4a-4c1b-9f0e-2a7d6c5b4e3f",
+        model: "doubao-seedance-1-0-pro-250528",
+        prompt: "Macro shot of ink drops blooming in water, swirling blue and gold, 4K, slow motion.",
+        created_minutes_ago: 0.3,
+        starts_at: 20.0,
+        ends_at: 55.0,
+        end: End::Failed(
+            "OutputVideoSensitiveContentDetected",
+            "The request failed because the output video may contain sensitive information.",
+        ),
+        content_shape: false,
+    },
+    DemoTask {
+        id: "e8f9a0b1-c2d3-4e5f-8a6b-7c8d9e0f1a2b",
+        model: "doubao-seedance-1-0-lite-t2v-250428",
+        prompt: "An old lighthouse keeper climbs the spiral stairs with a lantern, storm outside, handheld camera. --ratio 4:3",
+        created_minutes_ago: 0.1,
+        starts_at: 5.0,
+        ends_at: 38.0,
+        end: End::Succeeded { last_frame: false },
+        content_shape: false,
+    },
+    DemoTask {
+        id: "f1e2d3c4-b5a6-4978-8a9b-0c1d2e3f4a5b",
+        model: "doubao-seedance-1-0-pro-250528",
+        prompt: "Cherry blossoms fall in slow motion over a quiet Kyoto street, a cyclist passes by. --ratio 21:9",
+        created_minutes_ago: 64.0,
+        starts_at: -3800.0,
+        ends_at: -3730.0,
+        end: End::Succeeded { last_frame: true },
+        content_shape: false,
+    },
 ];
 
 /// Part of the demo list but unknown to the demo "server": shows the not-found outcome.
@@ -66,7 +174,10 @@ impl Demo {
         let started_unix = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0.0, |d| d.as_secs_f64());
-        Self { started: Instant::now(), started_unix }
+        Self {
+            started: Instant::now(),
+            started_unix,
+        }
     }
 
     /// The ids to paste for the demo, newest last, including one the demo does not know.
@@ -121,8 +232,9 @@ impl Demo {
             match t.end {
                 End::Succeeded { last_frame } => {
                     let video = format!("https://platform.cdn.acedata.cloud/seedance/{}.mp4", t.id);
-                    let frame = last_frame
-                        .then(|| format!("https://platform.cdn.acedata.cloud/seedance/{}.png", t.id));
+                    let frame = last_frame.then(|| {
+                        format!("https://platform.cdn.acedata.cloud/seedance/{}.png", t.id)
+                    });
                     if t.content_shape {
                         json!({"id": upstream, "status": "succeeded", "model": t.model,
                                "content": {"video_url": video, "last_frame_url": frame}})
@@ -165,6 +277,10 @@ mod tests {
         assert!(count(Status::Failed) >= 2);
         assert_eq!(count(Status::Expired), 1);
         assert!(count(Status::Running) + count(Status::Queued) + count(Status::Pending) >= 3);
-        assert!(records.iter().all(|r| r.model.is_some() && r.prompt.is_some()));
+        assert!(
+            records
+                .iter()
+                .all(|r| r.model.is_some() && r.prompt.is_some())
+        );
     }
 }

@@ -13,19 +13,23 @@
 //!   response carries a `trace_id` that is also a UUID, and the tasks API's records carry
 //!   `user_id`, `api_id`, … UUIDs; none of these are task ids, so instead of scanning for
 //!   anything UUID-shaped we read only the values of the `task_id`/`id`/`ids`/`task_ids`
-//!   keys (any case, `taskId` too) and plain strings inside arrays, and never descend into
-//!   the keys listed in [`json_key_kind`]. The document is walked with a streaming serde
-//!   visitor rather than through `serde_json::Value`, so ids come out in document order
-//!   whatever serde_json's map features are and no tree is built for a 10 MB paste.
-//!   If the text is not valid JSON (console output that merely starts with a bracket), or
-//!   is valid JSON in which none of those keys hold anything (say `{"msg": "<uuid> done"}`),
-//!   we fall back to token scanning.
-//! * **Token scanning** — one pass over the bytes, splitting on everything but ASCII letters,
-//!   digits and `-`. Only tokens of 10+ bytes are examined, and nothing is allocated for
-//!   a token unless it becomes an id or a rejection.
+//!   keys (any case, `taskId` and `task-id` too) and plain strings inside arrays, and never
+//!   descend into `trace_id`, `_id`, `user_id`, `api_id`, `application_id`,
+//!   `credential_id` or `request_id`. The document is walked with a streaming serde visitor
+//!   rather than through `serde_json::Value`, so ids come out in document order whatever
+//!   serde_json's map features are, and no tree is built for a 10 MB paste. If the text is
+//!   not valid JSON (console output that merely starts with a bracket), or is valid JSON in
+//!   which nothing was found (say `{"msg": "<uuid> done"}`), we fall back to token scanning.
+//! * **Token scanning** — tokens are runs of ASCII letters, digits and `-`; each is looked
+//!   at from its start and from after each of its dashes, so `task-<uuid>` and
+//!   `seedance-<uuid>-final.mp4` yield the id. A UUID directly after one of the keys above
+//!   (`trace_id: <uuid>`, `X-Trace-Id: <uuid>`, `"trace_id":"<uuid>"`) is skipped: that is
+//!   the JSON rule carried over to console text. Nothing is allocated for a token unless it
+//!   becomes an id or a rejection.
 
 use std::collections::HashSet;
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
@@ -45,7 +49,8 @@ pub const MAX_REJECTED_TEXT_CHARS: usize = 80;
 pub struct Extraction {
     /// Valid task ids, lowercase, each once, in the order they first appeared.
     pub ids: Vec<String>,
-    /// How many further occurrences of an id already in `ids` were dropped.
+    /// How many further occurrences of an id already in `ids` were dropped. A tasks-API
+    /// record names its id twice (`id` and `response.task_id`), which counts here too.
     pub duplicates: usize,
     /// Things that look like an attempt at an id but are not one; distinct texts only, at
     /// most [`MAX_REJECTED`] of them, each at most [`MAX_REJECTED_TEXT_CHARS`] characters.
@@ -82,9 +87,7 @@ impl RejectReason {
                 "looks like a task id but is cut short or has extra characters: \
                  a task id has exactly 36 characters"
             }
-            Self::NotHex => {
-                "shaped like a task id but contains characters other than 0-9 and a-f"
-            }
+            Self::NotHex => "shaped like a task id but contains characters other than 0-9 and a-f",
             Self::NotAnId => {
                 "not a task id: a task id looks like 9462ca25-468b-45a5-9e75-6f516dedcc80"
             }
@@ -107,10 +110,10 @@ pub fn is_task_id(s: &str) -> bool {
 pub fn extract(text: &str) -> Extraction {
     // Editors and some Windows tools prepend a BOM, which serde_json would refuse.
     let trimmed = text.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}');
-    if trimmed.starts_with('{') || trimmed.starts_with('[') {
-        if let Some(found) = extract_json(trimmed) {
-            return found;
-        }
+    if (trimmed.starts_with('{') || trimmed.starts_with('['))
+        && let Some(found) = extract_json(trimmed)
+    {
+        return found;
     }
     let mut out = Collector::default();
     scan_tokens(text.as_bytes(), &mut out);
@@ -124,7 +127,7 @@ pub fn extract(text: &str) -> Extraction {
 struct Collector {
     ids: Vec<String>,
     /// Keyed by the id's numeric value so that lookups need no lowercase copy of the text.
-    seen: HashSet<u128>,
+    seen: HashSet<u128, BuildHasherDefault<IdHasher>>,
     duplicates: usize,
     rejected: Vec<Rejected>,
     /// Object nesting depth at which each entry of `rejected` was found (JSON mode only;
@@ -141,8 +144,7 @@ impl Collector {
     fn add_id(&mut self, value: u128, raw: &[u8]) {
         self.hits += 1;
         if self.seen.insert(value) {
-            self.ids
-                .push(raw.iter().map(|b| char::from(b.to_ascii_lowercase())).collect());
+            self.ids.push(ascii_str(raw).to_ascii_lowercase());
         } else {
             self.duplicates += 1;
         }
@@ -167,6 +169,36 @@ impl Collector {
             duplicates: self.duplicates,
             rejected: self.rejected,
         }
+    }
+}
+
+/// Task ids are random (UUID v4), so one folded multiply spreads them over the table as
+/// well as SipHash does, at a fraction of the cost; resistance to crafted collisions buys
+/// nothing for text the user pastes into their own app.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl IdHasher {
+    fn mix(&mut self, a: u64, b: u64) {
+        let full = u128::from(a ^ 0x243f_6a88_85a3_08d3) * u128::from(b ^ 0x1319_8a2e_0370_7344);
+        self.0 ^= (full as u64) ^ ((full >> 64) as u64);
+    }
+}
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `u128` keys are hashed; this keeps the hasher correct for anything else.
+        for &b in bytes {
+            self.mix(self.0, u64::from(b));
+        }
+    }
+
+    fn write_u128(&mut self, v: u128) {
+        self.mix(v as u64, (v >> 64) as u64);
     }
 }
 
@@ -195,26 +227,57 @@ const fn hex_value(b: u8) -> Option<u8> {
     }
 }
 
+/// `hex_value` as a table, with 0xff for "not hex", for the branch-free hot path.
+const HEX_VALUE: [u8; 256] = {
+    let mut t = [0xff; 256];
+    let mut i = 0;
+    while i < 256 {
+        if let Some(v) = hex_value(i as u8) {
+            t[i] = v;
+        }
+        i += 1;
+    }
+    t
+};
+
+/// Where the 32 hex digits of a UUID sit between its dashes.
+const HEX_POSITIONS: [usize; 32] = {
+    let mut t = [0; 32];
+    let (mut i, mut n) = (0, 0);
+    while i < UUID_LEN {
+        if !is_dash_position(i) {
+            t[n] = i;
+            n += 1;
+        }
+        i += 1;
+    }
+    t
+};
+
 const fn is_dash_position(i: usize) -> bool {
     matches!(i, 8 | 13 | 18 | 23)
 }
 
 /// The value of the UUID occupying exactly the first 36 bytes of `b`, if `b` is exactly that.
 fn parse_uuid(b: &[u8]) -> Option<u128> {
-    if b.len() != UUID_LEN {
+    // Every id in a paste goes through here: a fixed-size array, table lookups and no early
+    // exit let the compiler unroll it into straight-line code.
+    let b: &[u8; UUID_LEN] = b.try_into().ok()?;
+    if b[8] != b'-' || b[13] != b'-' || b[18] != b'-' || b[23] != b'-' {
         return None;
     }
-    let mut value: u128 = 0;
-    for (i, &c) in b.iter().enumerate() {
-        if is_dash_position(i) {
-            if c != b'-' {
-                return None;
-            }
-        } else {
-            value = (value << 4) | u128::from(hex_value(c)?);
-        }
+    let (mut hi, mut lo, mut bad) = (0u64, 0u64, 0u8);
+    for &i in &HEX_POSITIONS[..16] {
+        let v = HEX_VALUE[usize::from(b[i])];
+        bad |= v;
+        hi = (hi << 4) | u64::from(v & 0xf);
     }
-    Some(value)
+    for &i in &HEX_POSITIONS[16..] {
+        let v = HEX_VALUE[usize::from(b[i])];
+        bad |= v;
+        lo = (lo << 4) | u64::from(v & 0xf);
+    }
+    (bad & 0xf0 == 0).then_some((u128::from(hi) << 64) | u128::from(lo))
 }
 
 /// How many leading bytes of `b` follow the UUID pattern (at most 36).
@@ -226,7 +289,7 @@ fn uuid_prefix_len(b: &[u8]) -> usize {
             if is_dash_position(i) {
                 c == b'-'
             } else {
-                hex_value(c).is_some()
+                HEX_VALUE[usize::from(c)] < 16
             }
         })
         .count()
@@ -247,9 +310,7 @@ fn plausible_truncation(prefix: &[u8]) -> bool {
 
 /// `cgt-` followed by at least 8 digits: the start of an upstream timestamped id.
 fn is_upstream_id(b: &[u8]) -> bool {
-    b.len() >= 12
-        && b[..4].eq_ignore_ascii_case(b"cgt-")
-        && b[4..12].iter().all(u8::is_ascii_digit)
+    b.len() >= 12 && b[..4].eq_ignore_ascii_case(b"cgt-") && b[4..12].iter().all(u8::is_ascii_digit)
 }
 
 /// `8-4-4-4-12` alphanumerics: a UUID with a typo in it.
@@ -281,64 +342,123 @@ const TOKEN_BYTE: [bool; 256] = {
     t
 };
 
-/// Shortest token that can be anything we report: 8 hex + `-` + 1 hex.
-const MIN_INTERESTING: usize = 10;
+fn is_token_byte(b: u8) -> bool {
+    TOKEN_BYTE[usize::from(b)]
+}
 
+/// Conceptually we split the text into tokens and look at each token at its start and
+/// after each of its dashes, so that ids glued to words by dashes — `task-<uuid>`,
+/// `seedance-<uuid>-final.mp4`, two ids joined by `-` — are still found, while an id glued
+/// to further hex without a dash (`<uuid>0`) is reported as a copy/paste slip
+/// (`reference_scan` in the tests is that literal algorithm, and a property test holds the
+/// two equal).
+///
+/// Doing it literally costs a mispredicted branch at every word boundary. But everything
+/// we report has a dash 8 bytes (UUID-like) or 3 bytes (`cgt-`) past the start of its part,
+/// so we search for dashes instead — a loop that vectorises — and look back from each; the
+/// bulk of a paste, prose without dashes, is skipped at memory speed.
 fn scan_tokens(bytes: &[u8], out: &mut Collector) {
-    let n = bytes.len();
-    let mut i = 0;
-    while i < n {
-        if !TOKEN_BYTE[usize::from(bytes[i])] {
-            i += 1;
+    const LANES: usize = 64;
+    // Positions before `resume` belong to a part already examined or to something already
+    // reported, exactly as the literal walk would have skipped them.
+    let mut resume = 0;
+    let (chunks, tail) = bytes.as_chunks::<LANES>();
+    for (i, chunk) in chunks.iter().enumerate() {
+        // Folds without early exit compile to vector compares: the first skips dash-free
+        // prose at memory speed, the second makes a bit per byte so that each dash costs
+        // a few instructions even in a paste made of nothing but dashes.
+        if !chunk.iter().fold(false, |any, &b| any | (b == b'-')) {
             continue;
         }
-        let start = i;
-        while i < n && TOKEN_BYTE[usize::from(bytes[i])] {
-            i += 1;
+        let mut dashes = chunk
+            .iter()
+            .enumerate()
+            .fold(0u64, |m, (j, &b)| m | (u64::from(b == b'-') << j));
+        while dashes != 0 {
+            let dash = i * LANES + dashes.trailing_zeros() as usize;
+            dashes &= dashes - 1;
+            on_dash(bytes, dash, &mut resume, out);
         }
-        if i - start >= MIN_INTERESTING {
-            scan_token(bytes, start, i, out);
+    }
+    let base = chunks.len() * LANES;
+    for (j, &b) in tail.iter().enumerate() {
+        if b == b'-' {
+            on_dash(bytes, base + j, &mut resume, out);
         }
     }
 }
 
-/// Looks for ids in one token at its start and after each dash, so that ids glued to words
-/// by dashes — `task-<uuid>`, `seedance-<uuid>-final.mp4`, two ids joined by `-` — are
-/// still found, while an id glued to further hex without a dash (`<uuid>0`) is reported
-/// as a copy/paste slip.
-fn scan_token(bytes: &[u8], start: usize, end: usize, out: &mut Collector) {
-    let mut p = start;
-    while end - p >= MIN_INTERESTING {
-        let rest = &bytes[p..end];
-        let m = uuid_prefix_len(rest);
-        if m == UUID_LEN && (rest.len() == UUID_LEN || rest[UUID_LEN] == b'-') {
-            let raw = &rest[..UUID_LEN];
-            if !follows_excluded_key(bytes, p) {
-                if let Some(value) = parse_uuid(raw) {
-                    out.add_id(value, raw);
-                }
-            }
-            p += UUID_LEN + 1;
-            continue;
-        }
-        if is_upstream_id(rest) {
-            out.reject(ascii_str(rest), RejectReason::UpstreamId);
-            return;
-        }
-        if (m == rest.len() || m == UUID_LEN) && plausible_truncation(&rest[..m]) {
-            out.reject(ascii_str(rest), RejectReason::TruncatedUuid);
-            return;
-        }
-        if uuid_shaped(rest) && rest.get(UUID_LEN).is_none_or(|&c| c == b'-') {
-            out.reject(ascii_str(&rest[..UUID_LEN]), RejectReason::NotHex);
-            p += UUID_LEN + 1;
-            continue;
-        }
-        match rest.iter().position(|&c| c == b'-') {
-            Some(dash) => p += dash + 1,
-            None => return,
-        }
+#[inline]
+fn on_dash(bytes: &[u8], dash: usize, resume: &mut usize, out: &mut Collector) {
+    // Both candidates below need a letter or digit right before the dash.
+    if dash == 0 || !bytes[dash - 1].is_ascii_alphanumeric() {
+        return;
     }
+    // Cheap necessary conditions first: 8 alphanumerics before the dash (an id, cut short
+    // or not, or one with a typo) or `cgt` (an upstream id). Lower start first, so that
+    // results come out in text order.
+    if let Some(p) = dash.checked_sub(8)
+        && p >= *resume
+        && bytes[p..dash].iter().all(u8::is_ascii_alphanumeric)
+        && is_part_start(bytes, p)
+    {
+        *resume = scan_part(bytes, p, out);
+    }
+    if let Some(p) = dash.checked_sub(3)
+        && p >= *resume
+        && bytes[p..dash].eq_ignore_ascii_case(b"cgt")
+        && is_part_start(bytes, p)
+    {
+        *resume = scan_part(bytes, p, out);
+    }
+}
+
+/// Where a token, or a dash-separated part of one, begins.
+fn is_part_start(bytes: &[u8], p: usize) -> bool {
+    p == 0 || bytes[p - 1] == b'-' || !is_token_byte(bytes[p - 1])
+}
+
+fn token_end(bytes: &[u8], p: usize) -> usize {
+    bytes[p..]
+        .iter()
+        .position(|&b| !is_token_byte(b))
+        .map_or(bytes.len(), |i| p + i)
+}
+
+/// Examines the part starting at `p`; returns the position scanning resumes at.
+fn scan_part(bytes: &[u8], p: usize, out: &mut Collector) -> usize {
+    // Whole ids are what most dashes in a paste of ids belong to.
+    if let Some(raw) = bytes.get(p..p + UUID_LEN)
+        && let Some(value) = parse_uuid(raw)
+        && bytes
+            .get(p + UUID_LEN)
+            .is_none_or(|&c| c == b'-' || !is_token_byte(c))
+    {
+        if !follows_excluded_key(bytes, p) {
+            out.add_id(value, raw);
+        }
+        return p + UUID_LEN + 1;
+    }
+    // Everything below looks at most 37 bytes ahead; the rest of the token is walked only
+    // when it is reported, after which it is skipped, so the work stays linear even for a
+    // megabyte-long token.
+    let rest = &bytes[p..];
+    let ends_at = |k: usize| rest.get(k).is_none_or(|&c| !is_token_byte(c));
+    let m = uuid_prefix_len(rest);
+    // Whole ids were handled above, so `m == 36` here means more is glued on.
+    let reason = if is_upstream_id(rest) {
+        RejectReason::UpstreamId
+    } else if (m == UUID_LEN || ends_at(m)) && plausible_truncation(&rest[..m]) {
+        RejectReason::TruncatedUuid
+    } else if uuid_shaped(rest) && (ends_at(UUID_LEN) || rest[UUID_LEN] == b'-') {
+        out.reject(ascii_str(&rest[..UUID_LEN]), RejectReason::NotHex);
+        return p + UUID_LEN + 1;
+    } else {
+        return p + 1;
+    };
+    let end = token_end(bytes, p);
+    out.reject(ascii_str(&bytes[p..end]), reason);
+    end
 }
 
 /// Tokens contain ASCII bytes only (see [`TOKEN_BYTE`]), so this never actually falls back.
@@ -356,13 +476,18 @@ fn follows_excluded_key(bytes: &[u8], uuid_start: usize) -> bool {
     const MAX_KEY: usize = 32;
     let mut i = uuid_start;
     let gap_floor = uuid_start.saturating_sub(MAX_GAP);
-    while i > gap_floor && matches!(bytes[i - 1], b'"' | b'\'' | b':' | b'=' | b' ' | b'\t' | b'\\' | b'-')
+    while i > gap_floor
+        && matches!(
+            bytes[i - 1],
+            b'"' | b'\'' | b':' | b'=' | b' ' | b'\t' | b'\\' | b'-'
+        )
     {
         i -= 1;
     }
     let key_end = i;
     let key_floor = key_end.saturating_sub(MAX_KEY + 1);
-    while i > key_floor && (bytes[i - 1].is_ascii_alphanumeric() || matches!(bytes[i - 1], b'_' | b'-'))
+    while i > key_floor
+        && (bytes[i - 1].is_ascii_alphanumeric() || matches!(bytes[i - 1], b'_' | b'-'))
     {
         i -= 1;
     }
@@ -604,7 +729,8 @@ impl<'de> Visitor<'de> for Walker<'_> {
         if out.hits > hits_before && out.rejected.len() > rejected_before {
             let mut i = rejected_before;
             while i < out.rejected.len() {
-                if out.rejected[i].reason == RejectReason::UpstreamId && out.rejected_depth[i] > depth
+                if out.rejected[i].reason == RejectReason::UpstreamId
+                    && out.rejected_depth[i] > depth
                 {
                     let gone = out.rejected.remove(i);
                     out.rejected_depth.remove(i);
@@ -652,6 +778,67 @@ mod tests {
     const C: &str = "93f11baf-347b-4bb4-9520-8653cb46d6a3";
     const TRACE: &str = "a9063166-26ed-4451-85b5-54e896817c69";
 
+    /// The literal algorithm `scan_tokens` must agree with: split into tokens, walk each
+    /// token part by part.
+    fn reference_scan(bytes: &[u8], out: &mut Collector) {
+        let n = bytes.len();
+        let mut i = 0;
+        while i < n {
+            if !is_token_byte(bytes[i]) {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < n && is_token_byte(bytes[i]) {
+                i += 1;
+            }
+            reference_token(bytes, start, i, out);
+        }
+    }
+
+    fn reference_token(bytes: &[u8], start: usize, end: usize, out: &mut Collector) {
+        // Shortest token that can be anything we report: 8 hex + `-` + 1 hex.
+        const MIN_INTERESTING: usize = 10;
+        let mut p = start;
+        while end.saturating_sub(p) >= MIN_INTERESTING {
+            let rest = &bytes[p..end];
+            let m = uuid_prefix_len(rest);
+            if m == UUID_LEN && (rest.len() == UUID_LEN || rest[UUID_LEN] == b'-') {
+                let raw = &rest[..UUID_LEN];
+                if !follows_excluded_key(bytes, p)
+                    && let Some(value) = parse_uuid(raw)
+                {
+                    out.add_id(value, raw);
+                }
+                p += UUID_LEN + 1;
+                continue;
+            }
+            if is_upstream_id(rest) {
+                out.reject(ascii_str(rest), RejectReason::UpstreamId);
+                return;
+            }
+            if (m == rest.len() || m == UUID_LEN) && plausible_truncation(&rest[..m]) {
+                out.reject(ascii_str(rest), RejectReason::TruncatedUuid);
+                return;
+            }
+            if uuid_shaped(rest) && rest.get(UUID_LEN).is_none_or(|&c| c == b'-') {
+                out.reject(ascii_str(&rest[..UUID_LEN]), RejectReason::NotHex);
+                p += UUID_LEN + 1;
+                continue;
+            }
+            match rest.iter().position(|&c| c == b'-') {
+                Some(dash) => p += dash + 1,
+                None => return,
+            }
+        }
+    }
+
+    fn scanned(text: &str, scan: fn(&[u8], &mut Collector)) -> Extraction {
+        let mut out = Collector::default();
+        scan(text.as_bytes(), &mut out);
+        out.finish()
+    }
+
     fn ids(text: &str) -> Vec<String> {
         extract(text).ids
     }
@@ -692,8 +879,10 @@ mod tests {
 
     #[test]
     fn json_array_of_strings() {
-        let text = format!(r#"["{A}", "{B}",
-            "{C}"]"#);
+        let text = format!(
+            r#"["{A}", "{B}",
+            "{C}"]"#
+        );
         assert_eq!(ids(&text), [A, B, C]);
     }
 
@@ -771,17 +960,24 @@ mod tests {
         );
         assert_eq!(
             reasons(r#"[{"task_id": "cgt-20250331173019-abcde"}]"#),
-            [("cgt-20250331173019-abcde".to_owned(), RejectReason::UpstreamId)]
+            [(
+                "cgt-20250331173019-abcde".to_owned(),
+                RejectReason::UpstreamId
+            )]
         );
         // Non-id strings in arbitrary arrays are not attempts at ids.
-        let found = extract(&format!(r#"{{"tags": ["cat", "20250612-1430"], "id": "{A}"}}"#));
+        let found = extract(&format!(
+            r#"{{"tags": ["cat", "20250612-1430"], "id": "{A}"}}"#
+        ));
         assert_eq!(found.ids, [A]);
         assert!(found.rejected.is_empty(), "{:?}", found.rejected);
     }
 
     #[test]
     fn upstream_id_next_to_ids_in_same_array_is_reported() {
-        let found = extract(&format!(r#"{{"ids": ["{A}", "cgt-20250331173019-abcde"]}}"#));
+        let found = extract(&format!(
+            r#"{{"ids": ["{A}", "cgt-20250331173019-abcde"]}}"#
+        ));
         assert_eq!(found.ids, [A]);
         assert_eq!(found.rejected.len(), 1);
         assert_eq!(found.rejected[0].reason, RejectReason::UpstreamId);
@@ -791,7 +987,10 @@ mod tests {
     fn not_really_json_falls_back_to_scanning() {
         assert_eq!(ids(&format!("[{A}, {B}]")), [A, B]);
         assert_eq!(ids(&format!(r#"{{"task_id": "{A}"}} and {B}"#)), [A, B]);
-        assert_eq!(ids(&format!(r#"{{"task_id": "{A}", "trace_id": "{TRACE}""#)), [A]);
+        assert_eq!(
+            ids(&format!(r#"{{"task_id": "{A}", "trace_id": "{TRACE}""#)),
+            [A]
+        );
     }
 
     #[test]
@@ -919,18 +1118,26 @@ mod tests {
 
     #[test]
     fn rejected_is_capped_and_clipped() {
-        let text: String = (0..5000u32).map(|i| format!("cgt-2025{i:08}-x\n")).collect();
+        let text: String = (0..5000u32)
+            .map(|i| format!("cgt-2025{i:08}-x\n"))
+            .collect();
         let found = extract(&text);
         assert_eq!(found.rejected.len(), MAX_REJECTED);
 
         let huge = format!("{}{}", &A[..20], "a".repeat(100_000));
         let found = extract(&format!("{A}{}", "b".repeat(100_000)));
         assert_eq!(found.rejected.len(), 1);
-        assert_eq!(found.rejected[0].text.chars().count(), MAX_REJECTED_TEXT_CHARS);
+        assert_eq!(
+            found.rejected[0].text.chars().count(),
+            MAX_REJECTED_TEXT_CHARS
+        );
         assert!(found.rejected[0].text.ends_with('…'));
         let found = extract(&format!(r#"{{"id": "{huge}é"}}"#));
         assert_eq!(found.rejected.len(), 1);
-        assert_eq!(found.rejected[0].text.chars().count(), MAX_REJECTED_TEXT_CHARS);
+        assert_eq!(
+            found.rejected[0].text.chars().count(),
+            MAX_REJECTED_TEXT_CHARS
+        );
     }
 
     #[test]
@@ -985,14 +1192,36 @@ mod tests {
 
     fn separator() -> impl Strategy<Value = &'static str> {
         prop::sample::select(vec![
-            " ", "\n", "\r\n", ",", ", ", ";", "\t", " | ", "\"", "\", \"", "'", "[", "]", "/",
-            "?id=", " task_id: ", " id=", "\n- ", " · ", "…", "_", ".mp4 ", " - ",
+            " ",
+            "\n",
+            "\r\n",
+            ",",
+            ", ",
+            ";",
+            "\t",
+            " | ",
+            "\"",
+            "\", \"",
+            "'",
+            "[",
+            "]",
+            "/",
+            "?id=",
+            " task_id: ",
+            " id=",
+            "\n- ",
+            " · ",
+            "…",
+            "_",
+            ".mp4 ",
+            " - ",
         ])
     }
 
     proptest! {
         #[test]
         fn never_panics_and_output_is_sound(text in any::<String>()) {
+            prop_assert_eq!(scanned(&text, scan_tokens), scanned(&text, reference_scan));
             let found = extract(&text);
             let mut seen = HashSet::new();
             for id in &found.ids {
@@ -1008,10 +1237,39 @@ mod tests {
 
         #[test]
         fn id_like_noise_never_panics(text in "[0-9a-fA-Fcgt\\-_ :=\"{}\\[\\],\n]{0,200}") {
+            prop_assert_eq!(scanned(&text, scan_tokens), scanned(&text, reference_scan));
             let found = extract(&text);
             let unique: HashSet<_> = found.ids.iter().collect();
             prop_assert_eq!(unique.len(), found.ids.len());
             prop_assert!(found.ids.iter().all(|id| is_task_id(id)));
+        }
+
+        /// Ids, halves of ids, upstream ids and junk glued together with or without
+        /// separators: exercises every branch of the token scanner at token edges.
+        #[test]
+        fn glued_fragments_are_sound(
+            parts in prop::collection::vec(
+                prop_oneof![
+                    any::<u128>().prop_map(|v| uuid_text(v, false)),
+                    (any::<u128>(), 0..36usize).prop_map(|(v, n)| uuid_text(v, true)[..n].to_owned()),
+                    "cgt-[0-9]{6,16}(-[a-z0-9]{0,6})?",
+                    "[ -~]{0,6}",
+                    "(trace_id|_id|id|X-Trace-Id)[\\\\\":= ]{0,4}",
+                    any::<String>(),
+                ],
+                0..12,
+            ),
+        ) {
+            let text: String = parts.concat();
+            prop_assert_eq!(scanned(&text, scan_tokens), scanned(&text, reference_scan));
+            let found = extract(&text);
+            let lower = text.to_lowercase();
+            let unique: HashSet<_> = found.ids.iter().collect();
+            prop_assert_eq!(unique.len(), found.ids.len());
+            for id in &found.ids {
+                prop_assert!(is_task_id(id));
+                prop_assert!(lower.contains(id.as_str()));
+            }
         }
 
         #[test]

@@ -4,9 +4,11 @@
 //! calls the [`api`]) → events → the task book → the grid or the CLI's table.
 
 pub mod api;
-pub mod ids;
-pub mod secrets;
+pub mod book;
+pub mod cli;
 pub mod demo;
 pub mod engine;
+pub mod gui;
+pub mod ids;
+pub mod secrets;
 pub mod task;
-pub mod cli;

@@ -1,5 +1,6 @@
 use clap::Parser;
-use seedance_tasks::cli::{self, Cli};
+use seedance_tasks::cli::{self, Cli, Cmd};
+use seedance_tasks::{gui, ids, secrets};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -19,11 +20,26 @@ fn main() -> ExitCode {
     // Entered for the whole run: poll-promise's `spawn_async` needs an entered runtime.
     let _guard = runtime.enter();
     match &cli.command {
-        Some(command) if !matches!(command, cli::Cmd::Gui { .. }) => {
-            runtime.block_on(cli::run(&cli, command))
-        }
-        _ => {
-            eprintln!("the window is not built yet; see --help");
+        Some(Cmd::Gui { ids }) => open_window(&cli, ids),
+        None => open_window(&cli, &[]),
+        Some(command) => runtime.block_on(cli::run(&cli, command)),
+    }
+}
+
+fn open_window(cli: &Cli, args: &[String]) -> ExitCode {
+    let found = ids::extract(&args.join("\n"));
+    for r in &found.rejected {
+        eprintln!("warning: ignored {:?}: {}", r.text, r.reason.describe());
+    }
+    let mut options = gui::GuiOptions::new(cli.api_base.clone());
+    options.demo = cli.demo;
+    options.initial_ids = found.ids;
+    options.env_token = secrets::env_token();
+    match gui::run(options) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: cannot open the window: {e}");
+            eprintln!("hint: the command line works without a display: seedance-tasks get --help");
             ExitCode::from(cli::exit::USAGE)
         }
     }

@@ -86,7 +86,9 @@ pub enum SecretError {
 fn map_error(e: keyring_core::Error) -> SecretError {
     match e {
         keyring_core::Error::NoStorageAccess(inner) => SecretError::Locked(inner.to_string()),
-        keyring_core::Error::NoDefaultStore => SecretError::Unavailable("no credential store".into()),
+        keyring_core::Error::NoDefaultStore => {
+            SecretError::Unavailable("no credential store".into())
+        }
         other => SecretError::Failed(other.to_string()),
     }
 }
@@ -99,7 +101,9 @@ pub struct Keyring {
 
 impl fmt::Debug for Keyring {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Keyring").field("store", &self.store.vendor()).finish()
+        f.debug_struct("Keyring")
+            .field("store", &self.store.vendor())
+            .finish()
     }
 }
 
@@ -146,7 +150,9 @@ impl Keyring {
     }
 
     pub fn set(&self, token: &Token) -> Result<(), SecretError> {
-        self.entry()?.set_password(token.expose()).map_err(map_error)
+        self.entry()?
+            .set_password(token.expose())
+            .map_err(map_error)
     }
 
     /// Deleting a token that is not there is not an error.
@@ -174,7 +180,9 @@ pub fn resolve(
 
 /// `SEEDANCE_API_TOKEN`, when set and not blank.
 pub fn env_token() -> Option<String> {
-    std::env::var(ENV_TOKEN).ok().filter(|v| !v.trim().is_empty())
+    std::env::var(ENV_TOKEN)
+        .ok()
+        .filter(|v| !v.trim().is_empty())
 }
 
 #[cfg(test)]
@@ -206,7 +214,9 @@ mod tests {
     fn environment_wins_over_keyring() {
         let k = Keyring::mock().expect("mock");
         k.set(&Token::new("from-keyring")).expect("set");
-        let (t, s) = resolve(Some("from-env"), Some(&k)).expect("ok").expect("some");
+        let (t, s) = resolve(Some("from-env"), Some(&k))
+            .expect("ok")
+            .expect("some");
         assert_eq!((t.expose(), s), ("from-env", TokenSource::Environment));
         let (t, s) = resolve(Some("  "), Some(&k)).expect("ok").expect("some");
         assert_eq!((t.expose(), s), ("from-keyring", TokenSource::Keyring));

@@ -77,11 +77,17 @@ impl TaskEntry {
             return (f.code.clone(), f.message.clone());
         }
         if let Some(e) = &self.error {
-            let code = e.code.clone().or_else(|| Some(format!("{:?}", e.kind).to_lowercase()));
+            let code = e
+                .code
+                .clone()
+                .or_else(|| Some(format!("{:?}", e.kind).to_lowercase()));
             return (code, Some(e.message.clone()));
         }
         if self.status == Status::NotFound {
-            return (Some("not_found".into()), Some("the API does not know this task id".into()));
+            return (
+                Some("not_found".into()),
+                Some("the API does not know this task id".into()),
+            );
         }
         (None, None)
     }

@@ -40,7 +40,9 @@ pub struct Client {
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // The default headers hold the token: never print them.
-        f.debug_struct("Client").field("endpoint", &self.endpoint.as_str()).finish()
+        f.debug_struct("Client")
+            .field("endpoint", &self.endpoint.as_str())
+            .finish()
     }
 }
 
@@ -56,17 +58,24 @@ fn is_loopback(url: &Url) -> bool {
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
     if let Ok(seconds) = value.parse::<f64>() {
-        return (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds.min(3600.0)));
+        return (seconds.is_finite() && seconds >= 0.0)
+            .then(|| Duration::from_secs_f64(seconds.min(3600.0)));
     }
     let when = httpdate::parse_http_date(value).ok()?;
-    Some(when.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
+    Some(
+        when.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
 }
 
 impl Client {
     /// Checks the base URL and builds the shared HTTP client with the contract's headers.
     pub fn new(config: &ClientConfig, token: &Token) -> Result<Self, ApiError> {
         let base = Url::parse(config.base_url.trim()).map_err(|e| {
-            ApiError::new(ErrorKind::Request, format!("invalid API base {:?}: {e}", config.base_url))
+            ApiError::new(
+                ErrorKind::Request,
+                format!("invalid API base {:?}: {e}", config.base_url),
+            )
         })?;
         match base.scheme() {
             "https" => {}
@@ -74,19 +83,30 @@ impl Client {
             "http" => {
                 return Err(ApiError::new(
                     ErrorKind::InsecureTransport,
-                    format!("refusing to send the API token over plain http to {}", base.host_str().unwrap_or("?")),
+                    format!(
+                        "refusing to send the API token over plain http to {}",
+                        base.host_str().unwrap_or("?")
+                    ),
                 ));
             }
             other => {
-                return Err(ApiError::new(ErrorKind::Request, format!("unsupported URL scheme {other:?}")));
+                return Err(ApiError::new(
+                    ErrorKind::Request,
+                    format!("unsupported URL scheme {other:?}"),
+                ));
             }
         }
         let mut endpoint = base;
         let path = format!("{}/seedance/tasks", endpoint.path().trim_end_matches('/'));
         endpoint.set_path(&path);
 
-        let mut auth = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
-            .map_err(|_| ApiError::new(ErrorKind::Auth, "the API token contains characters that cannot be sent in a header"))?;
+        let mut auth =
+            HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
+                ApiError::new(
+                    ErrorKind::Auth,
+                    "the API token contains characters that cannot be sent in a header",
+                )
+            })?;
         auth.set_sensitive(true);
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
@@ -100,7 +120,12 @@ impl Client {
             .timeout(config.request_timeout)
             .pool_idle_timeout(Duration::from_secs(90))
             .build()
-            .map_err(|e| ApiError::new(ErrorKind::Request, format!("cannot build the HTTP client: {e}")))?;
+            .map_err(|e| {
+                ApiError::new(
+                    ErrorKind::Request,
+                    format!("cannot build the HTTP client: {e}"),
+                )
+            })?;
         Ok(Self { http, endpoint })
     }
 
@@ -120,18 +145,31 @@ impl Client {
     /// Several tasks in one call. The answer may miss ids and come in any order: callers
     /// match by `TaskRecord::id`. Items without an id are dropped (they cannot be matched).
     pub async fn retrieve_batch(&self, ids: &[String]) -> Result<Vec<TaskRecord>, ApiError> {
-        let value = self.post(&json!({"ids": ids, "action": "retrieve_batch"})).await?;
+        let value = self
+            .post(&json!({"ids": ids, "action": "retrieve_batch"}))
+            .await?;
         let items = match value {
             Value::Object(mut map) => match map.remove("items") {
                 Some(Value::Array(items)) => items,
                 Some(Value::Null) | None => Vec::new(),
                 Some(_) => {
-                    return Err(ApiError::new(ErrorKind::Decode, "`items` of the batch answer is not a list"));
+                    return Err(ApiError::new(
+                        ErrorKind::Decode,
+                        "`items` of the batch answer is not a list",
+                    ));
                 }
             },
-            _ => return Err(ApiError::new(ErrorKind::Decode, "the batch answer is not a JSON object")),
+            _ => {
+                return Err(ApiError::new(
+                    ErrorKind::Decode,
+                    "the batch answer is not a JSON object",
+                ));
+            }
         };
-        Ok(items.into_iter().filter_map(TaskRecord::from_value).collect())
+        Ok(items
+            .into_iter()
+            .filter_map(TaskRecord::from_value)
+            .collect())
     }
 
     async fn post(&self, body: &Value) -> Result<Value, ApiError> {
@@ -198,7 +236,12 @@ mod tests {
     fn refuses_plain_http_off_loopback() {
         let token = Token::new("secret-token-value");
         let mut config = ClientConfig::default();
-        for base in ["http://127.0.0.1:9", "http://localhost:9/", "http://[::1]:9", "https://example.com"] {
+        for base in [
+            "http://127.0.0.1:9",
+            "http://localhost:9/",
+            "http://[::1]:9",
+            "https://example.com",
+        ] {
             config.base_url = base.into();
             assert!(Client::new(&config, &token).is_ok(), "{base}");
         }
@@ -211,9 +254,15 @@ mod tests {
 
     #[test]
     fn endpoint_keeps_a_base_path() {
-        let config = ClientConfig { base_url: "https://proxy.example/api/".into(), ..Default::default() };
+        let config = ClientConfig {
+            base_url: "https://proxy.example/api/".into(),
+            ..Default::default()
+        };
         let client = Client::new(&config, &Token::new("t")).expect("client");
-        assert_eq!(client.endpoint(), "https://proxy.example/api/seedance/tasks");
+        assert_eq!(
+            client.endpoint(),
+            "https://proxy.example/api/seedance/tasks"
+        );
         assert!(!format!("{client:?}").contains("Bearer"));
     }
 
@@ -225,7 +274,10 @@ mod tests {
         let later = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(120));
         h.insert(RETRY_AFTER, HeaderValue::from_str(&later).expect("header"));
         let d = retry_after(&h).expect("date");
-        assert!(d > Duration::from_secs(100) && d <= Duration::from_secs(120), "{d:?}");
+        assert!(
+            d > Duration::from_secs(100) && d <= Duration::from_secs(120),
+            "{d:?}"
+        );
         h.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
         assert_eq!(retry_after(&h), None);
     }

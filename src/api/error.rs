@@ -137,9 +137,15 @@ impl ApiError {
             ErrorKind::Auth => "check the API token (Token panel, or `seedance-tasks token set`)",
             ErrorKind::Balance => "top up the balance on AceDataCloud, then retry",
             ErrorKind::RateLimited => "the API is rate limiting; retry in a moment",
-            ErrorKind::Server | ErrorKind::Network => "retry later; if it persists, quote the trace id to support",
-            ErrorKind::InsecureTransport => "use an https:// API base (plain http is allowed for loopback only)",
-            ErrorKind::Decode => "the answer was not what the API sends; check --api-base or a proxy in between",
+            ErrorKind::Server | ErrorKind::Network => {
+                "retry later; if it persists, quote the trace id to support"
+            }
+            ErrorKind::InsecureTransport => {
+                "use an https:// API base (plain http is allowed for loopback only)"
+            }
+            ErrorKind::Decode => {
+                "the answer was not what the API sends; check --api-base or a proxy in between"
+            }
             _ => "",
         }
     }
@@ -193,13 +199,38 @@ mod tests {
     #[test]
     fn documented_error_bodies() {
         let cases = [
-            ("doc-error-api_error.json", 500, ErrorKind::Server, "api_error"),
-            ("doc-error-invalid_token.json", 401, ErrorKind::Auth, "invalid_token"),
-            ("doc-error-token_expired.json", 401, ErrorKind::Auth, "token_expired"),
+            (
+                "doc-error-api_error.json",
+                500,
+                ErrorKind::Server,
+                "api_error",
+            ),
+            (
+                "doc-error-invalid_token.json",
+                401,
+                ErrorKind::Auth,
+                "invalid_token",
+            ),
+            (
+                "doc-error-token_expired.json",
+                401,
+                ErrorKind::Auth,
+                "token_expired",
+            ),
             ("doc-error-no_token.json", 400, ErrorKind::Auth, "no_token"),
-            ("doc-error-token_mismatched.json", 400, ErrorKind::Auth, "token_mismatched"),
+            (
+                "doc-error-token_mismatched.json",
+                400,
+                ErrorKind::Auth,
+                "token_mismatched",
+            ),
             ("var-error-used_up.json", 403, ErrorKind::Balance, "used_up"),
-            ("var-error-too_many_requests.json", 429, ErrorKind::RateLimited, "too_many_requests"),
+            (
+                "var-error-too_many_requests.json",
+                429,
+                ErrorKind::RateLimited,
+                "too_many_requests",
+            ),
         ];
         for (name, status, kind, code) in cases {
             let e = ApiError::from_response(status, &fixture(name), None, None);
@@ -223,7 +254,10 @@ mod tests {
         let long = "x".repeat(10_000);
         let e = ApiError::from_response(500, &long, None, None);
         assert!(e.message.chars().count() < 320);
-        assert_eq!(ApiError::from_response(502, "", None, None).message, "HTTP 502: (empty body)");
+        assert_eq!(
+            ApiError::from_response(502, "", None, None).message,
+            "HTTP 502: (empty body)"
+        );
     }
 
     #[test]

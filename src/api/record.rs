@@ -72,10 +72,16 @@ impl TaskRecord {
         let id = text(raw.get("id"))?;
         let response = raw.get("response");
         let data = response.and_then(|r| r.get("data"));
-        let error = response.and_then(|r| r.get("error")).filter(|e| !is_empty(Some(e)));
-        let data_error = data.and_then(|d| d.get("error")).filter(|e| !is_empty(Some(e)));
+        let error = response
+            .and_then(|r| r.get("error"))
+            .filter(|e| !is_empty(Some(e)));
+        let data_error = data
+            .and_then(|d| d.get("error"))
+            .filter(|e| !is_empty(Some(e)));
         let status_word = data.and_then(|d| d.get("status")).and_then(Value::as_str);
-        let success = response.and_then(|r| r.get("success")).and_then(Value::as_bool);
+        let success = response
+            .and_then(|r| r.get("success"))
+            .and_then(Value::as_bool);
 
         let status = if is_empty(response) {
             Status::Pending
@@ -181,15 +187,24 @@ mod tests {
         assert_eq!(r.id, "9462ca25-468b-45a5-9e75-6f516dedcc80");
         assert_eq!(r.status, Status::Succeeded);
         assert_eq!(r.model.as_deref(), Some("doubao-seedance-1-0-pro-250528"));
-        assert!(r.prompt.as_deref().is_some_and(|p| p.starts_with("Multiple shots.")));
+        assert!(
+            r.prompt
+                .as_deref()
+                .is_some_and(|p| p.starts_with("Multiple shots."))
+        );
         assert_eq!(r.created_at, Some(1766329436.091));
         assert_eq!(
             r.video_url.as_deref(),
-            Some("https://platform.cdn.acedata.cloud/seedance/d1c2e49e-d854-4a2e-b0c0-88e520f82e2e.mp4")
+            Some(
+                "https://platform.cdn.acedata.cloud/seedance/d1c2e49e-d854-4a2e-b0c0-88e520f82e2e.mp4"
+            )
         );
         assert_eq!(r.last_frame_url, None);
         assert_eq!(r.failure, None);
-        assert_eq!(r.trace_id.as_deref(), Some("24b1b09c-5649-4290-98db-eab23e5efcac"));
+        assert_eq!(
+            r.trace_id.as_deref(),
+            Some("24b1b09c-5649-4290-98db-eab23e5efcac")
+        );
         assert_eq!(r.upstream_id.as_deref(), Some("cgt-20251221230356-sxgt7"));
     }
 
@@ -198,15 +213,26 @@ mod tests {
         let r = record("var-succeeded-content-shape.json");
         assert_eq!(r.status, Status::Succeeded);
         assert!(r.video_url.as_deref().is_some_and(|u| u.ends_with(".mp4")));
-        assert!(r.last_frame_url.as_deref().is_some_and(|u| u.ends_with(".png")));
+        assert!(
+            r.last_frame_url
+                .as_deref()
+                .is_some_and(|u| u.ends_with(".png"))
+        );
         assert_eq!(r.created_at, Some(1743414619.0));
         assert_eq!(r.upstream_id.as_deref(), Some("cgt-20250331175019-x7k2p"));
-        assert_eq!(r.raw["response"]["data"]["seed"], json!(10), "unknown fields kept");
+        assert_eq!(
+            r.raw["response"]["data"]["seed"],
+            json!(10),
+            "unknown fields kept"
+        );
     }
 
     #[test]
     fn unfinished_states() {
-        assert_eq!(record("var-pending-no-response.json").status, Status::Pending);
+        assert_eq!(
+            record("var-pending-no-response.json").status,
+            Status::Pending
+        );
         assert_eq!(record("var-queued.json").status, Status::Queued);
         let running = record("var-running.json");
         assert_eq!(running.status, Status::Running);
@@ -222,7 +248,11 @@ mod tests {
         assert_eq!(r.status, Status::Failed);
         let f = r.failure.expect("failure");
         assert_eq!(f.code.as_deref(), Some("bad_request"));
-        assert!(f.message.as_deref().is_some_and(|m| m.contains("sensitive information")));
+        assert!(
+            f.message
+                .as_deref()
+                .is_some_and(|m| m.contains("sensitive information"))
+        );
         assert_eq!(r.elapsed, Some(65.1));
     }
 
@@ -232,13 +262,22 @@ mod tests {
         assert_eq!(r.status, Status::Failed);
         assert_eq!(r.model.as_deref(), Some("doubao-seedance-1-0-pro-250528"));
         let f = r.failure.expect("failure");
-        assert_eq!(f.code.as_deref(), Some("OutputAudioSensitiveContentDetected"));
-        assert!(f.summary().starts_with("OutputAudioSensitiveContentDetected: The request failed"));
+        assert_eq!(
+            f.code.as_deref(),
+            Some("OutputAudioSensitiveContentDetected")
+        );
+        assert!(
+            f.summary()
+                .starts_with("OutputAudioSensitiveContentDetected: The request failed")
+        );
     }
 
     #[test]
     fn empty_object_is_no_record() {
-        assert_eq!(TaskRecord::from_value(fixture("var-empty-object.json")), None);
+        assert_eq!(
+            TaskRecord::from_value(fixture("var-empty-object.json")),
+            None
+        );
     }
 
     #[test]
@@ -274,7 +313,10 @@ mod tests {
             "id": "z", "response": {"data": {"status": "failed", "fail_reason": "quota"}}
         }));
         assert_eq!(
-            fail_reason.and_then(|r| r.failure).and_then(|f| f.message).as_deref(),
+            fail_reason
+                .and_then(|r| r.failure)
+                .and_then(|f| f.message)
+                .as_deref(),
             Some("quota")
         );
     }

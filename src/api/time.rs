@@ -26,7 +26,11 @@ pub fn parse_timestamp(value: &Value) -> Option<f64> {
         return None;
     }
     // Past 1e12 "seconds" would be the year 33 658: it is milliseconds.
-    Some(if seconds > 1e12 { seconds / 1000.0 } else { seconds })
+    Some(if seconds > 1e12 {
+        seconds / 1000.0
+    } else {
+        seconds
+    })
 }
 
 fn to_utc(seconds: f64) -> Option<DateTime<Utc>> {
@@ -58,10 +62,16 @@ mod tests {
 
     #[test]
     fn reads_every_seen_shape() {
-        assert_eq!(parse_timestamp(&json!(1766329436.091)), Some(1766329436.091));
+        assert_eq!(
+            parse_timestamp(&json!(1766329436.091)),
+            Some(1766329436.091)
+        );
         assert_eq!(parse_timestamp(&json!(1743414619)), Some(1743414619.0));
         assert_eq!(parse_timestamp(&json!("1743414619")), Some(1743414619.0));
-        assert_eq!(parse_timestamp(&json!(1743414619000_i64)), Some(1743414619.0));
+        assert_eq!(
+            parse_timestamp(&json!(1743414619000_i64)),
+            Some(1743414619.0)
+        );
         assert_eq!(
             parse_timestamp(&json!("2025-03-31T09:50:19Z")),
             Some(1743414619.0)

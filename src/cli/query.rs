@@ -43,11 +43,20 @@ pub(super) fn backend(cli: &Cli) -> Result<Backend, u8> {
             return Err(exit::TOKEN);
         }
     };
-    let config = ClientConfig { base_url: cli.api_base.clone(), ..ClientConfig::default() };
-    Client::new(&config, &token).map(Backend::Http).map_err(|e| {
-        eprintln!("error: {e}");
-        if e.kind == ErrorKind::Auth { exit::TOKEN } else { exit::USAGE }
-    })
+    let config = ClientConfig {
+        base_url: cli.api_base.clone(),
+        ..ClientConfig::default()
+    };
+    Client::new(&config, &token)
+        .map(Backend::Http)
+        .map_err(|e| {
+            eprintln!("error: {e}");
+            if e.kind == ErrorKind::Auth {
+                exit::TOKEN
+            } else {
+                exit::USAGE
+            }
+        })
 }
 
 /// `get` (when `wait` is `None`) and `wait`.
@@ -67,7 +76,9 @@ pub(super) async fn run(cli: &Cli, args: &QueryArgs, wait: Option<&WaitArgs>) ->
         eprintln!("warning: … and {} more ignored", found.rejected.len() - 20);
     }
     if found.ids.is_empty() {
-        eprintln!("error: no task id found in the input (task ids look like 9462ca25-468b-45a5-9e75-6f516dedcc80)");
+        eprintln!(
+            "error: no task id found in the input (task ids look like 9462ca25-468b-45a5-9e75-6f516dedcc80)"
+        );
         return exit::USAGE;
     }
     if let Some(w) = wait
@@ -84,7 +95,9 @@ pub(super) async fn run(cli: &Cli, args: &QueryArgs, wait: Option<&WaitArgs>) ->
     let config = EngineConfig {
         batch_size: usize::from(args.batch_size),
         concurrency: usize::from(args.concurrency),
-        watch_interval: wait.map_or(Duration::from_secs(5), |w| Duration::from_secs_f64(w.interval)),
+        watch_interval: wait.map_or(Duration::from_secs(5), |w| {
+            Duration::from_secs_f64(w.interval)
+        }),
         watch_timeout: wait
             .and_then(|w| w.timeout)
             .filter(|t| t.is_finite() && *t >= 0.0)
@@ -92,12 +105,18 @@ pub(super) async fn run(cli: &Cli, args: &QueryArgs, wait: Option<&WaitArgs>) ->
         ..EngineConfig::default()
     };
     let total = found.ids.len();
-    eprintln!("asking about {total} task{}…", if total == 1 { "" } else { "s" });
+    eprintln!(
+        "asking about {total} task{}…",
+        if total == 1 { "" } else { "s" }
+    );
     let (handle, mut events) = engine::spawn(backend, config, None);
     handle.query(found.ids.clone(), wait.is_some());
 
-    let mut tasks: HashMap<String, TaskEntry> =
-        found.ids.iter().map(|id| (id.clone(), TaskEntry::new(id.clone()))).collect();
+    let mut tasks: HashMap<String, TaskEntry> = found
+        .ids
+        .iter()
+        .map(|id| (id.clone(), TaskEntry::new(id.clone())))
+        .collect();
     let mut answered = 0usize;
     let progress = std::io::stderr().is_terminal();
     let mut halted = false;
@@ -105,13 +124,17 @@ pub(super) async fn run(cli: &Cli, args: &QueryArgs, wait: Option<&WaitArgs>) ->
         .and_then(|w| w.timeout)
         .filter(|t| t.is_finite() && *t >= 0.0)
         // The engine expires watched tasks itself; this bounds a first answer that hangs.
-        .map(|t| tokio::time::Instant::now() + Duration::from_secs_f64(t) + Duration::from_secs(35));
+        .map(|t| {
+            tokio::time::Instant::now() + Duration::from_secs_f64(t) + Duration::from_secs(35)
+        });
 
     while let Some(event) = recv_until(&mut events, deadline).await {
         match event {
             Event::Results(outcomes) => {
                 for (id, outcome) in outcomes {
-                    let Some(task) = tasks.get_mut(&id) else { continue };
+                    let Some(task) = tasks.get_mut(&id) else {
+                        continue;
+                    };
                     if task.awaiting {
                         answered += 1;
                     }
@@ -129,8 +152,17 @@ pub(super) async fn run(cli: &Cli, args: &QueryArgs, wait: Option<&WaitArgs>) ->
                     }
                 }
             }
-            Event::Retrying { ids, attempt, wait, error } => {
-                let what = if error.kind == ErrorKind::RateLimited { "rate limited" } else { "request failed" };
+            Event::Retrying {
+                ids,
+                attempt,
+                wait,
+                error,
+            } => {
+                let what = if error.kind == ErrorKind::RateLimited {
+                    "rate limited"
+                } else {
+                    "request failed"
+                };
                 eprintln!(
                     "{what} ({error}); retrying {ids} id{} in {:.1} s (attempt {attempt})",
                     if ids == 1 { "" } else { "s" },
@@ -150,9 +182,9 @@ pub(super) async fn run(cli: &Cli, args: &QueryArgs, wait: Option<&WaitArgs>) ->
             }
             Event::Activity(_) => {}
         }
-        let done = tasks.values().all(|t| {
-            !t.awaiting && (wait.is_none() || halted || t.timed_out || !still_watched(t))
-        });
+        let done = tasks
+            .values()
+            .all(|t| !t.awaiting && (wait.is_none() || halted || t.timed_out || !still_watched(t)));
         if done {
             break;
         }
@@ -162,7 +194,9 @@ pub(super) async fn run(cli: &Cli, args: &QueryArgs, wait: Option<&WaitArgs>) ->
     let ordered: Vec<&TaskEntry> = found.ids.iter().filter_map(|id| tasks.get(id)).collect();
     let mut out = std::io::stdout().lock();
     let written = if args.json {
-        ordered.iter().try_for_each(|t| writeln!(out, "{}", t.to_json()))
+        ordered
+            .iter()
+            .try_for_each(|t| writeln!(out, "{}", t.to_json()))
     } else {
         out.write_all(table::render(&ordered).as_bytes())
     };
@@ -191,22 +225,33 @@ async fn recv_until(
     deadline: Option<tokio::time::Instant>,
 ) -> Option<Event> {
     match deadline {
-        Some(d) => tokio::time::timeout_at(d, events.recv()).await.ok().flatten(),
+        Some(d) => tokio::time::timeout_at(d, events.recv())
+            .await
+            .ok()
+            .flatten(),
         None => events.recv().await,
     }
 }
 
 fn exit_code(tasks: &[&TaskEntry], waited: bool, halted: bool) -> u8 {
-    if halted || tasks.iter().any(|t| t.error.as_ref().is_some_and(|e| e.stops_everything())) {
+    if halted
+        || tasks
+            .iter()
+            .any(|t| t.error.as_ref().is_some_and(|e| e.stops_everything()))
+    {
         return exit::TOKEN;
     }
     if tasks.iter().any(|t| t.error.is_some() || t.awaiting) {
         return exit::NETWORK;
     }
-    let problem = tasks.iter().any(|t| {
-        t.status.is_failure() || (waited && (t.status.is_unfinished() || t.timed_out))
-    });
-    if problem { exit::TASK_PROBLEM } else { exit::OK }
+    let problem = tasks
+        .iter()
+        .any(|t| t.status.is_failure() || (waited && (t.status.is_unfinished() || t.timed_out)));
+    if problem {
+        exit::TASK_PROBLEM
+    } else {
+        exit::OK
+    }
 }
 
 #[cfg(test)]
@@ -225,7 +270,10 @@ mod tests {
         let mut failed = ok.clone();
         failed.status = crate::api::Status::Failed;
         let mut errored = ok.clone();
-        errored.apply(Outcome::Error(Arc::new(ApiError::new(ErrorKind::Network, "down"))));
+        errored.apply(Outcome::Error(Arc::new(ApiError::new(
+            ErrorKind::Network,
+            "down",
+        ))));
         assert_eq!(exit_code(&[&ok], false, false), exit::OK);
         assert_eq!(exit_code(&[&ok, &running], false, false), exit::OK);
         assert_eq!(exit_code(&[&ok, &running], true, false), exit::TASK_PROBLEM);

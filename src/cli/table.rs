@@ -4,7 +4,10 @@ use crate::task::{TaskEntry, unix_now};
 const PROMPT_WIDTH: usize = 40;
 
 fn clip(text: &str, width: usize) -> String {
-    let one_line: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+    let one_line: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     if one_line.chars().count() <= width {
         return one_line;
     }
@@ -26,7 +29,9 @@ pub fn format_elapsed(seconds: f64) -> String {
 /// the reason of a failure.
 pub fn render(tasks: &[&TaskEntry]) -> String {
     let now = unix_now();
-    let header = ["ID", "STATUS", "MODEL", "CREATED", "ELAPSED", "PROMPT", "RESULT"];
+    let header = [
+        "ID", "STATUS", "MODEL", "CREATED", "ELAPSED", "PROMPT", "RESULT",
+    ];
     let rows: Vec<[String; 7]> = tasks
         .iter()
         .map(|t| {
@@ -43,9 +48,14 @@ pub fn render(tasks: &[&TaskEntry]) -> String {
                 t.id.clone(),
                 status,
                 r.and_then(|r| r.model.clone()).unwrap_or_default(),
-                r.and_then(|r| r.created_at).and_then(format_local).unwrap_or_default(),
+                r.and_then(|r| r.created_at)
+                    .and_then(format_local)
+                    .unwrap_or_default(),
                 t.elapsed(now).map(format_elapsed).unwrap_or_default(),
-                clip(r.and_then(|r| r.prompt.as_deref()).unwrap_or(""), PROMPT_WIDTH),
+                clip(
+                    r.and_then(|r| r.prompt.as_deref()).unwrap_or(""),
+                    PROMPT_WIDTH,
+                ),
                 clip(&result, 200),
             ]
         })

@@ -82,14 +82,22 @@ fn run_blocking(action: Action) -> u8 {
             let env = secrets::env_token().and_then(|t| Token::parse(&t));
             let stored = keyring.and_then(|k| k.get());
             if let Some(t) = &env {
-                println!("in use: {} {}", t.hint(), secrets::TokenSource::Environment.describe());
+                println!(
+                    "in use: {} {}",
+                    t.hint(),
+                    secrets::TokenSource::Environment.describe()
+                );
             }
             match &stored {
                 Ok(Some(t)) => println!("keyring: a token {} is saved", t.hint()),
                 Ok(None) => println!("keyring: no token saved"),
                 Err(e) => println!("keyring: {e}"),
             }
-            if env.is_some() || matches!(stored, Ok(Some(_))) { exit::OK } else { exit::TOKEN }
+            if env.is_some() || matches!(stored, Ok(Some(_))) {
+                exit::OK
+            } else {
+                exit::TOKEN
+            }
         }
     }
 }

@@ -70,7 +70,9 @@ pub async fn run(shared: &Shared, ids: Vec<String>) -> Vec<(String, Outcome)> {
 fn match_records(chunk: &[String], records: Vec<TaskRecord>, out: &mut HashMap<String, Outcome>) {
     let mut by_id: HashMap<String, TaskRecord> = HashMap::with_capacity(records.len());
     for record in records {
-        by_id.entry(record.id.to_ascii_lowercase()).or_insert(record);
+        by_id
+            .entry(record.id.to_ascii_lowercase())
+            .or_insert(record);
     }
     for id in chunk {
         let outcome = match by_id.remove(&id.to_ascii_lowercase()) {
@@ -89,11 +91,10 @@ async fn ask_with_retries(shared: &Shared, chunk: &[String]) -> Result<Vec<TaskR
         }
         shared.gate.wait().await;
         let result = {
-            let _permit = shared
-                .permits
-                .acquire()
-                .await
-                .map_err(|_| ApiError::new(ErrorKind::Network, "the engine is shutting down"))?;
+            let _permit =
+                shared.permits.acquire().await.map_err(|_| {
+                    ApiError::new(ErrorKind::Network, "the engine is shutting down")
+                })?;
             // The halt may have come while we queued for a permit.
             if let Some(e) = shared.halted() {
                 return Err((*e).clone());
@@ -113,7 +114,11 @@ async fn ask_with_retries(shared: &Shared, chunk: &[String]) -> Result<Vec<TaskR
             return Err(error);
         }
         let wait = error.retry_after.unwrap_or_else(|| {
-            backoff(attempt, shared.config.backoff_base, shared.config.backoff_max)
+            backoff(
+                attempt,
+                shared.config.backoff_base,
+                shared.config.backoff_max,
+            )
         });
         if error.kind == ErrorKind::RateLimited {
             shared.gate.close_until(Instant::now() + wait);

@@ -78,7 +78,10 @@ pub enum Outcome {
 #[derive(Debug)]
 pub enum Command {
     /// Ask about these ids now; with `watch`, keep re-asking the unfinished ones.
-    Query { ids: Vec<String>, watch: bool },
+    Query {
+        ids: Vec<String>,
+        watch: bool,
+    },
     /// Stop watching these ids (removed from the grid).
     Forget(Vec<String>),
     /// Pause or resume the watch schedule.

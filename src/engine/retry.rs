@@ -46,7 +46,9 @@ mod tests {
         let max = Duration::from_secs(2);
         for attempt in 0..20 {
             let d = backoff(attempt, base, max);
-            let full = base.saturating_mul(2u32.saturating_pow(attempt.min(16))).min(max);
+            let full = base
+                .saturating_mul(2u32.saturating_pow(attempt.min(16)))
+                .min(max);
             assert!(d >= full / 2 && d <= full, "{attempt}: {d:?}");
         }
     }

@@ -27,7 +27,11 @@ pub fn spawn(
     });
     let config = config.sanitized();
     let runner = Runner {
-        watch: WatchList::new(config.watch_interval, config.watch_interval_max, config.watch_timeout),
+        watch: WatchList::new(
+            config.watch_interval,
+            config.watch_interval_max,
+            config.watch_timeout,
+        ),
         shared: Arc::new(Shared {
             backend,
             permits: Arc::new(Semaphore::new(config.concurrency)),
@@ -113,7 +117,10 @@ impl Runner {
                 // balance topped up): try again rather than repeat the old error.
                 self.clear_halt();
                 let mut seen = HashSet::new();
-                let ids: Vec<String> = ids.into_iter().filter(|id| seen.insert(id.clone())).collect();
+                let ids: Vec<String> = ids
+                    .into_iter()
+                    .filter(|id| seen.insert(id.clone()))
+                    .collect();
                 for id in &ids {
                     if watch {
                         self.wanted.insert(id.clone());
@@ -150,7 +157,10 @@ impl Runner {
     /// Splits ids into batches and starts them; ids already being asked about are skipped
     /// (their answer is on its way).
     fn dispatch(&mut self, ids: Vec<String>, batches: &mut JoinSet<BatchResult>) {
-        let fresh: Vec<String> = ids.into_iter().filter(|id| !self.in_flight.contains(id)).collect();
+        let fresh: Vec<String> = ids
+            .into_iter()
+            .filter(|id| !self.in_flight.contains(id))
+            .collect();
         for chunk in fresh.chunks(self.shared.config.batch_size) {
             self.in_flight.extend(chunk.iter().cloned());
             let shared = self.shared.clone();
@@ -178,13 +188,14 @@ impl Runner {
                 self.wanted.remove(id);
             }
         }
-        (self.emit)(Event::Results(outcomes));
+        // Halted goes first: a listener that stops once every id is answered still hears it.
         if let Some(error) = self.halted()
             && !self.halt_reported
         {
             self.halt_reported = true;
             (self.emit)(Event::Halted(error));
         }
+        (self.emit)(Event::Results(outcomes));
     }
 
     fn tick(&mut self, batches: &mut JoinSet<BatchResult>) {

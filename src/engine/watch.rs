@@ -23,7 +23,12 @@ const COALESCE: Duration = Duration::from_millis(750);
 
 impl WatchList {
     pub fn new(interval: Duration, interval_max: Duration, timeout: Option<Duration>) -> Self {
-        Self { entries: HashMap::new(), interval, interval_max, timeout }
+        Self {
+            entries: HashMap::new(),
+            interval,
+            interval_max,
+            timeout,
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -78,7 +83,9 @@ impl WatchList {
 
     /// Removes and returns the ids watched for longer than the timeout.
     pub fn take_expired(&mut self, now: Instant) -> Vec<String> {
-        let Some(limit) = self.timeout else { return Vec::new() };
+        let Some(limit) = self.timeout else {
+            return Vec::new();
+        };
         let mut expired: Vec<String> = self
             .entries
             .iter()
@@ -106,22 +113,38 @@ mod tests {
     fn interval_backs_off_for_long_runners() {
         let w = WatchList::new(Duration::from_secs(5), Duration::from_secs(60), None);
         assert_eq!(w.interval_for(Duration::ZERO), Duration::from_secs(5));
-        assert_eq!(w.interval_for(Duration::from_secs(120)), Duration::from_secs(10));
-        assert_eq!(w.interval_for(Duration::from_secs(3600)), Duration::from_secs(60));
+        assert_eq!(
+            w.interval_for(Duration::from_secs(120)),
+            Duration::from_secs(10)
+        );
+        assert_eq!(
+            w.interval_for(Duration::from_secs(3600)),
+            Duration::from_secs(60)
+        );
     }
 
     #[test]
     fn due_ids_are_taken_once_and_expire() {
         let now = Instant::now();
-        let mut w = WatchList::new(Duration::from_secs(5), Duration::from_secs(60), Some(Duration::from_secs(30)));
+        let mut w = WatchList::new(
+            Duration::from_secs(5),
+            Duration::from_secs(60),
+            Some(Duration::from_secs(30)),
+        );
         w.schedule("a", now);
         w.schedule("b", now + Duration::from_millis(500));
         assert!(w.take_due(now).is_empty());
         let later = now + Duration::from_secs(5);
         assert_eq!(w.take_due(later), vec!["a".to_owned(), "b".to_owned()]);
-        assert!(w.take_due(later).is_empty(), "taken ids wait for their answer");
+        assert!(
+            w.take_due(later).is_empty(),
+            "taken ids wait for their answer"
+        );
         assert!(w.contains("a"));
-        assert_eq!(w.take_expired(now + Duration::from_secs(30)), vec!["a".to_owned()]);
+        assert_eq!(
+            w.take_expired(now + Duration::from_secs(30)),
+            vec!["a".to_owned()]
+        );
         assert_eq!(w.len(), 1);
     }
 }

@@ -1,0 +1,164 @@
+//! The details of the selected task: every field, the full prompt, the raw JSON, copy
+//! buttons and a Refresh for that one task.
+
+use super::grid::format_elapsed;
+use super::theme;
+use crate::api::{format_local, format_rfc3339};
+use crate::task::{TaskEntry, unix_now};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum DetailIntent {
+    Copy(String),
+    Open(String),
+    Refresh(String),
+    Close,
+}
+
+fn field(
+    ui: &mut egui::Ui,
+    name: &str,
+    value: Option<&str>,
+    copy: bool,
+    intents: &mut Vec<DetailIntent>,
+) {
+    ui.label(egui::RichText::new(name).strong());
+    ui.horizontal(|ui| match value {
+        Some(v) if !v.is_empty() => {
+            ui.add(egui::Label::new(v).wrap());
+            if copy
+                && ui
+                    .small_button("Copy")
+                    .on_hover_text(format!("Copy the {}", name.to_lowercase()))
+                    .clicked()
+            {
+                intents.push(DetailIntent::Copy(v.to_owned()));
+            }
+        }
+        _ => {
+            ui.weak("—");
+        }
+    });
+    ui.end_row();
+}
+
+pub fn show(ui: &mut egui::Ui, e: &TaskEntry) -> Vec<DetailIntent> {
+    let mut intents = Vec::new();
+    let r = e.record.as_deref();
+    ui.horizontal(|ui| {
+        ui.heading("Task");
+        theme::badge(ui, &e.status, e.awaiting);
+        if ui
+            .button("Refresh")
+            .on_hover_text("Ask about this task now")
+            .clicked()
+        {
+            intents.push(DetailIntent::Refresh(e.id.clone()));
+        }
+        if ui
+            .button("Close")
+            .on_hover_text("Close the details")
+            .clicked()
+        {
+            intents.push(DetailIntent::Close);
+        }
+    });
+    egui::ScrollArea::vertical()
+        .id_salt("details-scroll")
+        .show(ui, |ui| {
+            egui::Grid::new("details-grid")
+                .num_columns(2)
+                .striped(true)
+                .show(ui, |ui| {
+                    field(ui, "Id", Some(&e.id), true, &mut intents);
+                    field(
+                        ui,
+                        "Model",
+                        r.and_then(|r| r.model.as_deref()),
+                        false,
+                        &mut intents,
+                    );
+                    let created = r.and_then(|r| r.created_at);
+                    let created_text = created.and_then(|c| {
+                        Some(format!("{} ({})", format_local(c)?, format_rfc3339(c)?))
+                    });
+                    field(ui, "Created", created_text.as_deref(), false, &mut intents);
+                    let finished = r.and_then(|r| r.finished_at).and_then(format_local);
+                    field(ui, "Finished", finished.as_deref(), false, &mut intents);
+                    let elapsed = e.elapsed(unix_now()).map(format_elapsed);
+                    field(ui, "Elapsed", elapsed.as_deref(), false, &mut intents);
+                    field(
+                        ui,
+                        "Video",
+                        r.and_then(|r| r.video_url.as_deref()),
+                        true,
+                        &mut intents,
+                    );
+                    field(
+                        ui,
+                        "Last frame",
+                        r.and_then(|r| r.last_frame_url.as_deref()),
+                        true,
+                        &mut intents,
+                    );
+                    let reason = e.reason_text();
+                    field(ui, "Reason", Some(&reason), true, &mut intents);
+                    field(ui, "Trace id", e.trace_id(), true, &mut intents);
+                    field(
+                        ui,
+                        "Upstream id",
+                        r.and_then(|r| r.upstream_id.as_deref()),
+                        true,
+                        &mut intents,
+                    );
+                    let checked = e.checked_at.and_then(format_local);
+                    field(ui, "Last asked", checked.as_deref(), false, &mut intents);
+                });
+            ui.horizontal(|ui| {
+                for (what, url) in [
+                    ("video", r.and_then(|r| r.video_url.as_deref())),
+                    ("last frame", r.and_then(|r| r.last_frame_url.as_deref())),
+                ] {
+                    let b = ui
+                        .add_enabled(url.is_some(), egui::Button::new(format!("Open {what}")))
+                        .on_disabled_hover_text(format!("No {what} link"));
+                    if b.clicked()
+                        && let Some(u) = url
+                    {
+                        intents.push(DetailIntent::Open(u.to_owned()));
+                    }
+                }
+            });
+            ui.separator();
+            ui.label(egui::RichText::new("Prompt").strong());
+            let prompt = r.and_then(|r| r.prompt.as_deref()).unwrap_or("—");
+            ui.add(egui::Label::new(prompt).wrap().selectable(true));
+            ui.separator();
+            ui.horizontal(|ui| {
+                ui.label(egui::RichText::new("Raw JSON").strong());
+                if let Some(r) = r {
+                    let pretty = serde_json::to_string_pretty(&r.raw).unwrap_or_default();
+                    if ui
+                        .small_button("Copy JSON")
+                        .on_hover_text("Copy the raw record")
+                        .clicked()
+                    {
+                        intents.push(DetailIntent::Copy(pretty));
+                    }
+                }
+            });
+            if let Some(r) = r {
+                let pretty = serde_json::to_string_pretty(&r.raw).unwrap_or_default();
+                let label = ui.label("Record as the API sent it:");
+                // A `&str` buffer: selectable and copyable, but read-only.
+                ui.add(
+                    egui::TextEdit::multiline(&mut pretty.as_str())
+                        .code_editor()
+                        .desired_width(f32::INFINITY),
+                )
+                .labelled_by(label.id);
+            } else {
+                ui.weak("No record yet.");
+            }
+        });
+    intents
+}

@@ -1,0 +1,226 @@
+//! The task grid: a virtual table (only visible rows are laid out), a sort button in each
+//! header, a status badge with text, and Open buttons with real accessible names.
+
+use super::theme;
+use crate::api::format_local;
+use crate::book::{Column, TaskBook};
+use crate::task::{TaskEntry, unix_now};
+use egui::{Sense, WidgetInfo};
+use egui_extras::{Column as Col, TableBuilder};
+
+pub const ROW_HEIGHT: f32 = 22.0;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum GridIntent {
+    Sort(Column),
+    Select(String),
+    Open(String),
+    Copy(String),
+}
+
+fn column_spec(column: Column) -> Col {
+    let width = match column {
+        Column::Status => 104.0,
+        Column::Id => 150.0,
+        Column::Model => 190.0,
+        Column::Created => 140.0,
+        Column::Elapsed => 70.0,
+        Column::Prompt => 280.0,
+        Column::Video => 64.0,
+        Column::LastFrame => 84.0,
+        Column::Reason => 240.0,
+        Column::TraceId => 150.0,
+    };
+    Col::initial(width)
+        .at_least(40.0)
+        .clip(true)
+        .resizable(true)
+}
+
+pub fn short_id(id: &str) -> String {
+    match id.get(..8) {
+        Some(head) if id.len() > 12 => format!("{head}…"),
+        _ => id.to_owned(),
+    }
+}
+
+pub fn format_elapsed(seconds: f64) -> String {
+    let s = seconds.max(0.0).round() as u64;
+    match s {
+        0..=59 => format!("{s}s"),
+        60..=3599 => format!("{}m {:02}s", s / 60, s % 60),
+        _ => format!("{}h {:02}m", s / 3600, (s % 3600) / 60),
+    }
+}
+
+fn open_button(
+    ui: &mut egui::Ui,
+    url: Option<&str>,
+    what: &str,
+    entry: &TaskEntry,
+    intents: &mut Vec<GridIntent>,
+) {
+    let name = format!("Open {what} for task {}", entry.id);
+    let response = ui.add_enabled(url.is_some(), egui::Button::new("Open").small());
+    response.widget_info(|| WidgetInfo::labeled(egui::Role::Button, url.is_some(), &name));
+    let why_not = if entry.status.is_unfinished() {
+        format!(
+            "No {what} yet: the task is {}",
+            theme::status_label(&entry.status)
+        )
+    } else {
+        format!("This task has no {what} link")
+    };
+    let response = response
+        .on_hover_text(url.unwrap_or_default())
+        .on_disabled_hover_text(why_not);
+    if response.clicked()
+        && let Some(u) = url
+    {
+        intents.push(GridIntent::Open(u.to_owned()));
+    }
+}
+
+fn cell(ui: &mut egui::Ui, column: Column, e: &TaskEntry, now: f64, intents: &mut Vec<GridIntent>) {
+    let record = e.record.as_deref();
+    match column {
+        Column::Status => {
+            let r = theme::badge(ui, &e.status, e.awaiting);
+            if e.timed_out {
+                r.on_hover_text("Stopped watching: the time limit passed");
+            } else if let Some(err) = &e.error {
+                r.on_hover_text(format!("The last question failed: {err}"));
+            }
+        }
+        Column::Id => {
+            let label = egui::Label::new(egui::RichText::new(short_id(&e.id)).monospace())
+                .sense(Sense::click());
+            let r = ui
+                .add(label)
+                .on_hover_text(format!("{}\nClick to copy", e.id));
+            if r.clicked() {
+                intents.push(GridIntent::Copy(e.id.clone()));
+            }
+        }
+        Column::Model => {
+            ui.add(
+                egui::Label::new(record.and_then(|r| r.model.as_deref()).unwrap_or("")).truncate(),
+            );
+        }
+        Column::Created => {
+            let text = record
+                .and_then(|r| r.created_at)
+                .and_then(format_local)
+                .unwrap_or_default();
+            ui.label(text);
+        }
+        Column::Elapsed => {
+            let text = e.elapsed(now).map(format_elapsed).unwrap_or_default();
+            ui.label(text);
+        }
+        Column::Prompt => {
+            if let Some(p) = record.and_then(|r| r.prompt.as_deref()) {
+                ui.add(egui::Label::new(p.replace('\n', " ")).truncate())
+                    .on_hover_text(p);
+            }
+        }
+        Column::Video => open_button(
+            ui,
+            record.and_then(|r| r.video_url.as_deref()),
+            "video",
+            e,
+            intents,
+        ),
+        Column::LastFrame => {
+            open_button(
+                ui,
+                record.and_then(|r| r.last_frame_url.as_deref()),
+                "last frame",
+                e,
+                intents,
+            );
+        }
+        Column::Reason => {
+            let text = e.reason_text();
+            if !text.is_empty() {
+                let color = ui.visuals().error_fg_color;
+                ui.add(egui::Label::new(egui::RichText::new(&text).color(color)).truncate())
+                    .on_hover_text(text);
+            }
+        }
+        Column::TraceId => {
+            if let Some(t) = e.trace_id() {
+                let label = egui::Label::new(egui::RichText::new(t).monospace().small())
+                    .sense(Sense::click())
+                    .truncate();
+                if ui
+                    .add(label)
+                    .on_hover_text(format!("{t}\nClick to copy"))
+                    .clicked()
+                {
+                    intents.push(GridIntent::Copy(t.to_owned()));
+                }
+            }
+        }
+    }
+}
+
+pub fn show(ui: &mut egui::Ui, book: &mut TaskBook, selected: Option<&str>) -> Vec<GridIntent> {
+    let mut intents = Vec::new();
+    let sort = book.sort();
+    let rows = book.order().len();
+    let book: &TaskBook = book;
+    let now = unix_now();
+    let mut table = TableBuilder::new(ui)
+        .id_salt("task-grid")
+        .striped(true)
+        .resizable(true)
+        .sense(Sense::click())
+        .auto_shrink([false, false])
+        .cell_layout(egui::Layout::left_to_right(egui::Align::Center));
+    for column in Column::ALL {
+        table = table.column(column_spec(column));
+    }
+    table
+        .header(24.0, |mut header| {
+            for column in Column::ALL {
+                header.col(|ui| {
+                    let mut title = column.title().to_owned();
+                    if sort.column == column {
+                        title.push_str(if sort.ascending { " ⏶" } else { " ⏷" });
+                    }
+                    let r =
+                        ui.add(egui::Button::new(egui::RichText::new(title).strong()).frame(false));
+                    let order = if sort.column == column && sort.ascending {
+                        "descending"
+                    } else {
+                        "ascending"
+                    };
+                    let name = format!("Sort by {}", column.title());
+                    r.widget_info(|| WidgetInfo::labeled(egui::Role::Button, true, &name));
+                    if r.on_hover_text(format!("Sort {order}")).clicked() {
+                        intents.push(GridIntent::Sort(column));
+                    }
+                });
+            }
+        })
+        .body(|body| {
+            body.rows(ROW_HEIGHT, rows, |mut row| {
+                let Some(entry) = book.row(row.index()) else {
+                    return;
+                };
+                row.set_selected(selected == Some(entry.id.as_str()));
+                for column in Column::ALL {
+                    row.col(|ui| {
+                        ui.push_id((&entry.id, column.title()), |ui| {
+                            cell(ui, column, entry, now, &mut intents)
+                        });
+                    });
+                }
+                if row.response().clicked() {
+                    intents.push(GridIntent::Select(entry.id.clone()));
+                }
+            });
+        });
+    intents
+}

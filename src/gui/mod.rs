@@ -1,0 +1,44 @@
+//! The window: one file per panel, each returning the user's intent; `app` turns intents
+//! into engine commands and background jobs. Nothing here blocks on the network, the
+//! keyring, the disk or a launcher.
+
+mod app;
+mod details;
+mod grid;
+mod input;
+mod jobs;
+mod opener;
+mod status;
+mod theme;
+mod token;
+
+pub use app::{GuiOptions, KeyringProvider, SeedanceApp};
+pub use opener::{Opener, RecordingOpener, SystemOpener};
+pub use token::{KeyringState, Note};
+
+pub const TITLE: &str = "SeeDance Tasks";
+
+/// Opens the window and runs until it is closed. Needs an entered tokio runtime.
+pub fn run(options: GuiOptions) -> eframe::Result<()> {
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title(TITLE)
+        .with_app_id("seedance-tasks")
+        .with_inner_size([1280.0, 760.0])
+        .with_min_inner_size([720.0, 420.0]);
+    match eframe::icon_data::from_png_bytes(include_bytes!("../../assets/icon-256.png")) {
+        Ok(icon) => viewport = viewport.with_icon(icon),
+        Err(e) => eprintln!("warning: the app icon could not be decoded: {e}"),
+    }
+    let native = eframe::NativeOptions {
+        viewport,
+        // Window size and position only: the token never goes into eframe's storage
+        // (a plain text file).
+        persist_window: true,
+        ..Default::default()
+    };
+    eframe::run_native(
+        "seedance-tasks",
+        native,
+        Box::new(move |cc| Ok(Box::new(SeedanceApp::new(&cc.egui_ctx, options)))),
+    )
+}

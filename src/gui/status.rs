@@ -1,0 +1,160 @@
+//! The status line (what is in flight, retries, rate-limit waits) and the banners for a
+//! stopped engine (token rejected, balance used up) and for failed batches.
+
+use crate::api::ApiError;
+use crate::engine::Activity;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Default)]
+pub struct StatusLine {
+    pub activity: Activity,
+    /// The last retry notice and when it was given.
+    pub retry: Option<(Instant, Duration, String)>,
+    /// Set by `Event::Halted`, cleared by a new token or query.
+    pub halted: Option<Arc<ApiError>>,
+    /// A launcher or other one-off failure to show until dismissed.
+    pub problem: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum StatusIntent {
+    OpenTokenPanel,
+    Retry(Vec<String>),
+    RefreshAll,
+    SetWatching(bool),
+    DismissProblem,
+}
+
+impl StatusLine {
+    /// The one banner for an auth or balance stop (never one error per row).
+    pub fn banner(&self, ui: &mut egui::Ui) -> Option<StatusIntent> {
+        let error = self.halted.as_ref()?;
+        let mut intent = None;
+        let title = if error.is_balance() {
+            "Your AceDataCloud balance is used up: querying stopped."
+        } else {
+            "The API rejected the token: querying stopped."
+        };
+        egui::Frame::new()
+            .fill(ui.visuals().error_fg_color.gamma_multiply(0.15))
+            .inner_margin(6)
+            .corner_radius(4)
+            .show(ui, |ui| {
+                ui.horizontal_wrapped(|ui| {
+                    ui.colored_label(
+                        ui.visuals().error_fg_color,
+                        egui::RichText::new(title).strong(),
+                    );
+                    ui.label(error.to_string());
+                    let button = if error.is_balance() {
+                        "Top up, then retry"
+                    } else {
+                        "Fix the token"
+                    };
+                    if ui.button(button).clicked() {
+                        intent = Some(StatusIntent::OpenTokenPanel);
+                    }
+                });
+            });
+        intent
+    }
+
+    /// A notice for ids whose last question failed (network, server): one line per
+    /// distinct error, with a Retry for those ids.
+    pub fn failed_batches(
+        &self,
+        ui: &mut egui::Ui,
+        failed: &[(Arc<ApiError>, Vec<String>)],
+    ) -> Option<StatusIntent> {
+        let mut intent = None;
+        for (error, ids) in failed.iter().take(3) {
+            ui.horizontal_wrapped(|ui| {
+                ui.colored_label(
+                    ui.visuals().warn_fg_color,
+                    format!(
+                        "{} task{} could not be asked: {error}",
+                        ids.len(),
+                        if ids.len() == 1 { "" } else { "s" }
+                    ),
+                );
+                if ui
+                    .button("Retry")
+                    .on_hover_text("Ask about these tasks again")
+                    .clicked()
+                {
+                    intent = Some(StatusIntent::Retry(ids.clone()));
+                }
+            });
+        }
+        intent
+    }
+
+    pub fn bar(&self, ui: &mut egui::Ui, watching: bool, demo: bool) -> Option<StatusIntent> {
+        let mut intent = None;
+        ui.horizontal(|ui| {
+            if demo {
+                ui.label(
+                    egui::RichText::new(" DEMO ")
+                        .strong()
+                        .color(egui::Color32::BLACK)
+                        .background_color(egui::Color32::from_rgb(0xf2, 0xc9, 0x4c)),
+                )
+                .on_hover_text("Sample tasks served by the app itself: no network, no token");
+            }
+            let mut watch = watching;
+            if ui
+                .checkbox(&mut watch, "Watch unfinished")
+                .on_hover_text("Keep asking about queued and running tasks until they finish")
+                .changed()
+            {
+                intent = Some(StatusIntent::SetWatching(watch));
+            }
+            if ui
+                .button("Refresh all")
+                .on_hover_text("Ask about every task again (F5)")
+                .clicked()
+            {
+                intent = Some(StatusIntent::RefreshAll);
+            }
+            ui.separator();
+            let a = self.activity;
+            if a.in_flight > 0 {
+                ui.spinner();
+                ui.label(format!(
+                    "asking about {} task{}",
+                    a.in_flight,
+                    if a.in_flight == 1 { "" } else { "s" }
+                ));
+            } else if a.watching > 0 && a.watch_active {
+                ui.label(format!(
+                    "watching {} unfinished task{}",
+                    a.watching,
+                    if a.watching == 1 { "" } else { "s" }
+                ));
+            } else if a.watching > 0 {
+                ui.label(format!("{} unfinished, not watched", a.watching));
+            } else {
+                ui.label("idle");
+            }
+            if let Some((at, wait, what)) = &self.retry {
+                let left = wait.saturating_sub(at.elapsed());
+                if !left.is_zero() {
+                    ui.separator();
+                    ui.colored_label(
+                        ui.visuals().warn_fg_color,
+                        format!("{what}, retrying in {} s", left.as_secs_f32().ceil() as u64),
+                    );
+                }
+            }
+            if let Some(p) = &self.problem {
+                ui.separator();
+                ui.colored_label(ui.visuals().error_fg_color, p);
+                if ui.small_button("Dismiss").clicked() {
+                    intent = Some(StatusIntent::DismissProblem);
+                }
+            }
+        });
+        intent
+    }
+}

@@ -1,0 +1,56 @@
+use crate::api::Status;
+use egui::Color32;
+
+/// Badge colours; the status word is always printed too (never colour alone).
+pub fn status_color(status: &Status, dark: bool) -> Color32 {
+    let (light, dark_c) = match status {
+        Status::Succeeded => (
+            Color32::from_rgb(0x1a, 0x7f, 0x37),
+            Color32::from_rgb(0x3f, 0xb9, 0x50),
+        ),
+        Status::Running => (
+            Color32::from_rgb(0x09, 0x69, 0xda),
+            Color32::from_rgb(0x58, 0xa6, 0xff),
+        ),
+        Status::Queued | Status::Pending => (
+            Color32::from_rgb(0x6e, 0x77, 0x81),
+            Color32::from_rgb(0x8b, 0x94, 0x9e),
+        ),
+        Status::Failed | Status::Error => (
+            Color32::from_rgb(0xcf, 0x22, 0x2e),
+            Color32::from_rgb(0xf8, 0x51, 0x49),
+        ),
+        Status::Cancelled | Status::Expired | Status::NotFound => (
+            Color32::from_rgb(0x9a, 0x67, 0x00),
+            Color32::from_rgb(0xd2, 0x99, 0x22),
+        ),
+        Status::Other(_) => (
+            Color32::from_rgb(0x82, 0x50, 0xdf),
+            Color32::from_rgb(0xa3, 0x71, 0xf7),
+        ),
+    };
+    if dark { dark_c } else { light }
+}
+
+pub fn status_label(status: &Status) -> String {
+    status.as_str().replace('_', " ")
+}
+
+/// A coloured badge with the status word in it.
+pub fn badge(ui: &mut egui::Ui, status: &Status, awaiting: bool) -> egui::Response {
+    let color = status_color(status, ui.visuals().dark_mode);
+    let mut text = status_label(status);
+    if awaiting {
+        text.push_str(" …");
+    }
+    let label = egui::RichText::new(text)
+        .color(Color32::WHITE)
+        .small()
+        .strong();
+    egui::Frame::new()
+        .fill(color)
+        .corner_radius(4.0)
+        .inner_margin(egui::Margin::symmetric(6, 1))
+        .show(ui, |ui| ui.label(label))
+        .inner
+}

@@ -1,0 +1,323 @@
+//! A SeeDance Tasks API stand-in on 127.0.0.1 for the tests and benchmarks: real HTTP/1.1
+//! over TCP (keep-alive included), so the client's headers, timeouts and connection
+//! handling are exercised for real. Faults are scripted per request.
+#![allow(dead_code)]
+
+use serde_json::{Value, json};
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// What the next request gets instead of a normal answer.
+#[derive(Debug, Clone)]
+pub enum Fault {
+    /// Any status with a body and extra headers.
+    Reply {
+        status: u16,
+        body: String,
+        headers: Vec<(String, String)>,
+    },
+    /// Read the request, never answer.
+    Hang,
+    /// Read the request, close the connection without a byte.
+    Drop,
+}
+
+impl Fault {
+    pub fn status(status: u16, body: impl Into<String>) -> Self {
+        Self::Reply {
+            status,
+            body: body.into(),
+            headers: Vec::new(),
+        }
+    }
+
+    pub fn rate_limited(retry_after: &str) -> Self {
+        Self::Reply {
+            status: 429,
+            body: json!({"success": false, "error": {"code": "too_many_requests", "message": "Too many requests"}, "trace_id": "t-429"}).to_string(),
+            headers: vec![("Retry-After".into(), retry_after.into())],
+        }
+    }
+
+    pub fn html_502() -> Self {
+        Self::Reply {
+            status: 502,
+            body: "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>".into(),
+            headers: vec![("Content-Type".into(), "text/html".into())],
+        }
+    }
+
+    pub fn unauthorized() -> Self {
+        Self::status(401, json!({"error": {"code": "invalid_token", "message": "The specified token is invalid or wrong."}, "trace_id": "t-401"}).to_string())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Logged {
+    pub action: String,
+    pub ids: Vec<String>,
+    pub authorization: Option<String>,
+    pub user_agent: Option<String>,
+    pub content_type: Option<String>,
+    pub at: Instant,
+}
+
+#[derive(Default)]
+struct State {
+    tasks: Mutex<HashMap<String, Value>>,
+    faults: Mutex<VecDeque<Fault>>,
+    log: Mutex<Vec<Logged>>,
+    latency: Mutex<Duration>,
+    /// Batches with more ids than this get 413.
+    batch_limit: Mutex<Option<usize>>,
+    in_flight: AtomicUsize,
+    max_in_flight: AtomicUsize,
+    connections: AtomicUsize,
+}
+
+#[derive(Clone)]
+pub struct TestServer {
+    pub addr: SocketAddr,
+    state: Arc<State>,
+}
+
+impl TestServer {
+    /// Starts on an ephemeral loopback port, on the current tokio runtime.
+    pub async fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind loopback");
+        let addr = listener.local_addr().expect("addr");
+        let state = Arc::new(State::default());
+        let s = state.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                s.connections.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(serve(stream, s.clone()));
+            }
+        });
+        Self { addr, state }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn insert(&self, record: Value) {
+        let id = record["id"].as_str().expect("record id").to_owned();
+        self.state.tasks.lock().expect("lock").insert(id, record);
+    }
+
+    pub fn push_fault(&self, fault: Fault) {
+        self.state.faults.lock().expect("lock").push_back(fault);
+    }
+
+    pub fn set_latency(&self, latency: Duration) {
+        *self.state.latency.lock().expect("lock") = latency;
+    }
+
+    pub fn set_batch_limit(&self, limit: usize) {
+        *self.state.batch_limit.lock().expect("lock") = Some(limit);
+    }
+
+    pub fn requests(&self) -> Vec<Logged> {
+        self.state.log.lock().expect("lock").clone()
+    }
+
+    pub fn asked_ids(&self) -> Vec<String> {
+        self.requests().into_iter().flat_map(|r| r.ids).collect()
+    }
+
+    pub fn max_in_flight(&self) -> usize {
+        self.state.max_in_flight.load(Ordering::SeqCst)
+    }
+
+    pub fn connections(&self) -> usize {
+        self.state.connections.load(Ordering::SeqCst)
+    }
+}
+
+/// A task record in the API's shape.
+pub fn record(id: &str, status: &str) -> Value {
+    let mut data = json!({"task_id": format!("cgt-test-{}", &id[..8.min(id.len())]), "status": status, "model": "doubao-seedance-1-0-pro-250528"});
+    if status == "succeeded" {
+        data["video_url"] = json!(format!("https://cdn.example/{id}.mp4"));
+        data["last_frame_url"] = json!(format!("https://cdn.example/{id}.png"));
+    }
+    if status == "failed" {
+        data["error"] =
+            json!({"code": "OutputVideoSensitiveContentDetected", "message": "sensitive"});
+    }
+    json!({
+        "id": id, "type": "videos", "trace_id": format!("trace-{id}"), "created_at": 1766329436.091,
+        "request": {"model": "doubao-seedance-1-0-pro-250528", "content": [{"type": "text", "text": format!("prompt of {id}")}]},
+        "response": {"success": true, "task_id": id, "data": data}
+    })
+}
+
+/// `n` distinct valid task ids.
+pub fn make_ids(n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| format!("{:08x}-0000-4000-8000-{:012x}", i, i))
+        .collect()
+}
+
+struct InFlight<'a>(&'a State);
+
+impl<'a> InFlight<'a> {
+    fn new(state: &'a State) -> Self {
+        let now = state.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        state.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        Self(state)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+async fn read_request(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<(String, Vec<u8>)> {
+    loop {
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).to_string();
+            let length = head
+                .lines()
+                .find_map(|l| {
+                    let (k, v) = l.split_once(':')?;
+                    k.eq_ignore_ascii_case("content-length")
+                        .then(|| v.trim().parse::<usize>().ok())?
+                })
+                .unwrap_or(0);
+            while buf.len() < end + 4 + length {
+                let mut chunk = [0u8; 8192];
+                let n = stream.read(&mut chunk).await.ok()?;
+                if n == 0 {
+                    return None;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            let body = buf[end + 4..end + 4 + length].to_vec();
+            buf.drain(..end + 4 + length);
+            return Some((head, body));
+        }
+        let mut chunk = [0u8; 8192];
+        let n = stream.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+fn header(head: &str, name: &str) -> Option<String> {
+    head.lines().skip(1).find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.trim()
+            .eq_ignore_ascii_case(name)
+            .then(|| v.trim().to_owned())
+    })
+}
+
+async fn serve(mut stream: TcpStream, state: Arc<State>) {
+    let mut buf = Vec::new();
+    while let Some((head, body)) = read_request(&mut stream, &mut buf).await {
+        let _guard = InFlight::new(&state);
+        let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        let action = body["action"].as_str().unwrap_or("retrieve").to_owned();
+        let ids: Vec<String> = if action == "retrieve_batch" {
+            body["ids"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default()
+        } else {
+            body["id"]
+                .as_str()
+                .map(|s| vec![s.to_owned()])
+                .unwrap_or_default()
+        };
+        state.log.lock().expect("lock").push(Logged {
+            action: action.clone(),
+            ids: ids.clone(),
+            authorization: header(&head, "authorization"),
+            user_agent: header(&head, "user-agent"),
+            content_type: header(&head, "content-type"),
+            at: Instant::now(),
+        });
+        let latency = *state.latency.lock().expect("lock");
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
+        let fault = state.faults.lock().expect("lock").pop_front();
+        let (status, body, headers) = match fault {
+            Some(Fault::Hang) => {
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+                return;
+            }
+            Some(Fault::Drop) => return,
+            Some(Fault::Reply {
+                status,
+                body,
+                headers,
+            }) => (status, body, headers),
+            None => answer(&state, &action, &ids),
+        };
+        let mut response = format!(
+            "HTTP/1.1 {status} X\r\ncontent-length: {}\r\nx-trace-id: hdr-trace\r\n",
+            body.len()
+        );
+        if !headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        {
+            response.push_str("content-type: application/json\r\n");
+        }
+        for (k, v) in headers {
+            response.push_str(&format!("{k}: {v}\r\n"));
+        }
+        response.push_str("\r\n");
+        response.push_str(&body);
+        if stream.write_all(response.as_bytes()).await.is_err() {
+            return;
+        }
+    }
+}
+
+fn answer(state: &State, action: &str, ids: &[String]) -> (u16, String, Vec<(String, String)>) {
+    let tasks = state.tasks.lock().expect("lock");
+    if action == "retrieve_batch" {
+        if state
+            .batch_limit
+            .lock()
+            .expect("lock")
+            .is_some_and(|limit| ids.len() > limit)
+        {
+            let body = json!({"success": false, "error": {"code": "request_too_large", "message": "too many ids"}});
+            return (413, body.to_string(), Vec::new());
+        }
+        // Known ids only, in reverse order: the client must match by id, not position.
+        let items: Vec<&Value> = ids.iter().rev().filter_map(|id| tasks.get(id)).collect();
+        (
+            200,
+            json!({"items": items, "count": items.len()}).to_string(),
+            Vec::new(),
+        )
+    } else {
+        let body = ids
+            .first()
+            .and_then(|id| tasks.get(id))
+            .cloned()
+            .unwrap_or_else(|| json!({}));
+        (200, body.to_string(), Vec::new())
+    }
+}
