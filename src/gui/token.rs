@@ -70,8 +70,8 @@ impl TokenPanel {
             None => {
                 ui.label(egui::RichText::new("No API token yet.").strong());
                 ui.label(
-                    "Create one in the AceDataCloud console (platform.acedata.cloud → your \
-                     SeeDance application → Credentials), paste it below and press Save.",
+                    "Create one in the AceDataCloud console (platform.acedata.cloud, your \
+                     SeeDance application, Credentials), paste it below and press Save.",
                 );
                 ui.hyperlink_to(
                     "Open the AceDataCloud console",

@@ -1,0 +1,376 @@
+//! The whole window through egui_kittest, against the loopback test server and the mock
+//! keyring store. Ordering is checked in the book (off-screen virtual rows are not in the
+//! accessibility tree).
+
+mod common;
+
+use common::{Fault, TestServer, make_ids, record};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use seedance_tasks::api::Status;
+use seedance_tasks::book::Column;
+use seedance_tasks::engine::EngineConfig;
+use seedance_tasks::gui::{
+    GuiOptions, KeyringProvider, KeyringState, RecordingOpener, SeedanceApp,
+};
+use seedance_tasks::secrets::{Keyring, SecretError, Token, TokenSource};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const PASTE: &str = "Task ids (paste any text: lines, commas, JSON, console output):";
+
+struct Setup {
+    runtime: tokio::runtime::Runtime,
+    server: TestServer,
+    opener: RecordingOpener,
+}
+
+impl Setup {
+    fn new() -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let server = runtime.block_on(TestServer::start());
+        Self {
+            runtime,
+            server,
+            opener: RecordingOpener::default(),
+        }
+    }
+
+    fn options(&self) -> GuiOptions {
+        let mut o = GuiOptions::new(self.server.url());
+        o.env_token = Some("gui-test-token".into());
+        o.keyring = KeyringProvider::Given(Keyring::mock());
+        o.opener = Arc::new(self.opener.clone());
+        o.engine = EngineConfig {
+            watch_interval: Duration::from_secs(2),
+            backoff_base: Duration::from_millis(20),
+            ..EngineConfig::default()
+        };
+        o
+    }
+
+    fn harness(&self, options: GuiOptions) -> Harness<'static, SeedanceApp> {
+        let _enter = self.runtime.enter();
+        Harness::builder()
+            .with_size([1400.0, 800.0])
+            .build_eframe(move |cc| SeedanceApp::new(&cc.egui_ctx, options))
+    }
+}
+
+fn step_until(h: &mut Harness<'_, SeedanceApp>, what: &str, cond: impl Fn(&SeedanceApp) -> bool) {
+    let start = Instant::now();
+    while !cond(h.state()) {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "timed out waiting for {what}"
+        );
+        h.step();
+        std::thread::sleep(Duration::from_millis(15));
+    }
+    h.step();
+    h.step();
+}
+
+fn all_answered(app: &SeedanceApp) -> bool {
+    !app.book.is_empty() && app.book.entries().iter().all(|e| !e.awaiting)
+}
+
+#[test]
+fn paste_query_rows_sort_and_open() {
+    let s = Setup::new();
+    let ids = make_ids(4);
+    s.server.insert(record(&ids[0], "succeeded"));
+    s.server.insert(record(&ids[1], "failed"));
+    s.server.insert(record(&ids[2], "running"));
+    let mut h = s.harness(s.options());
+    let _enter = s.runtime.enter();
+    h.step();
+
+    let text = format!(
+        "generated: {}\n{}, {} {} {}",
+        ids[0], ids[1], ids[2], ids[3], ids[0]
+    );
+    h.get_by_label(PASTE).click();
+    h.step();
+    h.get_by_label(PASTE).type_text(&text);
+    h.step();
+    h.get_by_label_contains("4 ids found, 1 duplicate, 0 rejected");
+    h.get_by_label("Query").click();
+    step_until(&mut h, "answers", all_answered);
+
+    let status = |app: &SeedanceApp, id: &str| app.book.get(id).map(|e| e.status.clone());
+    assert_eq!(status(h.state(), &ids[0]), Some(Status::Succeeded));
+    assert_eq!(status(h.state(), &ids[1]), Some(Status::Failed));
+    assert_eq!(status(h.state(), &ids[2]), Some(Status::Running));
+    assert_eq!(status(h.state(), &ids[3]), Some(Status::NotFound));
+    h.get_by_label_contains("1 succeeded · 1 running · 1 not found · 1 failed");
+    h.get_by_label("not found");
+
+    // Sorting: click the Status header twice.
+    h.get_by_label("Sort by Status").click();
+    h.step();
+    h.step();
+    assert_eq!(h.state().book.sort().column, Column::Status);
+    assert!(h.state().book.sort().ascending);
+    let order = h.state_mut().book.ids_in_order();
+    assert_eq!(
+        order,
+        vec![
+            ids[1].clone(),
+            ids[3].clone(),
+            ids[2].clone(),
+            ids[0].clone()
+        ]
+    );
+    h.get_by_label("Sort by Status").click();
+    h.step();
+    h.step();
+    let order = h.state_mut().book.ids_in_order();
+    assert_eq!(
+        order,
+        vec![
+            ids[0].clone(),
+            ids[2].clone(),
+            ids[3].clone(),
+            ids[1].clone()
+        ]
+    );
+
+    // Open buttons: enabled with a URL, the opener gets exactly that URL.
+    h.get_by_label(&format!("Open video for task {}", ids[0]))
+        .click();
+    h.step();
+    h.get_by_label(&format!("Open last frame for task {}", ids[0]))
+        .click();
+    step_until(&mut h, "the opener", |_| {
+        s.opener
+            .opened
+            .lock()
+            .map(|l| l.len() == 2)
+            .unwrap_or(false)
+    });
+    let opened = s.opener.opened.lock().expect("lock").clone();
+    assert_eq!(
+        opened,
+        vec![
+            format!("https://cdn.example/{}.mp4", ids[0]),
+            format!("https://cdn.example/{}.png", ids[0])
+        ]
+    );
+
+    // Re-querying the same ids refreshes rows instead of adding new ones.
+    h.get_by_label("Query").click();
+    step_until(&mut h, "refresh", all_answered);
+    assert_eq!(h.state().book.len(), 4);
+    h.check_accessibility();
+}
+
+#[test]
+fn running_task_turns_succeeded_under_watch() {
+    let s = Setup::new();
+    let ids = make_ids(1);
+    s.server.insert(record(&ids[0], "running"));
+    let mut options = s.options();
+    options.initial_ids = ids.clone();
+    let mut h = s.harness(options);
+    let _enter = s.runtime.enter();
+    step_until(&mut h, "first answer", all_answered);
+    assert_eq!(
+        h.state().book.get(&ids[0]).map(|e| e.status.clone()),
+        Some(Status::Running)
+    );
+    s.server.insert(record(&ids[0], "succeeded"));
+    step_until(&mut h, "the watch", |app| {
+        app.book
+            .get(&ids[0])
+            .is_some_and(|e| e.status == Status::Succeeded)
+    });
+    let asked = s.server.asked_ids().len();
+    std::thread::sleep(Duration::from_millis(2500));
+    h.step();
+    assert_eq!(
+        s.server.asked_ids().len(),
+        asked,
+        "finished tasks are not asked again"
+    );
+}
+
+#[test]
+fn unauthorized_shows_one_banner() {
+    let s = Setup::new();
+    s.server.push_fault(Fault::unauthorized());
+    let mut options = s.options();
+    options.initial_ids = make_ids(120);
+    options.engine.concurrency = 1;
+    let mut h = s.harness(options);
+    let _enter = s.runtime.enter();
+    step_until(&mut h, "answers", all_answered);
+    let banners = h
+        .query_all_by_label_contains("The API rejected the token")
+        .count();
+    assert_eq!(banners, 1);
+    assert_eq!(s.server.requests().len(), 1, "querying stopped at the 401");
+    assert!(h.state().token.expanded, "the token panel is opened");
+    h.get_by_label("Fix the token");
+}
+
+#[test]
+fn network_errors_offer_a_retry() {
+    let s = Setup::new();
+    let ids = make_ids(2);
+    for id in &ids {
+        s.server.insert(record(id, "succeeded"));
+    }
+    for _ in 0..4 {
+        s.server.push_fault(Fault::html_502());
+    }
+    let mut options = s.options();
+    options.initial_ids = ids.clone();
+    let mut h = s.harness(options);
+    let _enter = s.runtime.enter();
+    step_until(&mut h, "errors", all_answered);
+    assert!(
+        h.state()
+            .book
+            .entries()
+            .iter()
+            .all(|e| e.status == Status::Error)
+    );
+    h.get_by_label_contains("2 tasks could not be asked");
+    h.get_by_label("Retry").click();
+    step_until(&mut h, "retry", |app| {
+        app.book
+            .entries()
+            .iter()
+            .all(|e| e.status == Status::Succeeded)
+    });
+}
+
+#[test]
+fn token_save_and_forget_through_the_keyring() {
+    let s = Setup::new();
+    let keyring = Keyring::mock().expect("mock store");
+    let mut options = s.options();
+    options.env_token = None;
+    options.keyring = KeyringProvider::Given(Ok(keyring.clone()));
+    let mut h = s.harness(options);
+    let _enter = s.runtime.enter();
+    step_until(&mut h, "keyring read", |app| {
+        app.token.keyring == KeyringState::Ready
+    });
+    assert!(
+        h.state().token.expanded,
+        "no token: the panel explains what to do"
+    );
+    h.get_by_label_contains("No API token yet");
+    h.get_by_label("API token:").click();
+    h.step();
+    h.get_by_label("API token:").type_text("saved-token-9876");
+    h.step();
+    h.get_by_label("Save").click();
+    step_until(&mut h, "save", |app| app.token.current.is_some());
+    assert_eq!(keyring.get(), Ok(Some(Token::new("saved-token-9876"))));
+    assert!(matches!(
+        h.state().token.current,
+        Some((_, TokenSource::Keyring))
+    ));
+    assert!(h.state().has_backend());
+    h.get_by_label("Forget").click();
+    step_until(&mut h, "forget", |app| app.token.current.is_none());
+    assert_eq!(keyring.get(), Ok(None));
+}
+
+#[test]
+fn no_keyring_offers_a_session_token() {
+    let s = Setup::new();
+    let ids = make_ids(1);
+    s.server.insert(record(&ids[0], "succeeded"));
+    let mut options = s.options();
+    options.env_token = None;
+    options.keyring =
+        KeyringProvider::Given(Err(SecretError::Unavailable("no D-Bus session".into())));
+    options.initial_ids = ids.clone();
+    let mut h = s.harness(options);
+    let _enter = s.runtime.enter();
+    step_until(&mut h, "keyring read", |app| {
+        matches!(app.token.keyring, KeyringState::Unavailable(_))
+    });
+    h.get_by_label_contains("No system keyring is reachable");
+    assert!(
+        s.server.requests().is_empty(),
+        "nothing asked without a token"
+    );
+    h.get_by_label("API token:").click();
+    h.step();
+    h.get_by_label("API token:").type_text("session-token");
+    h.step();
+    h.get_by_label("Use for this session").click();
+    step_until(&mut h, "the waiting id", all_answered);
+    assert!(matches!(
+        h.state().token.current,
+        Some((_, TokenSource::Session))
+    ));
+    assert_eq!(
+        s.server.requests()[0].authorization.as_deref(),
+        Some("Bearer session-token")
+    );
+}
+
+#[test]
+fn rejected_ids_are_reported() {
+    let s = Setup::new();
+    let mut h = s.harness(s.options());
+    let _enter = s.runtime.enter();
+    h.step();
+    h.get_by_label(PASTE).click();
+    h.step();
+    h.get_by_label(PASTE)
+        .type_text("cgt-20251221230356-sxgt7 and 9462ca25-468b-45a5");
+    h.step();
+    h.get_by_label_contains("0 ids found, 0 duplicates, 2 rejected");
+}
+
+#[test]
+fn demo_fills_the_grid() {
+    let s = Setup::new();
+    let mut options = s.options();
+    options.env_token = None;
+    options.demo = true;
+    let mut h = s.harness(options);
+    let _enter = s.runtime.enter();
+    step_until(&mut h, "demo answers", all_answered);
+    let app = h.state();
+    assert!(app.is_demo());
+    assert_eq!(app.book.len(), seedance_tasks::demo::Demo::ids().len());
+    assert!(
+        app.book
+            .entries()
+            .iter()
+            .any(|e| e.status == Status::Succeeded)
+    );
+    assert!(
+        app.book
+            .entries()
+            .iter()
+            .any(|e| e.status == Status::Failed)
+    );
+    assert!(
+        app.book
+            .entries()
+            .iter()
+            .any(|e| e.status == Status::NotFound)
+    );
+    assert!(
+        h.query_all_by_label_contains("DEMO").count() >= 1,
+        "the window says DEMO"
+    );
+    assert!(
+        s.server.requests().is_empty(),
+        "the demo never touches the network"
+    );
+    h.check_accessibility();
+}
