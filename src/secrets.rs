@@ -13,6 +13,9 @@ use std::sync::Arc;
 pub const SERVICE: &str = "seedance-tasks";
 pub const USER: &str = "api-token";
 pub const ENV_TOKEN: &str = "SEEDANCE_API_TOKEN";
+/// Overrides the keyring user name, to keep several tokens (or to test without touching
+/// the real one).
+pub const ENV_KEYRING_USER: &str = "SEEDANCE_KEYRING_USER";
 
 /// The token itself. No `Display`, a redacting `Debug`, and `expose` at the one place it
 /// goes into a header, so it cannot slip into a log line or a panic message.
@@ -97,6 +100,7 @@ fn map_error(e: keyring_core::Error) -> SecretError {
 #[derive(Clone)]
 pub struct Keyring {
     store: Arc<CredentialStore>,
+    user: String,
 }
 
 impl fmt::Debug for Keyring {
@@ -119,18 +123,28 @@ impl Keyring {
             .map_err(|e| SecretError::Unavailable(e.to_string()))?;
         let store = keyring_core::get_default_store()
             .ok_or_else(|| SecretError::Unavailable("no credential store".into()))?;
-        Ok(Self { store })
+        Ok(Self::with_store(store))
     }
 
+    /// The user name comes from `SEEDANCE_KEYRING_USER` when set, else `api-token`.
     pub fn with_store(store: Arc<CredentialStore>) -> Self {
-        Self { store }
+        let user = std::env::var(ENV_KEYRING_USER)
+            .ok()
+            .filter(|u| !u.trim().is_empty())
+            .unwrap_or_else(|| USER.to_owned());
+        Self { store, user }
+    }
+
+    pub fn with_user(mut self, user: impl Into<String>) -> Self {
+        self.user = user.into();
+        self
     }
 
     /// A fresh in-memory store (`keyring_core::mock`), for tests and for machines where
     /// the real one cannot run.
     pub fn mock() -> Result<Self, SecretError> {
         let store: Arc<CredentialStore> = keyring_core::mock::Store::new().map_err(map_error)?;
-        Ok(Self { store })
+        Ok(Self::with_store(store))
     }
 
     pub fn vendor(&self) -> String {
@@ -138,7 +152,7 @@ impl Keyring {
     }
 
     fn entry(&self) -> Result<Entry, SecretError> {
-        Entry::new_in_store(&self.store, SERVICE, USER).map_err(map_error)
+        Entry::new_in_store(&self.store, SERVICE, &self.user).map_err(map_error)
     }
 
     pub fn get(&self) -> Result<Option<Token>, SecretError> {

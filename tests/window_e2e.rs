@@ -1,0 +1,123 @@
+//! The real binary in a real window: `seedance-tasks gui <ids>` against the loopback
+//! server under an X display (Xvfb in CI, which sets SEEDANCE_REQUIRE_DISPLAY=1 so that a
+//! missing display fails instead of skipping). Takes a screenshot with ImageMagick's
+//! `import`; with SEEDANCE_UPDATE_SCREENSHOT=1 it becomes assets/screenshot.png.
+
+mod common;
+
+use common::{TestServer, make_ids, record};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn display_or_skip() -> Option<String> {
+    let required = std::env::var("SEEDANCE_REQUIRE_DISPLAY").is_ok_and(|v| v == "1");
+    match std::env::var("DISPLAY") {
+        Ok(d) if !d.is_empty() => Some(d),
+        _ if required => panic!("SEEDANCE_REQUIRE_DISPLAY=1 but DISPLAY is not set"),
+        _ => {
+            eprintln!("no X display: the real-window test is skipped here, CI runs it under Xvfb");
+            None
+        }
+    }
+}
+
+struct KillOnDrop(Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn wait_for(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn window_ids(name: &str) -> Vec<String> {
+    Command::new("xdotool")
+        .args(["search", "--onlyvisible", "--name", name])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).lines().map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn gui_queries_ids_in_a_real_window() {
+    let Some(display) = display_or_skip() else { return };
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let server = runtime.block_on(TestServer::start());
+    let ids = make_ids(6);
+    for (i, id) in ids.iter().enumerate() {
+        let status = ["succeeded", "running", "failed", "queued", "succeeded", "succeeded"][i];
+        server.insert(record(id, status));
+    }
+    let data = tempfile::tempdir().expect("temp dir");
+    let mut args = vec!["gui".to_owned()];
+    args.extend(ids.iter().cloned());
+    let child = Command::new(env!("CARGO_BIN_EXE_seedance-tasks"))
+        .args(&args)
+        .env("DISPLAY", &display)
+        .env("SEEDANCE_API_BASE", server.url())
+        .env("SEEDANCE_API_TOKEN", "e2e-token")
+        .env("XDG_DATA_HOME", data.path())
+        .env("XDG_CONFIG_HOME", data.path())
+        .env_remove("WAYLAND_DISPLAY")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the window");
+    let mut child = KillOnDrop(child);
+
+    wait_for("the window's requests", Duration::from_secs(60), || {
+        let mut asked = server.asked_ids();
+        asked.sort();
+        asked.dedup();
+        asked.len() == ids.len()
+    });
+    wait_for("the window to map", Duration::from_secs(30), || !window_ids("SeeDance Tasks").is_empty());
+    assert!(child.0.try_wait().expect("status").is_none(), "the app is still running");
+    // Give it a few frames to draw the answers.
+    std::thread::sleep(Duration::from_millis(1500));
+
+    // A key press reaches the window: F5 asks about every task again.
+    let before = server.requests().len();
+    let window = window_ids("SeeDance Tasks").remove(0);
+    let window = window.as_str();
+    let key = Command::new("xdotool")
+        .args(["windowactivate", "--sync", window, "key", "--clearmodifiers", "F5"])
+        .status();
+    if key.is_ok_and(|s| s.success()) {
+        wait_for("F5 to refresh", Duration::from_secs(20), || server.requests().len() > before);
+    } else {
+        let key = Command::new("xdotool").args(["key", "--window", window, "F5"]).status();
+        assert!(key.is_ok_and(|s| s.success()), "xdotool works");
+        wait_for("F5 to refresh", Duration::from_secs(20), || server.requests().len() > before);
+    }
+    std::thread::sleep(Duration::from_millis(800));
+
+    let shot = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("window-e2e.png");
+    // The window alone (Xvfb has no compositor, so the X server holds its pixels).
+    let status = Command::new("import")
+        .args(["-window", window])
+        .arg(&shot)
+        .env("DISPLAY", &display)
+        .status()
+        .expect("ImageMagick's import is installed");
+    assert!(status.success());
+    let image = image::open(&shot).expect("a PNG").to_rgba8();
+    let mut colours: Vec<[u8; 4]> = image.pixels().map(|p| p.0).collect();
+    colours.sort_unstable();
+    colours.dedup();
+    assert!(colours.len() > 50, "the screenshot shows a drawn window ({} colours)", colours.len());
+    if std::env::var("SEEDANCE_UPDATE_SCREENSHOT").is_ok_and(|v| v == "1") {
+        let dest = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets/screenshot.png");
+        std::fs::copy(&shot, dest).expect("update the README screenshot");
+    }
+    assert!(child.0.try_wait().expect("status").is_none(), "no crash during the test");
+}
