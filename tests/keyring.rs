@@ -4,8 +4,8 @@
 //! the same code path.
 
 use seedance_tasks::secrets::{self, Keyring, SecretError, Token, TokenSource};
-use std::process::{Command, Stdio};
 use std::io::Write;
+use std::process::{Command, Stdio};
 
 fn required() -> bool {
     std::env::var("SEEDANCE_REQUIRE_KEYRING").is_ok_and(|v| v == "1")
@@ -31,7 +31,10 @@ fn round_trip(k: &Keyring) {
     k.set(&Token::new("round-trip-token-2")).expect("overwrite");
     assert_eq!(k.get(), Ok(Some(Token::new("round-trip-token-2"))));
     let (t, source) = secrets::resolve(None, Some(k)).expect("ok").expect("some");
-    assert_eq!((t.expose(), source), ("round-trip-token-2", TokenSource::Keyring));
+    assert_eq!(
+        (t.expose(), source),
+        ("round-trip-token-2", TokenSource::Keyring)
+    );
     k.delete().expect("delete");
     assert_eq!(k.get(), Ok(None));
 }
@@ -49,7 +52,10 @@ fn unreachable_keyring_is_a_clear_error() {
     let e = SecretError::Unavailable("org.freedesktop.DBus.Error.ServiceUnknown".into());
     let text = e.to_string();
     assert!(text.contains("no system keyring is reachable"));
-    assert!(text.contains("SEEDANCE_API_TOKEN"), "tells what to do instead");
+    assert!(
+        text.contains("SEEDANCE_API_TOKEN"),
+        "tells what to do instead"
+    );
 }
 
 fn cli(args: &[&str], user: &str, stdin: &str) -> (i32, String, String) {
@@ -62,7 +68,12 @@ fn cli(args: &[&str], user: &str, stdin: &str) -> (i32, String, String) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
-    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write");
     let out = child.wait_with_output().expect("wait");
     (
         out.status.code().unwrap_or(-1),
@@ -77,7 +88,10 @@ fn token_commands_use_the_real_keyring() {
     let user = format!("cli-test-{}", std::process::id());
     let (code, _, err) = cli(&["token", "set"], &user, "cli-keyring-token-5678\n");
     assert_eq!(code, 0, "{err}");
-    assert!(!err.contains("cli-keyring-token-5678"), "the token is never echoed");
+    assert!(
+        !err.contains("cli-keyring-token-5678"),
+        "the token is never echoed"
+    );
     let (code, out, _) = cli(&["token", "status"], &user, "");
     assert_eq!(code, 0);
     assert!(out.contains("…5678"), "{out}");

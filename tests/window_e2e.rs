@@ -43,18 +43,32 @@ fn window_ids(name: &str) -> Vec<String> {
     Command::new("xdotool")
         .args(["search", "--onlyvisible", "--name", name])
         .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).lines().map(str::to_owned).collect())
+        .map(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .map(str::to_owned)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
 #[test]
 fn gui_queries_ids_in_a_real_window() {
-    let Some(display) = display_or_skip() else { return };
+    let Some(display) = display_or_skip() else {
+        return;
+    };
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let server = runtime.block_on(TestServer::start());
     let ids = make_ids(6);
     for (i, id) in ids.iter().enumerate() {
-        let status = ["succeeded", "running", "failed", "queued", "succeeded", "succeeded"][i];
+        let status = [
+            "succeeded",
+            "running",
+            "failed",
+            "queued",
+            "succeeded",
+            "succeeded",
+        ][i];
         server.insert(record(id, status));
     }
     let data = tempfile::tempdir().expect("temp dir");
@@ -80,8 +94,13 @@ fn gui_queries_ids_in_a_real_window() {
         asked.dedup();
         asked.len() == ids.len()
     });
-    wait_for("the window to map", Duration::from_secs(30), || !window_ids("SeeDance Tasks").is_empty());
-    assert!(child.0.try_wait().expect("status").is_none(), "the app is still running");
+    wait_for("the window to map", Duration::from_secs(30), || {
+        !window_ids("SeeDance Tasks").is_empty()
+    });
+    assert!(
+        child.0.try_wait().expect("status").is_none(),
+        "the app is still running"
+    );
     // Give it a few frames to draw the answers.
     std::thread::sleep(Duration::from_millis(1500));
 
@@ -90,14 +109,27 @@ fn gui_queries_ids_in_a_real_window() {
     let window = window_ids("SeeDance Tasks").remove(0);
     let window = window.as_str();
     let key = Command::new("xdotool")
-        .args(["windowactivate", "--sync", window, "key", "--clearmodifiers", "F5"])
+        .args([
+            "windowactivate",
+            "--sync",
+            window,
+            "key",
+            "--clearmodifiers",
+            "F5",
+        ])
         .status();
     if key.is_ok_and(|s| s.success()) {
-        wait_for("F5 to refresh", Duration::from_secs(20), || server.requests().len() > before);
+        wait_for("F5 to refresh", Duration::from_secs(20), || {
+            server.requests().len() > before
+        });
     } else {
-        let key = Command::new("xdotool").args(["key", "--window", window, "F5"]).status();
+        let key = Command::new("xdotool")
+            .args(["key", "--window", window, "F5"])
+            .status();
         assert!(key.is_ok_and(|s| s.success()), "xdotool works");
-        wait_for("F5 to refresh", Duration::from_secs(20), || server.requests().len() > before);
+        wait_for("F5 to refresh", Duration::from_secs(20), || {
+            server.requests().len() > before
+        });
     }
     std::thread::sleep(Duration::from_millis(800));
 
@@ -114,10 +146,17 @@ fn gui_queries_ids_in_a_real_window() {
     let mut colours: Vec<[u8; 4]> = image.pixels().map(|p| p.0).collect();
     colours.sort_unstable();
     colours.dedup();
-    assert!(colours.len() > 50, "the screenshot shows a drawn window ({} colours)", colours.len());
+    assert!(
+        colours.len() > 50,
+        "the screenshot shows a drawn window ({} colours)",
+        colours.len()
+    );
     if std::env::var("SEEDANCE_UPDATE_SCREENSHOT").is_ok_and(|v| v == "1") {
         let dest = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets/screenshot.png");
         std::fs::copy(&shot, dest).expect("update the README screenshot");
     }
-    assert!(child.0.try_wait().expect("status").is_none(), "no crash during the test");
+    assert!(
+        child.0.try_wait().expect("status").is_none(),
+        "no crash during the test"
+    );
 }

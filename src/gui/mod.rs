@@ -4,7 +4,7 @@
 
 mod app;
 mod details;
-mod grid;
+pub mod grid;
 mod input;
 mod jobs;
 mod opener;
