@@ -39,7 +39,7 @@ fn book(n: usize) -> TaskBook {
                 "response": {"success": status != "failed", "data": {"status": status, "video_url": (status == "succeeded").then(|| format!("https://cdn.example/{id}.mp4"))},
                              "error": (status == "failed").then(|| json!({"code": "bad_request", "message": "sensitive content"}))}
             });
-            (id.clone(), Outcome::Found(Box::new(TaskRecord::from_value(v).expect("record"))))
+            (id.clone(), Outcome::Found(std::sync::Arc::new(TaskRecord::from_value(v).expect("record"))))
         })
         .collect();
     book.apply(outcomes);
@@ -58,6 +58,7 @@ fn ms(d: Duration) -> f64 {
 fn frames(n: usize) {
     let mut book = book(n);
     let ctx = egui::Context::default();
+    let selection = seedance_tasks::gui::Selection::default();
     let input = || egui::RawInput {
         screen_rect: Some(egui::Rect::from_min_size(
             egui::Pos2::ZERO,
@@ -70,7 +71,7 @@ fn frames(n: usize) {
         let start = Instant::now();
         let output = ctx.run_ui(input(), |ui| {
             egui::CentralPanel::default().show(ui, |ui| {
-                grid::show(ui, &mut book, None);
+                grid::show(ui, &mut book, &selection, None);
             });
         });
         let _meshes = ctx.tessellate(output.shapes, output.pixels_per_point);

@@ -6,9 +6,9 @@ use crate::api::Status;
 use crate::engine::Outcome;
 use crate::task::{TaskEntry, unix_now};
 use std::cmp::Ordering;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Column {
     Status,
     Id,
@@ -52,7 +52,7 @@ impl Column {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Sort {
     pub column: Column,
     pub ascending: bool,
@@ -68,13 +68,52 @@ impl Default for Sort {
     }
 }
 
+/// What the grid shows: a search over id, prompt, model, reason and trace id (case
+/// insensitive), statuses toggled off, and one model.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    pub text: String,
+    pub hidden_statuses: HashSet<String>,
+    pub model: Option<String>,
+}
+
+impl Filter {
+    pub fn is_active(&self) -> bool {
+        !self.text.trim().is_empty() || !self.hidden_statuses.is_empty() || self.model.is_some()
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct TaskBook {
     entries: Vec<TaskEntry>,
+    /// Lower-cased "id prompt model reason trace" per entry, rebuilt when the entry
+    /// changes, so a keystroke in the search box scans memory instead of formatting.
+    haystacks: Vec<String>,
     index: HashMap<String, usize>,
     sort: Sort,
+    filter: Filter,
     order: Vec<usize>,
     order_dirty: bool,
+}
+
+fn haystack(e: &TaskEntry) -> String {
+    let r = e.record.as_deref();
+    let mut s = String::with_capacity(256);
+    for part in [
+        Some(e.id.as_str()),
+        r.and_then(|r| r.prompt.as_deref()),
+        r.and_then(|r| r.model.as_deref()),
+        e.trace_id(),
+        Some(e.note.as_str()),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        s.push_str(part);
+        s.push('\n');
+    }
+    s.push_str(&e.reason_text());
+    s.to_lowercase()
 }
 
 /// Missing values sort last in both directions: a blank cell is never the "largest".
@@ -97,6 +136,82 @@ fn cmp_f64(a: &f64, b: &f64) -> Ordering {
 impl TaskBook {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    fn push(&mut self, entry: TaskEntry) {
+        self.index.insert(entry.id.clone(), self.entries.len());
+        self.haystacks.push(haystack(&entry));
+        self.entries.push(entry);
+    }
+
+    /// Restores tasks (from the history file or an undo); ids already present are kept
+    /// as they are.
+    pub fn extend(&mut self, entries: Vec<TaskEntry>) {
+        for e in entries {
+            if !self.index.contains_key(&e.id) {
+                self.push(e);
+            }
+        }
+        self.order_dirty = true;
+    }
+
+    /// Removes tasks; returns the removed entries (for an undo).
+    pub fn remove(&mut self, ids: &HashSet<String>) -> Vec<TaskEntry> {
+        self.remove_where(|e| ids.contains(&e.id))
+    }
+
+    /// Removes the finished tasks (succeeded, failed, not found, …).
+    pub fn remove_finished(&mut self) -> Vec<TaskEntry> {
+        self.remove_where(|e| !e.is_unfinished())
+    }
+
+    pub fn remove_where(&mut self, pred: impl Fn(&TaskEntry) -> bool) -> Vec<TaskEntry> {
+        let (gone, kept): (Vec<TaskEntry>, Vec<TaskEntry>) = std::mem::take(&mut self.entries)
+            .into_iter()
+            .partition(|e| pred(e));
+        self.index.clear();
+        self.haystacks.clear();
+        for e in kept {
+            self.push(e);
+        }
+        self.order_dirty = true;
+        gone
+    }
+
+    pub fn set_note(&mut self, id: &str, note: String) {
+        if let Some(&i) = self.index.get(id) {
+            self.entries[i].note = note;
+            self.haystacks[i] = haystack(&self.entries[i]);
+        }
+    }
+
+    pub fn filter(&self) -> &Filter {
+        &self.filter
+    }
+
+    pub fn set_filter(&mut self, filter: Filter) {
+        if filter != self.filter {
+            self.filter = filter;
+            self.order_dirty = true;
+        }
+    }
+
+    /// How many rows the filter lets through (after `order()` this frame).
+    pub fn shown(&self) -> usize {
+        self.order.len()
+    }
+
+    /// The models present, sorted, for the model filter.
+    pub fn models(&self) -> Vec<String> {
+        let mut models: Vec<String> = self
+            .entries
+            .iter()
+            .filter_map(|e| e.record.as_ref()?.model.clone())
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        models.sort();
+        models
     }
 
     pub fn len(&self) -> usize {
@@ -123,8 +238,7 @@ impl TaskBook {
             match self.index.get(id) {
                 Some(&i) => self.entries[i].awaiting = true,
                 None => {
-                    self.index.insert(id.clone(), self.entries.len());
-                    self.entries.push(TaskEntry::new(id.clone()));
+                    self.push(TaskEntry::new(id.clone()));
                     added += 1;
                 }
             }
@@ -149,6 +263,7 @@ impl TaskBook {
             if was_unfinished && !entry.status.is_unfinished() && entry.record.is_some() {
                 finished.push(id);
             }
+            self.haystacks[i] = haystack(entry);
         }
         self.order_dirty = true;
         finished
@@ -201,7 +316,7 @@ impl TaskBook {
 
     /// The display order (indices into `entries`), recomputed if stale.
     pub fn order(&mut self) -> &[usize] {
-        if self.order_dirty || self.order.len() != self.entries.len() {
+        if self.order_dirty {
             self.recompute_order();
         }
         &self.order
@@ -228,7 +343,20 @@ impl TaskBook {
             ascending: asc,
         } = self.sort;
         let now = unix_now();
-        let mut order: Vec<usize> = (0..entries.len()).collect();
+        let needle = self.filter.text.trim().to_lowercase();
+        let hidden = &self.filter.hidden_statuses;
+        let model = self.filter.model.as_deref();
+        let haystacks = &self.haystacks;
+        let mut order: Vec<usize> = (0..entries.len())
+            .filter(|&i| {
+                let e = &entries[i];
+                (hidden.is_empty() || !hidden.contains(e.status.as_str()))
+                    && model.is_none_or(|m| {
+                        e.record.as_ref().and_then(|r| r.model.as_deref()) == Some(m)
+                    })
+                    && (needle.is_empty() || haystacks[i].contains(&needle))
+            })
+            .collect();
         let text = |f: fn(&TaskEntry) -> Option<&str>| {
             move |a: &usize, b: &usize| {
                 cmp_opt(f(&entries[*a]), f(&entries[*b]), asc, |x, y| x.cmp(y))
@@ -275,24 +403,41 @@ impl TaskBook {
         self.order_dirty = false;
     }
 
-    /// (status, count) for every status present, in the grid's status order.
-    pub fn counts(&self) -> Vec<(Status, usize)> {
-        let mut counts: HashMap<&Status, usize> = HashMap::new();
+    /// (status, total, shown) for every status present, in the summary's order. `shown`
+    /// counts the rows the filter lets through (after `order()`).
+    pub fn counts(&self) -> Vec<(Status, usize, usize)> {
+        let mut counts: HashMap<&Status, (usize, usize)> = HashMap::new();
         for e in &self.entries {
-            *counts.entry(&e.status).or_default() += 1;
+            counts.entry(&e.status).or_default().0 += 1;
         }
-        let mut list: Vec<(Status, usize)> =
-            counts.into_iter().map(|(s, n)| (s.clone(), n)).collect();
+        for &i in &self.order {
+            if let Some(c) = counts.get_mut(&self.entries[i].status) {
+                c.1 += 1;
+            }
+        }
+        let mut list: Vec<(Status, usize, usize)> = counts
+            .into_iter()
+            .map(|(s, (total, shown))| (s.clone(), total, shown))
+            .collect();
         // Successes first in the summary line: it reads "12 succeeded · 3 running · 1 failed".
-        list.sort_by_key(|(s, _)| (std::cmp::Reverse(s.rank()), s.as_str().to_owned()));
+        list.sort_by_key(|(s, _, _)| (std::cmp::Reverse(s.rank()), s.as_str().to_owned()));
         list
     }
 
-    /// "12 succeeded · 3 running · 1 failed · 2 not found".
+    /// "12 succeeded · 3 running · 1 failed · 2 not found"; with a filter on, each count
+    /// reads "shown/total".
     pub fn summary(&self) -> String {
+        let filtered = self.filter.is_active();
         self.counts()
             .iter()
-            .map(|(s, n)| format!("{n} {}", s.as_str().replace('_', " ")))
+            .map(|(s, total, shown)| {
+                let word = s.as_str().replace('_', " ");
+                if filtered {
+                    format!("{shown}/{total} {word}")
+                } else {
+                    format!("{total} {word}")
+                }
+            })
             .collect::<Vec<_>>()
             .join(" · ")
     }
@@ -309,7 +454,9 @@ mod tests {
                        "response": {"success": true, "data": {"status": status}}});
         (
             id.to_owned(),
-            Outcome::Found(Box::new(TaskRecord::from_value(v).expect("record"))),
+            Outcome::Found(std::sync::Arc::new(
+                TaskRecord::from_value(v).expect("record"),
+            )),
         )
     }
 
@@ -367,6 +514,64 @@ mod tests {
             b.summary(),
             "2 succeeded · 1 running · 1 not found · 1 failed"
         );
+    }
+
+    #[test]
+    fn filter_search_and_sort_compose() {
+        let mut b = book();
+        b.set_note("a", "Keep for the trailer".into());
+        b.click_header(Column::Created);
+        b.set_filter(Filter {
+            model: Some("m1".into()),
+            ..Filter::default()
+        });
+        assert_eq!(b.ids_in_order(), ["c", "b"]);
+        b.set_filter(Filter {
+            text: "TRAILER".into(),
+            ..Filter::default()
+        });
+        assert_eq!(
+            b.ids_in_order(),
+            ["a"],
+            "notes are searched, case-insensitively"
+        );
+        let mut hidden = HashSet::new();
+        hidden.insert("succeeded".to_owned());
+        b.set_filter(Filter {
+            hidden_statuses: hidden,
+            ..Filter::default()
+        });
+        assert_eq!(b.ids_in_order(), ["c", "b", "d"]);
+        assert_eq!(
+            b.summary(),
+            "0/2 succeeded · 1/1 running · 1/1 not found · 1/1 failed"
+        );
+        b.click_header(Column::Created);
+        assert_eq!(
+            b.ids_in_order(),
+            ["b", "c", "d"],
+            "sorting keeps the filter"
+        );
+        b.set_filter(Filter {
+            text: "not_found".into(),
+            ..Filter::default()
+        });
+        assert_eq!(b.ids_in_order(), ["d"], "the reason is searched");
+        assert_eq!(b.models(), ["m1", "m2", "m3"]);
+    }
+
+    #[test]
+    fn remove_and_restore() {
+        let mut b = book();
+        let gone = b.remove_finished();
+        assert_eq!(gone.len(), 4);
+        assert_eq!(b.all_ids(), ["b"]);
+        b.extend(gone);
+        assert_eq!(b.len(), 5);
+        let ids: HashSet<String> = ["a".to_owned(), "e".to_owned()].into();
+        assert_eq!(b.remove(&ids).len(), 2);
+        assert_eq!(b.all_ids(), ["b", "c", "d"]);
+        assert!(b.get("c").is_some() && b.get("a").is_none());
     }
 
     #[test]

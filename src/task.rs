@@ -13,7 +13,9 @@ pub struct TaskEntry {
     pub status: Status,
     /// The last record the API sent; kept when a later question fails, so the row still
     /// shows what was known.
-    pub record: Option<Box<TaskRecord>>,
+    pub record: Option<Arc<TaskRecord>>,
+    /// What the user wrote about the task (kept in the history, exported).
+    pub note: String,
     /// The error of the last question, if it failed.
     pub error: Option<Arc<ApiError>>,
     /// Unix seconds of the last answer.
@@ -36,6 +38,7 @@ impl TaskEntry {
             id: id.into(),
             status: Status::Pending,
             record: None,
+            note: String::new(),
             error: None,
             checked_at: None,
             timed_out: false,
@@ -139,6 +142,7 @@ impl TaskEntry {
             "trace_id": self.trace_id(),
             "upstream_id": r.and_then(|r| r.upstream_id.as_deref()),
             "timed_out": self.timed_out,
+            "note": (!self.note.is_empty()).then_some(self.note.as_str()),
         })
     }
 }

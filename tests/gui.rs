@@ -45,6 +45,8 @@ impl Setup {
         o.env_token = Some("gui-test-token".into());
         o.keyring = KeyringProvider::Given(Keyring::mock());
         o.opener = Arc::new(self.opener.clone());
+        o.history = None;
+        o.notifications = false;
         o.engine = EngineConfig {
             watch_interval: Duration::from_secs(2),
             backoff_base: Duration::from_millis(20),

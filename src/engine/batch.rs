@@ -76,7 +76,7 @@ fn match_records(chunk: &[String], records: Vec<TaskRecord>, out: &mut HashMap<S
     }
     for id in chunk {
         let outcome = match by_id.remove(&id.to_ascii_lowercase()) {
-            Some(record) => Outcome::Found(Box::new(record)),
+            Some(record) => Outcome::Found(std::sync::Arc::new(record)),
             None => Outcome::NotFound,
         };
         out.insert(id.clone(), outcome);

@@ -68,7 +68,7 @@ impl EngineConfig {
 /// What happened to one id in one round of asking.
 #[derive(Debug, Clone)]
 pub enum Outcome {
-    Found(Box<TaskRecord>),
+    Found(Arc<TaskRecord>),
     NotFound,
     /// Asking failed after the retries (or was not attempted because querying stopped on an
     /// auth error). The error is shared by every id of the batch.

@@ -1,17 +1,28 @@
-use super::details::{self, DetailIntent};
+use super::attention::{self, Attention};
+use super::details::{self, DetailIntent, NoteEdit};
+use super::downloads::{DownloadIntent, DownloadsPanel};
 use super::grid::{self, GridIntent};
 use super::input::{InputIntent, InputPanel};
 use super::jobs;
 use super::opener::Opener;
+use super::selection::Selection;
 use super::status::{StatusIntent, StatusLine};
 use super::token::{KeyringState, Note, TokenIntent, TokenPanel};
+use super::toolbar::{Toolbar, ToolbarIntent};
 use crate::api::{ApiError, Client, ClientConfig, ErrorKind};
-use crate::book::TaskBook;
+use crate::book::{Sort, TaskBook};
 use crate::demo::Demo;
+use crate::download::{self, DownloadJob, FileKind};
 use crate::engine::{self, Backend, Command, EngineConfig, EngineHandle, Event, Notify};
+use crate::export;
+use crate::preview::PreviewCache;
 use crate::secrets::{Keyring, SecretError, Token, TokenSource};
+use crate::store::{self, Loaded, Saver};
+use crate::task::TaskEntry;
 use poll_promise::Promise;
 use std::collections::BTreeMap;
+use std::collections::HashSet;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc::UnboundedReceiver;
@@ -42,6 +53,10 @@ pub struct GuiOptions {
     pub keyring: KeyringProvider,
     pub opener: Arc<dyn Opener>,
     pub engine: EngineConfig,
+    /// Where the task history lives; `None` keeps nothing across restarts.
+    pub history: Option<PathBuf>,
+    /// Desktop notifications for tasks that finish while the window is in the background.
+    pub notifications: bool,
 }
 
 impl GuiOptions {
@@ -54,8 +69,41 @@ impl GuiOptions {
             keyring: KeyringProvider::Platform,
             opener: Arc::new(super::SystemOpener),
             engine: EngineConfig::default(),
+            history: store::history_path(),
+            notifications: true,
         }
     }
+}
+
+/// Settings kept in eframe's storage (a plain file: never the token).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Prefs {
+    pub sort: Sort,
+    pub download_dir: Option<PathBuf>,
+    pub thumbnails: bool,
+    pub notifications: bool,
+    pub watching: bool,
+}
+
+impl Default for Prefs {
+    fn default() -> Self {
+        Self {
+            sort: Sort::default(),
+            download_dir: None,
+            thumbnails: false,
+            notifications: true,
+            watching: true,
+        }
+    }
+}
+
+pub const PREFS_KEY: &str = "seedance-tasks-prefs";
+
+/// What an undo puts back.
+pub struct Undo {
+    pub label: String,
+    pub entries: Vec<TaskEntry>,
 }
 
 enum TokenJob {
@@ -82,13 +130,35 @@ pub struct SeedanceApp {
     token_job: Option<Promise<TokenJob>>,
     open_jobs: Vec<Promise<Result<(), String>>>,
     pub book: TaskBook,
-    pub selected: Option<String>,
+    pub selection: Selection,
     pub input: InputPanel,
     pub token: TokenPanel,
     pub status: StatusLine,
+    pub toolbar: Toolbar,
+    pub downloads: DownloadsPanel,
+    pub attention: Attention,
+    pub undo: Option<Undo>,
     pub watching: bool,
+    pub thumbnails: bool,
+    pub notifications: bool,
+    previews: PreviewCache,
+    note: NoteEdit,
     /// Ids added before there was a token: asked as soon as there is one.
     waiting_for_token: bool,
+    history_path: Option<PathBuf>,
+    history_job: Option<Promise<Loaded>>,
+    saver: Option<Saver>,
+    history_dirty: bool,
+    last_save: Instant,
+    /// Save dialogs, file writes and folder pickers: their outcome goes to the status line.
+    file_jobs: Vec<Promise<FileJob>>,
+    notify_jobs: Vec<Promise<Result<(), String>>>,
+    notification_failed: bool,
+}
+
+enum FileJob {
+    Exported(Result<Option<PathBuf>, String>),
+    Folder(Option<PathBuf>, Vec<DownloadJob>),
 }
 
 impl SeedanceApp {
@@ -104,13 +174,33 @@ impl SeedanceApp {
             token_job: None,
             open_jobs: Vec::new(),
             book: TaskBook::new(),
-            selected: None,
+            selection: Selection::default(),
             input: InputPanel::default(),
             token: TokenPanel::default(),
             status: StatusLine::default(),
+            toolbar: Toolbar::default(),
+            downloads: DownloadsPanel::default(),
+            attention: Attention::default(),
+            undo: None,
             watching: true,
+            thumbnails: false,
+            notifications: options.notifications,
+            previews: PreviewCache::new(download::http_client(), 256),
+            note: NoteEdit::default(),
             waiting_for_token: false,
+            history_path: options.history.clone(),
+            history_job: None,
+            saver: options.history.clone().map(Saver::start),
+            history_dirty: false,
+            last_save: Instant::now(),
+            file_jobs: Vec::new(),
+            notify_jobs: Vec::new(),
+            notification_failed: false,
         };
+        if let Some(path) = options.history {
+            // Read in the background: 100 000 tasks take a noticeable moment to parse.
+            app.history_job = Some(jobs::blocking(ctx, move || store::load(&path)));
+        }
         if options.demo {
             app.start_demo();
         } else if let Some(t) = options.env_token.as_deref().and_then(Token::parse) {
@@ -194,7 +284,9 @@ impl SeedanceApp {
         if ids.is_empty() {
             return;
         }
-        self.book.add_ids(&ids);
+        if self.book.add_ids(&ids) > 0 {
+            self.history_dirty = true;
+        }
         self.status.halted = None;
         if self.engine.is_some() {
             self.send_query(ids);
@@ -218,7 +310,8 @@ impl SeedanceApp {
             .push(jobs::blocking(&self.ctx, move || opener.open(&url)));
     }
 
-    /// Drains engine events and finished jobs. Runs every frame, also while hidden.
+    /// Drains engine events and finished jobs, and saves the history when due. Runs every
+    /// frame, also while the window is hidden.
     pub fn logic(&mut self) {
         let mut events = Vec::new();
         if let Some((_, rx)) = &mut self.engine {
@@ -232,6 +325,9 @@ impl SeedanceApp {
         if let Some(job) = jobs::take_ready(&mut self.token_job) {
             self.on_token_job(job);
         }
+        if let Some(loaded) = jobs::take_ready(&mut self.history_job) {
+            self.on_history(loaded);
+        }
         let mut still_open = Vec::new();
         for job in self.open_jobs.drain(..) {
             match job.try_take() {
@@ -241,12 +337,115 @@ impl SeedanceApp {
             }
         }
         self.open_jobs = still_open;
+        let mut pending_files = Vec::new();
+        for job in std::mem::take(&mut self.file_jobs) {
+            match job.try_take() {
+                Ok(done) => self.on_file_job(done),
+                Err(pending) => pending_files.push(pending),
+            }
+        }
+        self.file_jobs = pending_files;
+        let mut pending_notes = Vec::new();
+        for job in std::mem::take(&mut self.notify_jobs) {
+            match job.try_take() {
+                Ok(Err(e)) if !self.notification_failed => {
+                    // Once is enough: a machine without a notification daemon stays so.
+                    self.notification_failed = true;
+                    self.status.problem = Some(e);
+                }
+                Ok(_) => {}
+                Err(pending) => pending_notes.push(pending),
+            }
+        }
+        self.notify_jobs = pending_notes;
+        self.downloads.poll();
+        self.save_history_if_due();
+    }
+
+    /// At most one snapshot a second goes to the writer thread; the write itself (and the
+    /// JSON encoding) happens there.
+    fn save_history_if_due(&mut self) {
+        if !self.history_dirty
+            || self.history_job.is_some()
+            || self.last_save.elapsed() < Duration::from_secs(1)
+        {
+            if self.history_dirty {
+                self.ctx.request_repaint_after(Duration::from_millis(1100));
+            }
+            return;
+        }
+        if let Some(saver) = &self.saver {
+            saver.save(self.book.entries().to_vec());
+            if let Some(e) = saver.last_error() {
+                self.status.problem = Some(e);
+            }
+        }
+        self.history_dirty = false;
+        self.last_save = Instant::now();
+    }
+
+    /// Writes the history now (on exit), on the calling thread.
+    pub fn save_history_now(&mut self) {
+        if let (Some(path), true) = (
+            &self.history_path,
+            self.history_dirty && self.history_job.is_none(),
+        ) {
+            if let Err(e) = store::save(path, self.book.entries()) {
+                eprintln!(
+                    "error: could not save the history to {}: {e}",
+                    path.display()
+                );
+            }
+            self.history_dirty = false;
+        }
+    }
+
+    fn on_history(&mut self, loaded: Loaded) {
+        match loaded {
+            Loaded::Missing => {}
+            Loaded::Tasks(entries) => {
+                // Tasks pasted before the history arrived stay as they are.
+                self.book.extend(entries);
+                // Finished tasks are not asked again; unfinished ones are watched again.
+                let unfinished = self.book.unfinished_ids();
+                if !unfinished.is_empty() {
+                    self.query(unfinished);
+                }
+            }
+            Loaded::MovedAside { reason, moved_to } => {
+                let where_ = moved_to.map_or_else(
+                    || "it could not be moved; it will be replaced".to_owned(),
+                    |p| format!("it was kept as {}", p.display()),
+                );
+                self.status.problem = Some(format!(
+                    "The task history could not be read ({reason}); {where_}."
+                ));
+                self.history_dirty = true;
+            }
+        }
     }
 
     fn on_event(&mut self, event: Event) {
         match event {
             Event::Results(outcomes) => {
-                self.book.apply(outcomes);
+                let success: HashSet<String> = outcomes
+                    .iter()
+                    .filter(|(_, o)| matches!(o, engine::Outcome::Found(r) if r.status == crate::api::Status::Succeeded))
+                    .map(|(id, _)| id.clone())
+                    .collect();
+                let finished = self.book.apply(outcomes);
+                self.history_dirty = true;
+                let focused = self.ctx.input(|i| i.viewport().focused.unwrap_or(true));
+                let summary: Vec<(String, bool)> = finished
+                    .into_iter()
+                    .map(|id| (id.clone(), success.contains(&id)))
+                    .collect();
+                if let Some(text) = self.attention.on_finished(&self.ctx, &summary, focused)
+                    && self.notifications
+                {
+                    self.notify_jobs
+                        .push(jobs::blocking(&self.ctx, move || attention::notify(&text)));
+                }
             }
             Event::Retrying { wait, error, .. } => {
                 let what = if error.kind == ErrorKind::RateLimited {
@@ -414,12 +613,13 @@ impl SeedanceApp {
     fn on_grid_intent(&mut self, intent: GridIntent) {
         match intent {
             GridIntent::Sort(column) => self.book.click_header(column),
-            GridIntent::Select(id) => {
-                self.selected = if self.selected.as_deref() == Some(id.as_str()) {
-                    None
+            GridIntent::Click { id, ctrl, shift } => {
+                let order = if shift {
+                    self.book.ids_in_order()
                 } else {
-                    Some(id)
+                    Vec::new()
                 };
+                self.selection.click(&id, ctrl, shift, &order);
             }
             GridIntent::Open(url) => self.open(url),
             GridIntent::Copy(text) => self.ctx.copy_text(text),
@@ -431,7 +631,211 @@ impl SeedanceApp {
             DetailIntent::Copy(text) => self.ctx.copy_text(text),
             DetailIntent::Open(url) => self.open(url),
             DetailIntent::Refresh(id) => self.query(vec![id]),
-            DetailIntent::Close => self.selected = None,
+            DetailIntent::SetNote(id, text) => {
+                self.book.set_note(&id, text);
+                self.history_dirty = true;
+            }
+            DetailIntent::Close => self.selection.clear(),
+        }
+    }
+
+    /// The selected tasks in display order, or every shown task when none is selected.
+    pub fn action_targets(&mut self) -> Vec<&TaskEntry> {
+        let order = self.book.order().to_vec();
+        let entries = self.book.entries();
+        let selected = self.selection.ids();
+        order
+            .into_iter()
+            .filter_map(|i| entries.get(i))
+            .filter(|e| selected.is_empty() || selected.contains(&e.id))
+            .collect()
+    }
+
+    fn remove_with_undo(&mut self, removed: Vec<TaskEntry>, what: &str) {
+        if removed.is_empty() {
+            return;
+        }
+        let ids: Vec<String> = removed.iter().map(|e| e.id.clone()).collect();
+        if let Some((handle, _)) = &self.engine {
+            handle.send(Command::Forget(ids));
+        }
+        let book = &self.book;
+        self.selection.retain(|id| book.get(id).is_some());
+        self.undo = Some(Undo {
+            label: format!("Removed {} {what}", removed.len()),
+            entries: removed,
+        });
+        self.history_dirty = true;
+    }
+
+    pub fn undo(&mut self) {
+        if let Some(undo) = self.undo.take() {
+            let unfinished: Vec<String> = undo
+                .entries
+                .iter()
+                .filter(|e| e.is_unfinished())
+                .map(|e| e.id.clone())
+                .collect();
+            self.book.extend(undo.entries);
+            self.history_dirty = true;
+            if !unfinished.is_empty() {
+                self.send_query(unfinished);
+            }
+        }
+    }
+
+    fn export(&mut self, kind: &'static str) {
+        let targets = self.action_targets();
+        let (text, ext) = match kind {
+            "csv" => (export::to_csv(&targets), "csv"),
+            _ => (Ok(export::to_json(&targets)), "json"),
+        };
+        let text = match text {
+            Ok(t) => t,
+            Err(e) => {
+                self.status.problem = Some(format!("Export failed: {e}"));
+                return;
+            }
+        };
+        let name = format!("seedance-tasks.{ext}");
+        self.file_jobs.push(jobs::future(&self.ctx, async move {
+            let picked = rfd::AsyncFileDialog::new()
+                .set_title("Export tasks")
+                .set_file_name(&name)
+                .add_filter(ext.to_uppercase(), &[ext])
+                .save_file()
+                .await;
+            let Some(handle) = picked else {
+                return FileJob::Exported(Ok(None));
+            };
+            let path = handle.path().to_path_buf();
+            let result = tokio::fs::write(&path, text.as_bytes())
+                .await
+                .map(|()| Some(path.clone()))
+                .map_err(|e| format!("could not write {}: {e}", path.display()));
+            FileJob::Exported(result)
+        }));
+    }
+
+    fn download_jobs(&mut self, kinds: &[FileKind]) -> Vec<DownloadJob> {
+        let mut jobs = Vec::new();
+        for e in self.action_targets() {
+            let Some(r) = e.record.as_ref() else { continue };
+            for kind in kinds {
+                let url = match kind {
+                    FileKind::Video => r.video_url.as_deref(),
+                    FileKind::LastFrame => r.last_frame_url.as_deref(),
+                };
+                if let Some(url) = url {
+                    jobs.push(DownloadJob {
+                        task_id: e.id.clone(),
+                        kind: *kind,
+                        url: url.to_owned(),
+                    });
+                }
+            }
+        }
+        jobs
+    }
+
+    fn start_downloads(&mut self, jobs: Vec<DownloadJob>) {
+        if jobs.is_empty() {
+            self.status.problem =
+                Some("Nothing to download: none of these tasks has such a link yet.".into());
+            return;
+        }
+        match self.downloads.dir.clone() {
+            Some(dir) => self
+                .downloads
+                .start(&self.ctx, download::http_client(), dir, jobs),
+            None => self.choose_folder(jobs),
+        }
+    }
+
+    fn choose_folder(&mut self, then: Vec<DownloadJob>) {
+        self.file_jobs.push(jobs::future(&self.ctx, async move {
+            let picked = rfd::AsyncFileDialog::new()
+                .set_title("Download into")
+                .pick_folder()
+                .await;
+            FileJob::Folder(picked.map(|h| h.path().to_path_buf()), then)
+        }));
+    }
+
+    fn on_file_job(&mut self, job: FileJob) {
+        match job {
+            FileJob::Exported(Ok(Some(path))) => {
+                self.status.problem = Some(format!("Exported to {}", path.display()))
+            }
+            FileJob::Exported(Ok(None)) => {}
+            FileJob::Exported(Err(e)) => self.status.problem = Some(format!("Export failed: {e}")),
+            FileJob::Folder(Some(dir), jobs) => {
+                self.downloads.dir = Some(dir);
+                if !jobs.is_empty() {
+                    self.start_downloads(jobs);
+                }
+            }
+            FileJob::Folder(None, _) => {}
+        }
+    }
+
+    fn on_toolbar_intent(&mut self, intent: ToolbarIntent) {
+        match intent {
+            ToolbarIntent::Filter(filter) => self.book.set_filter(filter),
+            ToolbarIntent::Refresh => {
+                let ids = self.action_targets().iter().map(|e| e.id.clone()).collect();
+                self.query(ids);
+            }
+            ToolbarIntent::Remove => {
+                let ids: HashSet<String> =
+                    self.action_targets().iter().map(|e| e.id.clone()).collect();
+                let removed = self.book.remove(&ids);
+                self.remove_with_undo(removed, "tasks");
+            }
+            ToolbarIntent::CopyIds => {
+                let ids: Vec<String> = self.action_targets().iter().map(|e| e.id.clone()).collect();
+                self.ctx.copy_text(ids.join("\n"));
+            }
+            ToolbarIntent::CopyTsv => {
+                let text = export::to_tsv(&self.action_targets());
+                self.ctx.copy_text(text);
+            }
+            ToolbarIntent::ExportCsv => self.export("csv"),
+            ToolbarIntent::ExportJson => self.export("json"),
+            ToolbarIntent::Download(kinds) => {
+                let jobs = self.download_jobs(&kinds);
+                self.start_downloads(jobs);
+            }
+            ToolbarIntent::ChooseDownloadFolder => self.choose_folder(Vec::new()),
+            ToolbarIntent::ClearFinished => {
+                let removed = self.book.remove_finished();
+                self.remove_with_undo(removed, "finished tasks");
+            }
+            ToolbarIntent::ClearAll => {
+                let removed = self.book.remove_where(|_| true);
+                self.remove_with_undo(removed, "tasks");
+            }
+            ToolbarIntent::SelectAll => {
+                let order = self.book.ids_in_order();
+                self.selection.select_all(&order);
+            }
+            ToolbarIntent::ClearSelection => self.selection.clear(),
+            ToolbarIntent::Thumbnails(on) => self.thumbnails = on,
+        }
+    }
+
+    fn on_download_intent(&mut self, intent: DownloadIntent) {
+        match intent {
+            DownloadIntent::Cancel => self.downloads.cancel(),
+            DownloadIntent::RetryFailed => {
+                let jobs = self.downloads.failed_jobs();
+                self.start_downloads(jobs);
+            }
+            DownloadIntent::Close => {
+                self.downloads.visible = false;
+                self.downloads.items.clear();
+            }
+            DownloadIntent::OpenFolder(dir) => self.open(dir.display().to_string()),
         }
     }
 
@@ -447,18 +851,12 @@ impl SeedanceApp {
                 );
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                let label = if self.token.expanded {
-                    "Hide token settings"
-                } else {
-                    "Token settings"
-                };
-                if ui
-                    .button(label)
-                    .on_hover_text("Set, test or forget the API token")
-                    .clicked()
-                {
+                let label = if self.token.expanded { "Hide token settings" } else { "Token settings" };
+                if ui.button(label).on_hover_text("Set, test or forget the API token").clicked() {
                     self.token.expanded = !self.token.expanded;
                 }
+                ui.checkbox(&mut self.notifications, "Notify")
+                    .on_hover_text("A desktop notification when tasks finish while the window is in the background");
                 if let Some((t, source)) = &self.token.current {
                     let where_ = match source {
                         TokenSource::Environment => "environment",
@@ -486,7 +884,7 @@ impl SeedanceApp {
     }
 
     fn keyboard(&mut self, ctx: &egui::Context) -> bool {
-        let (refresh, query, paste) = ctx.input(|i| {
+        let (refresh, query, find, paste, select_all) = ctx.input(|i| {
             let paste = i.events.iter().find_map(|e| match e {
                 egui::Event::Paste(text) => Some(text.clone()),
                 _ => None,
@@ -494,11 +892,16 @@ impl SeedanceApp {
             (
                 i.key_pressed(egui::Key::F5),
                 i.modifiers.command && i.key_pressed(egui::Key::Enter),
+                i.modifiers.command && i.key_pressed(egui::Key::F),
                 paste,
+                i.modifiers.command && i.key_pressed(egui::Key::A),
             )
         });
         if refresh {
             self.query(self.book.all_ids());
+        }
+        if find {
+            self.toolbar.focus_search = true;
         }
         let nothing_focused = ctx.memory(|m| m.focused().is_none());
         if let Some(text) = paste
@@ -506,13 +909,106 @@ impl SeedanceApp {
         {
             self.input.set_text(text);
         }
+        if select_all && nothing_focused {
+            let order = self.book.ids_in_order();
+            self.selection.select_all(&order);
+        }
         query
+    }
+
+    pub fn prefs(&self) -> Prefs {
+        Prefs {
+            sort: self.book.sort(),
+            download_dir: self.downloads.dir.clone(),
+            thumbnails: self.thumbnails,
+            notifications: self.notifications,
+            watching: self.watching,
+        }
+    }
+
+    pub fn apply_prefs(&mut self, prefs: Prefs) {
+        self.book.set_sort(prefs.sort);
+        self.downloads.dir = prefs.download_dir;
+        self.thumbnails = prefs.thumbnails;
+        self.notifications = prefs.notifications && self.notifications;
+        if !prefs.watching {
+            self.on_status_intent(StatusIntent::SetWatching(false));
+        }
+    }
+
+    fn central(&mut self, ui: &mut egui::Ui) {
+        if self.book.is_empty() {
+            ui.vertical_centered(|ui| {
+                ui.add_space(40.0);
+                if self.history_job.is_some() {
+                    ui.spinner();
+                    ui.label("Loading the task history…");
+                    return;
+                }
+                ui.heading("Paste task ids above and press Query.");
+                ui.label("Ids come from the SeeDance generation call (`task_id`) or the AceDataCloud console.");
+                if !self.demo && ui.button("Try the demo").clicked() {
+                    self.start_demo();
+                }
+            });
+            return;
+        }
+        // The order (and so the shown counts) must be current before the summary.
+        self.book.order();
+        ui.horizontal(|ui| {
+            ui.label(egui::RichText::new(self.book.summary()).strong());
+            if self.book.filter().is_active() {
+                ui.weak(format!(
+                    "({} of {} shown)",
+                    self.book.shown(),
+                    self.book.len()
+                ));
+            }
+        });
+        let dir = self.downloads.dir.as_ref().map(|d| d.display().to_string());
+        let intents = self.toolbar.ui(
+            ui,
+            &self.book,
+            self.selection.len(),
+            self.thumbnails,
+            dir.as_deref(),
+        );
+        for intent in intents {
+            self.on_toolbar_intent(intent);
+        }
+        if let Some(undo) = &self.undo {
+            let label = undo.label.clone();
+            ui.horizontal(|ui| {
+                ui.label(label);
+                if ui
+                    .button("Undo")
+                    .on_hover_text("Put the removed tasks back")
+                    .clicked()
+                {
+                    self.undo();
+                }
+                if ui.small_button("Dismiss").clicked() {
+                    self.undo = None;
+                }
+            });
+        }
+        let failed = self.failed_batches();
+        if let Some(intent) = self.status.failed_batches(ui, &failed) {
+            self.on_status_intent(intent);
+        }
+        let previews = self.thumbnails.then_some(&mut self.previews);
+        let intents = grid::show(ui, &mut self.book, &self.selection, previews);
+        for intent in intents {
+            self.on_grid_intent(intent);
+        }
     }
 }
 
 impl eframe::App for SeedanceApp {
-    fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         SeedanceApp::logic(self);
+        let focused = ctx.input(|i| i.viewport().focused.unwrap_or(true));
+        self.attention.update(ctx, focused);
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
@@ -524,45 +1020,41 @@ impl eframe::App for SeedanceApp {
                 self.on_status_intent(intent);
             }
         });
-        if let Some(id) = self.selected.clone() {
+        if self.downloads.visible {
+            egui::Panel::bottom("downloads")
+                .resizable(true)
+                .show(ui, |ui| {
+                    if let Some(intent) = self.downloads.ui(ui) {
+                        self.on_download_intent(intent);
+                    }
+                });
+        }
+        if let Some(id) = self.selection.primary().map(|s| s.to_owned()) {
             egui::Panel::right("details")
                 .resizable(true)
                 .default_size(380.0)
                 .min_size(260.0)
                 .show(ui, |ui| match self.book.get(&id) {
                     Some(entry) => {
-                        for intent in details::show(ui, entry) {
+                        for intent in details::show(ui, entry, &mut self.previews, &mut self.note) {
                             self.on_detail_intent(intent);
                         }
                     }
-                    None => self.selected = None,
+                    None => self.selection.clear(),
                 });
         }
-        egui::CentralPanel::default().show(ui, |ui| {
-            if self.book.is_empty() {
-                ui.vertical_centered(|ui| {
-                    ui.add_space(40.0);
-                    ui.heading("Paste task ids above and press Query.");
-                    ui.label("Ids come from the SeeDance generation call (`task_id`) or the AceDataCloud console.");
-                    if !self.demo && ui.button("Try the demo").clicked() {
-                        self.start_demo();
-                    }
-                });
-                return;
-            }
-            ui.label(egui::RichText::new(self.book.summary()).strong());
-            let failed = self.failed_batches();
-            if let Some(intent) = self.status.failed_batches(ui, &failed) {
-                self.on_status_intent(intent);
-            }
-            let intents = grid::show(ui, &mut self.book, self.selected.as_deref());
-            for intent in intents {
-                self.on_grid_intent(intent);
-            }
-        });
+        egui::CentralPanel::default().show(ui, |ui| self.central(ui));
         if self.book.entries().iter().any(|e| e.status.is_unfinished()) {
             // The elapsed column of running tasks ticks.
             ctx.request_repaint_after(Duration::from_secs(1));
         }
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, PREFS_KEY, &self.prefs());
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        self.save_history_now();
     }
 }

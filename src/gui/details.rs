@@ -4,6 +4,7 @@
 use super::grid::format_elapsed;
 use super::theme;
 use crate::api::{format_local, format_rfc3339};
+use crate::preview::{PreviewCache, PreviewState};
 use crate::task::{TaskEntry, unix_now};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -11,7 +12,38 @@ pub enum DetailIntent {
     Copy(String),
     Open(String),
     Refresh(String),
+    SetNote(String, String),
     Close,
+}
+
+/// The note being edited, for the task it belongs to.
+#[derive(Debug, Default)]
+pub struct NoteEdit {
+    pub id: String,
+    pub text: String,
+}
+
+fn preview(ui: &mut egui::Ui, url: &str, previews: &mut PreviewCache) {
+    let ctx = ui.ctx().clone();
+    match previews.get(&ctx, url) {
+        PreviewState::Loading => {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("Loading the last frame…");
+            });
+        }
+        PreviewState::Ready(texture) => {
+            let width = ui.available_width().min(480.0);
+            ui.add(
+                egui::Image::new(texture)
+                    .max_width(width)
+                    .alt_text("Last frame"),
+            );
+        }
+        PreviewState::Failed(why) => {
+            ui.colored_label(ui.visuals().warn_fg_color, format!("No preview: {why}"));
+        }
+    }
 }
 
 fn field(
@@ -41,7 +73,16 @@ fn field(
     ui.end_row();
 }
 
-pub fn show(ui: &mut egui::Ui, e: &TaskEntry) -> Vec<DetailIntent> {
+pub fn show(
+    ui: &mut egui::Ui,
+    e: &TaskEntry,
+    previews: &mut PreviewCache,
+    note: &mut NoteEdit,
+) -> Vec<DetailIntent> {
+    if note.id != e.id {
+        note.id = e.id.clone();
+        note.text = e.note.clone();
+    }
     let mut intents = Vec::new();
     let r = e.record.as_deref();
     ui.horizontal(|ui| {
@@ -128,6 +169,20 @@ pub fn show(ui: &mut egui::Ui, e: &TaskEntry) -> Vec<DetailIntent> {
                     }
                 }
             });
+            if let Some(url) = r.and_then(|r| r.last_frame_url.as_deref()) {
+                preview(ui, url, previews);
+            }
+            let label = ui.label(egui::RichText::new("Note").strong());
+            let edit = ui
+                .add(
+                    egui::TextEdit::multiline(&mut note.text)
+                        .desired_rows(2)
+                        .hint_text("Your notes about this task"),
+                )
+                .labelled_by(label.id);
+            if edit.changed() {
+                intents.push(DetailIntent::SetNote(e.id.clone(), note.text.clone()));
+            }
             ui.separator();
             ui.label(egui::RichText::new("Prompt").strong());
             let prompt = r.and_then(|r| r.prompt.as_deref()).unwrap_or("—");

@@ -1,9 +1,11 @@
 //! The task grid: a virtual table (only visible rows are laid out), a sort button in each
 //! header, a status badge with text, and Open buttons with real accessible names.
 
+use super::selection::Selection;
 use super::theme;
 use crate::api::format_local;
 use crate::book::{Column, TaskBook};
+use crate::preview::{PreviewCache, PreviewState};
 use crate::task::{TaskEntry, unix_now};
 use egui::{Sense, WidgetInfo};
 use egui_extras::{Column as Col, TableBuilder};
@@ -13,9 +15,39 @@ pub const ROW_HEIGHT: f32 = 22.0;
 #[derive(Debug, Clone, PartialEq)]
 pub enum GridIntent {
     Sort(Column),
-    Select(String),
+    /// A row was clicked, with Ctrl/Cmd and Shift held or not.
+    Click {
+        id: String,
+        ctrl: bool,
+        shift: bool,
+    },
     Open(String),
     Copy(String),
+}
+
+pub const THUMB_ROW_HEIGHT: f32 = 48.0;
+
+fn thumbnail(ui: &mut egui::Ui, e: &TaskEntry, previews: &mut PreviewCache) {
+    let Some(url) = e.record.as_ref().and_then(|r| r.last_frame_url.as_deref()) else {
+        return;
+    };
+    let ctx = ui.ctx().clone();
+    match previews.get(&ctx, url) {
+        PreviewState::Loading => {
+            ui.spinner();
+        }
+        PreviewState::Ready(texture) => {
+            let name = format!("Last frame of task {}", e.id);
+            ui.add(
+                egui::Image::new(texture)
+                    .max_height(THUMB_ROW_HEIGHT - 4.0)
+                    .alt_text(name),
+            );
+        }
+        PreviewState::Failed(why) => {
+            ui.weak("no preview").on_hover_text(why);
+        }
+    }
 }
 
 fn column_spec(column: Column) -> Col {
@@ -165,12 +197,24 @@ fn cell(ui: &mut egui::Ui, column: Column, e: &TaskEntry, now: f64, intents: &mu
     }
 }
 
-pub fn show(ui: &mut egui::Ui, book: &mut TaskBook, selected: Option<&str>) -> Vec<GridIntent> {
+/// Lays out the visible rows only. `previews` turns on the thumbnail column.
+pub fn show(
+    ui: &mut egui::Ui,
+    book: &mut TaskBook,
+    selection: &Selection,
+    mut previews: Option<&mut PreviewCache>,
+) -> Vec<GridIntent> {
     let mut intents = Vec::new();
     let sort = book.sort();
     let rows = book.order().len();
     let book: &TaskBook = book;
     let now = unix_now();
+    let modifiers = ui.input(|i| i.modifiers);
+    let row_height = if previews.is_some() {
+        THUMB_ROW_HEIGHT
+    } else {
+        ROW_HEIGHT
+    };
     let mut table = TableBuilder::new(ui)
         .id_salt("task-grid")
         .striped(true)
@@ -178,11 +222,19 @@ pub fn show(ui: &mut egui::Ui, book: &mut TaskBook, selected: Option<&str>) -> V
         .sense(Sense::click())
         .auto_shrink([false, false])
         .cell_layout(egui::Layout::left_to_right(egui::Align::Center));
+    if previews.is_some() {
+        table = table.column(Col::exact(84.0));
+    }
     for column in Column::ALL {
         table = table.column(column_spec(column));
     }
     table
         .header(24.0, |mut header| {
+            if previews.is_some() {
+                header.col(|ui| {
+                    ui.strong("Preview");
+                });
+            }
             for column in Column::ALL {
                 header.col(|ui| {
                     let mut title = column.title().to_owned();
@@ -205,11 +257,16 @@ pub fn show(ui: &mut egui::Ui, book: &mut TaskBook, selected: Option<&str>) -> V
             }
         })
         .body(|body| {
-            body.rows(ROW_HEIGHT, rows, |mut row| {
+            body.rows(row_height, rows, |mut row| {
                 let Some(entry) = book.row(row.index()) else {
                     return;
                 };
-                row.set_selected(selected == Some(entry.id.as_str()));
+                row.set_selected(selection.contains(&entry.id));
+                if let Some(p) = previews.as_deref_mut() {
+                    row.col(|ui| {
+                        ui.push_id((&entry.id, "thumb"), |ui| thumbnail(ui, entry, p));
+                    });
+                }
                 for column in Column::ALL {
                     row.col(|ui| {
                         ui.push_id((&entry.id, column.title()), |ui| {
@@ -218,7 +275,11 @@ pub fn show(ui: &mut egui::Ui, book: &mut TaskBook, selected: Option<&str>) -> V
                     });
                 }
                 if row.response().clicked() {
-                    intents.push(GridIntent::Select(entry.id.clone()));
+                    intents.push(GridIntent::Click {
+                        id: entry.id.clone(),
+                        ctrl: modifiers.command,
+                        shift: modifiers.shift,
+                    });
                 }
             });
         });

@@ -3,17 +3,23 @@
 //! keyring, the disk or a launcher.
 
 mod app;
+mod attention;
 mod details;
+mod downloads;
 pub mod grid;
 mod input;
 mod jobs;
 mod opener;
+mod selection;
 mod status;
 mod theme;
 mod token;
+mod toolbar;
 
-pub use app::{GuiOptions, KeyringProvider, SeedanceApp};
+pub use app::{GuiOptions, KeyringProvider, PREFS_KEY, Prefs, SeedanceApp};
+pub use downloads::ItemState;
 pub use opener::{Opener, RecordingOpener, SystemOpener};
+pub use selection::Selection;
 pub use token::{KeyringState, Note};
 
 pub const TITLE: &str = "SeeDance Tasks";
@@ -39,6 +45,15 @@ pub fn run(options: GuiOptions) -> eframe::Result<()> {
     eframe::run_native(
         "seedance-tasks",
         native,
-        Box::new(move |cc| Ok(Box::new(SeedanceApp::new(&cc.egui_ctx, options)))),
+        Box::new(move |cc| {
+            let mut app = SeedanceApp::new(&cc.egui_ctx, options);
+            if let Some(prefs) = cc
+                .storage
+                .and_then(|s| eframe::get_value::<Prefs>(s, PREFS_KEY))
+            {
+                app.apply_prefs(prefs);
+            }
+            Ok(Box::new(app))
+        }),
     )
 }
