@@ -70,6 +70,8 @@ fn url_extension(raw: &str) -> Option<String> {
 
 /// What happens to the jobs of a batch. Each job ends with exactly one of `Skipped`,
 /// `Done`, `Failed` or `Cancelled`; `Finished` is the batch's last event.
+/// Jobs that share a file name are fetched once: `Started` and `Progress` name the first
+/// of them, and each gets its own final event.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DownloadEvent {
     Started {

@@ -1,0 +1,220 @@
+//! The daily-tool parts of the window: history across restarts, search and filters,
+//! multi-select with remove / undo, copy as TSV, downloads into a folder.
+
+mod common;
+#[path = "common/files.rs"]
+mod files;
+
+use common::{TestServer, make_ids, record};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use seedance_tasks::api::Status;
+use seedance_tasks::engine::EngineConfig;
+use seedance_tasks::gui::{GuiOptions, ItemState, KeyringProvider, RecordingOpener, SeedanceApp};
+use seedance_tasks::secrets::Keyring;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+struct Setup {
+    runtime: tokio::runtime::Runtime,
+    server: TestServer,
+}
+
+impl Setup {
+    fn new() -> Self {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let server = runtime.block_on(TestServer::start());
+        Self { runtime, server }
+    }
+
+    fn options(&self, history: Option<&Path>) -> GuiOptions {
+        let mut o = GuiOptions::new(self.server.url());
+        o.env_token = Some("daily-token".into());
+        o.keyring = KeyringProvider::Given(Keyring::mock());
+        o.opener = Arc::new(RecordingOpener::default());
+        o.history = history.map(Path::to_path_buf);
+        o.notifications = false;
+        o.engine = EngineConfig { watch_interval: Duration::from_secs(2), ..EngineConfig::default() };
+        o
+    }
+
+    fn harness(&self, options: GuiOptions) -> Harness<'static, SeedanceApp> {
+        let _enter = self.runtime.enter();
+        Harness::builder()
+            .with_size([1500.0, 900.0])
+            .build_eframe(move |cc| SeedanceApp::new(&cc.egui_ctx, options))
+    }
+}
+
+fn step_until(h: &mut Harness<'_, SeedanceApp>, what: &str, cond: impl Fn(&SeedanceApp) -> bool) {
+    let start = Instant::now();
+    while !cond(h.state()) {
+        assert!(start.elapsed() < Duration::from_secs(20), "timed out waiting for {what}");
+        h.step();
+        std::thread::sleep(Duration::from_millis(15));
+    }
+    h.step();
+    h.step();
+}
+
+fn all_answered(app: &SeedanceApp) -> bool {
+    !app.book.is_empty() && app.book.entries().iter().all(|e| !e.awaiting)
+}
+
+#[test]
+fn restart_restores_rows_and_watches_only_unfinished() {
+    let s = Setup::new();
+    let dir = tempfile::tempdir().expect("tmp");
+    let history = dir.path().join("history.json");
+    let ids = make_ids(4);
+    s.server.insert(record(&ids[0], "succeeded"));
+    s.server.insert(record(&ids[1], "running"));
+    s.server.insert(record(&ids[2], "failed"));
+    {
+        let mut options = s.options(Some(&history));
+        options.initial_ids = ids.clone();
+        let mut h = s.harness(options);
+        let _enter = s.runtime.enter();
+        step_until(&mut h, "answers", all_answered);
+        h.state_mut().book.set_note(&ids[0], "best take".into());
+        // The app saves a moment after a change; closing saves at once.
+        h.state_mut().save_history_now();
+    }
+    let first_round = s.server.requests().len();
+    assert!(history.exists());
+
+    let mut h = s.harness(s.options(Some(&history)));
+    let _enter = s.runtime.enter();
+    step_until(&mut h, "history", |app| app.book.len() == 4 && all_answered(app));
+    let app = h.state();
+    assert_eq!(app.book.get(&ids[0]).map(|e| e.note.as_str()), Some("best take"));
+    assert_eq!(app.book.get(&ids[3]).map(|e| e.status.clone()), Some(Status::NotFound));
+    // Only the running task is asked about again.
+    step_until(&mut h, "the re-ask", |_| s.server.requests().len() > first_round);
+    let asked: Vec<String> = s.server.requests()[first_round..].iter().flat_map(|r| r.ids.clone()).collect();
+    assert_eq!(asked, vec![ids[1].clone()], "finished tasks are not re-asked after a restart");
+}
+
+#[test]
+fn corrupt_history_is_reported_not_fatal() {
+    let s = Setup::new();
+    let dir = tempfile::tempdir().expect("tmp");
+    let history = dir.path().join("history.json");
+    std::fs::write(&history, "{ not json").expect("write");
+    let mut h = s.harness(s.options(Some(&history)));
+    let _enter = s.runtime.enter();
+    step_until(&mut h, "the report", |app| app.status.problem.is_some());
+    h.get_by_label_contains("The task history could not be read");
+    let aside: Vec<_> = std::fs::read_dir(dir.path()).expect("dir").filter_map(Result::ok).collect();
+    assert!(aside.iter().any(|e| e.file_name().to_string_lossy().starts_with("history.unreadable-")));
+}
+
+#[test]
+fn search_toggles_and_sort_compose_and_selection_acts() {
+    let s = Setup::new();
+    let ids = make_ids(6);
+    for (i, id) in ids.iter().enumerate() {
+        s.server.insert(record(id, ["succeeded", "running", "failed"][i % 3]));
+    }
+    let mut options = s.options(None);
+    options.initial_ids = ids.clone();
+    let mut h = s.harness(options);
+    let _enter = s.runtime.enter();
+    step_until(&mut h, "answers", all_answered);
+
+    // Search by a prompt fragment.
+    h.get_by_label("Search:").click();
+    h.step();
+    h.get_by_label("Search:").type_text(&format!("prompt of {}", &ids[4][..8]));
+    h.step();
+    h.step();
+    assert_eq!(h.state_mut().book.ids_in_order(), vec![ids[4].clone()]);
+    h.get_by_label("Clear search").click();
+    h.step();
+    h.step();
+
+    // Hide the succeeded ones with their toggle; the summary shows shown/total.
+    h.get_by_label("succeeded 2").click();
+    h.step();
+    h.step();
+    let shown = h.state_mut().book.ids_in_order();
+    assert_eq!(shown.len(), 4);
+    h.get_by_label_contains("0/2 succeeded");
+    h.get_by_label("Sort by Status").click();
+    h.step();
+    let shown = h.state_mut().book.ids_in_order();
+    let statuses: Vec<Status> = shown
+        .iter()
+        .filter_map(|id| h.state().book.get(id).map(|e| e.status.clone()))
+        .collect();
+    assert_eq!(statuses, vec![Status::Failed, Status::Failed, Status::Running, Status::Running]);
+
+    // Select all shown, copy as TSV, remove, undo.
+    h.get_by_label("Select all").click();
+    h.step();
+    assert_eq!(h.state().selection.len(), 4);
+    h.get_by_label("Copy as TSV").click();
+    h.step();
+    let copied = h
+        .output()
+        .platform_output
+        .commands
+        .iter()
+        .find_map(|c| match c {
+            egui::OutputCommand::CopyText(t) => Some(t.clone()),
+            _ => None,
+        })
+        .expect("copied text");
+    assert_eq!(copied.lines().count(), 5, "header + 4 selected rows:\n{copied}");
+    h.get_by_label("Remove").click();
+    h.step();
+    assert_eq!(h.state().book.len(), 2);
+    h.get_by_label("Undo").click();
+    h.step();
+    assert_eq!(h.state().book.len(), 6);
+    h.check_accessibility();
+}
+
+#[test]
+fn downloads_go_into_the_chosen_folder() {
+    let s = Setup::new();
+    let files = s.runtime.block_on(files::FileServer::start());
+    let ids = make_ids(2);
+    for id in &ids {
+        files.put(&format!("/{id}.mp4"), vec![7u8; 300_000]);
+        let mut r = record(id, "succeeded");
+        r["response"]["data"]["video_url"] = serde_json::json!(files.url(&format!("/{id}.mp4")));
+        r["response"]["data"]["last_frame_url"] = serde_json::json!(files.url("/missing.png"));
+        s.server.insert(r);
+    }
+    let folder = tempfile::tempdir().expect("tmp");
+    std::fs::write(folder.path().join(format!("{}.mp4", ids[1])), b"already here").expect("write");
+    let mut options = s.options(None);
+    options.initial_ids = ids.clone();
+    let mut h = s.harness(options);
+    let _enter = s.runtime.enter();
+    step_until(&mut h, "answers", all_answered);
+    h.state_mut().downloads.dir = Some(folder.path().to_path_buf());
+    h.get_by_label("Download…").click();
+    h.run_steps(3);
+    h.get_by_label("Videos and last frames").click();
+    step_until(&mut h, "downloads", |app| {
+        app.downloads.items.len() == 4
+            && app.downloads.items.iter().all(|i| !matches!(i.state, ItemState::Queued | ItemState::Running))
+    });
+    let video = std::fs::read(folder.path().join(format!("{}.mp4", ids[0]))).expect("downloaded");
+    assert_eq!(video.len(), 300_000);
+    assert_eq!(std::fs::read(folder.path().join(format!("{}.mp4", ids[1]))).expect("kept"), b"already here");
+    let states: Vec<&ItemState> = h.state().downloads.items.iter().map(|i| &i.state).collect();
+    assert!(states.iter().any(|s| matches!(s, ItemState::Skipped(_))));
+    assert!(states.iter().filter(|s| matches!(s, ItemState::Failed(e) if e.contains("404"))).count() == 2);
+    assert_eq!(h.query_all_by_label_contains("failed: HTTP 404").count(), 2, "each failure shows its reason");
+    assert!(std::fs::read_dir(folder.path()).expect("dir").all(|e| {
+        !e.map(|e| e.file_name().to_string_lossy().ends_with(".part")).unwrap_or(false)
+    }));
+}
