@@ -258,7 +258,12 @@ impl TaskBook {
                 continue;
             };
             let entry = &mut self.entries[i];
-            let was_unfinished = entry.status.is_unfinished();
+            // Only a task seen unfinished counts as "finished now"; one that was already done
+            // when first asked is not news.
+            let was_unfinished = entry
+                .record
+                .as_ref()
+                .is_some_and(|r| r.status.is_unfinished());
             entry.apply(outcome);
             if was_unfinished && !entry.status.is_unfinished() && entry.record.is_some() {
                 finished.push(id);

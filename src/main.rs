@@ -1,3 +1,6 @@
+// Release builds on Windows open no console window for the GUI; see `attach_console`.
+#![cfg_attr(all(windows, not(debug_assertions)), windows_subsystem = "windows")]
+
 use clap::Parser;
 use seedance_tasks::cli::{self, Cli, Cmd};
 use seedance_tasks::{gui, ids, secrets};
@@ -22,9 +25,28 @@ fn main() -> ExitCode {
     match &cli.command {
         Some(Cmd::Gui { ids }) => open_window(&cli, ids),
         None => open_window(&cli, &[]),
-        Some(command) => runtime.block_on(cli::run(&cli, command)),
+        Some(command) => {
+            attach_console();
+            runtime.block_on(cli::run(&cli, command))
+        }
     }
 }
+
+/// With the GUI subsystem Windows gives the process no console; a CLI subcommand started
+/// from a terminal attaches to that terminal's console so stdout and stderr reach it.
+#[cfg(windows)]
+fn attach_console() {
+    use windows_sys::Win32::System::Console::{ATTACH_PARENT_PROCESS, AttachConsole};
+    // SAFETY: AttachConsole takes a plain integer and has no memory-safety preconditions;
+    // failure (no parent console, e.g. started from Explorer) is harmless and ignored.
+    #[allow(unsafe_code)]
+    unsafe {
+        AttachConsole(ATTACH_PARENT_PROCESS);
+    }
+}
+
+#[cfg(not(windows))]
+fn attach_console() {}
 
 fn open_window(cli: &Cli, args: &[String]) -> ExitCode {
     let found = ids::extract(&args.join("\n"));

@@ -212,6 +212,14 @@ pub fn load(path: &Path) -> Loaded {
     }
 }
 
+/// How many tasks the file holds, without moving anything aside (for checks from outside
+/// the app, such as tests watching a running instance).
+pub fn load_readonly(path: &Path) -> Option<usize> {
+    let file = File::open(path).ok()?;
+    let doc: FileIn = serde_json::from_reader(BufReader::new(file)).ok()?;
+    Some(doc.tasks.len())
+}
+
 fn move_aside(path: &Path, reason: String) -> Loaded {
     let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
     let aside = path.with_file_name(format!("history.unreadable-{stamp}.json"));

@@ -39,7 +39,10 @@ impl Setup {
         o.opener = Arc::new(RecordingOpener::default());
         o.history = history.map(Path::to_path_buf);
         o.notifications = false;
-        o.engine = EngineConfig { watch_interval: Duration::from_secs(2), ..EngineConfig::default() };
+        o.engine = EngineConfig {
+            watch_interval: Duration::from_secs(2),
+            ..EngineConfig::default()
+        };
         o
     }
 
@@ -54,7 +57,10 @@ impl Setup {
 fn step_until(h: &mut Harness<'_, SeedanceApp>, what: &str, cond: impl Fn(&SeedanceApp) -> bool) {
     let start = Instant::now();
     while !cond(h.state()) {
-        assert!(start.elapsed() < Duration::from_secs(20), "timed out waiting for {what}");
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "timed out waiting for {what}"
+        );
         h.step();
         std::thread::sleep(Duration::from_millis(15));
     }
@@ -90,14 +96,31 @@ fn restart_restores_rows_and_watches_only_unfinished() {
 
     let mut h = s.harness(s.options(Some(&history)));
     let _enter = s.runtime.enter();
-    step_until(&mut h, "history", |app| app.book.len() == 4 && all_answered(app));
+    step_until(&mut h, "history", |app| {
+        app.book.len() == 4 && all_answered(app)
+    });
     let app = h.state();
-    assert_eq!(app.book.get(&ids[0]).map(|e| e.note.as_str()), Some("best take"));
-    assert_eq!(app.book.get(&ids[3]).map(|e| e.status.clone()), Some(Status::NotFound));
+    assert_eq!(
+        app.book.get(&ids[0]).map(|e| e.note.as_str()),
+        Some("best take")
+    );
+    assert_eq!(
+        app.book.get(&ids[3]).map(|e| e.status.clone()),
+        Some(Status::NotFound)
+    );
     // Only the running task is asked about again.
-    step_until(&mut h, "the re-ask", |_| s.server.requests().len() > first_round);
-    let asked: Vec<String> = s.server.requests()[first_round..].iter().flat_map(|r| r.ids.clone()).collect();
-    assert_eq!(asked, vec![ids[1].clone()], "finished tasks are not re-asked after a restart");
+    step_until(&mut h, "the re-ask", |_| {
+        s.server.requests().len() > first_round
+    });
+    let asked: Vec<String> = s.server.requests()[first_round..]
+        .iter()
+        .flat_map(|r| r.ids.clone())
+        .collect();
+    assert_eq!(
+        asked,
+        vec![ids[1].clone()],
+        "finished tasks are not re-asked after a restart"
+    );
 }
 
 #[test]
@@ -110,8 +133,15 @@ fn corrupt_history_is_reported_not_fatal() {
     let _enter = s.runtime.enter();
     step_until(&mut h, "the report", |app| app.status.problem.is_some());
     h.get_by_label_contains("The task history could not be read");
-    let aside: Vec<_> = std::fs::read_dir(dir.path()).expect("dir").filter_map(Result::ok).collect();
-    assert!(aside.iter().any(|e| e.file_name().to_string_lossy().starts_with("history.unreadable-")));
+    let aside: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .filter_map(Result::ok)
+        .collect();
+    assert!(aside.iter().any(|e| {
+        e.file_name()
+            .to_string_lossy()
+            .starts_with("history.unreadable-")
+    }));
 }
 
 #[test]
@@ -119,7 +149,8 @@ fn search_toggles_and_sort_compose_and_selection_acts() {
     let s = Setup::new();
     let ids = make_ids(6);
     for (i, id) in ids.iter().enumerate() {
-        s.server.insert(record(id, ["succeeded", "running", "failed"][i % 3]));
+        s.server
+            .insert(record(id, ["succeeded", "running", "failed"][i % 3]));
     }
     let mut options = s.options(None);
     options.initial_ids = ids.clone();
@@ -130,7 +161,8 @@ fn search_toggles_and_sort_compose_and_selection_acts() {
     // Search by a prompt fragment.
     h.get_by_label("Search:").click();
     h.step();
-    h.get_by_label("Search:").type_text(&format!("prompt of {}", &ids[4][..8]));
+    h.get_by_label("Search:")
+        .type_text(&format!("prompt of {}", &ids[4][..8]));
     h.step();
     h.step();
     assert_eq!(h.state_mut().book.ids_in_order(), vec![ids[4].clone()]);
@@ -152,7 +184,15 @@ fn search_toggles_and_sort_compose_and_selection_acts() {
         .iter()
         .filter_map(|id| h.state().book.get(id).map(|e| e.status.clone()))
         .collect();
-    assert_eq!(statuses, vec![Status::Failed, Status::Failed, Status::Running, Status::Running]);
+    assert_eq!(
+        statuses,
+        vec![
+            Status::Failed,
+            Status::Failed,
+            Status::Running,
+            Status::Running
+        ]
+    );
 
     // Select all shown, copy as TSV, remove, undo.
     h.get_by_label("Select all").click();
@@ -170,7 +210,11 @@ fn search_toggles_and_sort_compose_and_selection_acts() {
             _ => None,
         })
         .expect("copied text");
-    assert_eq!(copied.lines().count(), 5, "header + 4 selected rows:\n{copied}");
+    assert_eq!(
+        copied.lines().count(),
+        5,
+        "header + 4 selected rows:\n{copied}"
+    );
     h.get_by_label("Remove").click();
     h.step();
     assert_eq!(h.state().book.len(), 2);
@@ -193,7 +237,11 @@ fn downloads_go_into_the_chosen_folder() {
         s.server.insert(r);
     }
     let folder = tempfile::tempdir().expect("tmp");
-    std::fs::write(folder.path().join(format!("{}.mp4", ids[1])), b"already here").expect("write");
+    std::fs::write(
+        folder.path().join(format!("{}.mp4", ids[1])),
+        b"already here",
+    )
+    .expect("write");
     let mut options = s.options(None);
     options.initial_ids = ids.clone();
     let mut h = s.harness(options);
@@ -205,16 +253,67 @@ fn downloads_go_into_the_chosen_folder() {
     h.get_by_label("Videos and last frames").click();
     step_until(&mut h, "downloads", |app| {
         app.downloads.items.len() == 4
-            && app.downloads.items.iter().all(|i| !matches!(i.state, ItemState::Queued | ItemState::Running))
+            && app
+                .downloads
+                .items
+                .iter()
+                .all(|i| !matches!(i.state, ItemState::Queued | ItemState::Running))
     });
     let video = std::fs::read(folder.path().join(format!("{}.mp4", ids[0]))).expect("downloaded");
     assert_eq!(video.len(), 300_000);
-    assert_eq!(std::fs::read(folder.path().join(format!("{}.mp4", ids[1]))).expect("kept"), b"already here");
+    assert_eq!(
+        std::fs::read(folder.path().join(format!("{}.mp4", ids[1]))).expect("kept"),
+        b"already here"
+    );
     let states: Vec<&ItemState> = h.state().downloads.items.iter().map(|i| &i.state).collect();
     assert!(states.iter().any(|s| matches!(s, ItemState::Skipped(_))));
-    assert!(states.iter().filter(|s| matches!(s, ItemState::Failed(e) if e.contains("404"))).count() == 2);
-    assert_eq!(h.query_all_by_label_contains("failed: HTTP 404").count(), 2, "each failure shows its reason");
+    assert!(
+        states
+            .iter()
+            .filter(|s| matches!(s, ItemState::Failed(e) if e.contains("404")))
+            .count()
+            == 2
+    );
+    assert_eq!(
+        h.query_all_by_label_contains("failed: HTTP 404").count(),
+        2,
+        "each failure shows its reason"
+    );
     assert!(std::fs::read_dir(folder.path()).expect("dir").all(|e| {
-        !e.map(|e| e.file_name().to_string_lossy().ends_with(".part")).unwrap_or(false)
+        !e.map(|e| e.file_name().to_string_lossy().ends_with(".part"))
+            .unwrap_or(false)
     }));
+}
+
+#[test]
+fn tasks_finishing_while_away_show_in_the_title() {
+    let s = Setup::new();
+    let ids = make_ids(2);
+    s.server.insert(record(&ids[0], "running"));
+    s.server.insert(record(&ids[1], "succeeded"));
+    let mut options = s.options(None);
+    options.initial_ids = ids.clone();
+    let mut h = s.harness(options);
+    let _enter = s.runtime.enter();
+    step_until(&mut h, "answers", all_answered);
+    assert_eq!(
+        h.state().attention.unseen,
+        0,
+        "tasks already done when first asked are not news"
+    );
+    // The window loses focus; the running task finishes.
+    h.input_mut()
+        .viewports
+        .entry(egui::ViewportId::ROOT)
+        .or_default()
+        .focused = Some(false);
+    s.server.insert(record(&ids[0], "succeeded"));
+    step_until(&mut h, "the watch", |app| app.attention.unseen == 1);
+    step_until(&mut h, "the title", |app| app.attention.title_count() == 1);
+    h.input_mut()
+        .viewports
+        .entry(egui::ViewportId::ROOT)
+        .or_default()
+        .focused = Some(true);
+    step_until(&mut h, "focus back", |app| app.attention.title_count() == 0);
 }

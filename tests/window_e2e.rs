@@ -1,7 +1,9 @@
 //! The real binary in a real window: `seedance-tasks gui <ids>` against the loopback
 //! server under an X display (Xvfb in CI, which sets SEEDANCE_REQUIRE_DISPLAY=1 so that a
-//! missing display fails instead of skipping). Takes a screenshot with ImageMagick's
-//! `import`; with SEEDANCE_UPDATE_SCREENSHOT=1 it becomes assets/screenshot.png.
+//! missing display fails instead of skipping). Then SIGKILL, and a second start with no
+//! arguments must bring the rows back from the history without re-asking finished tasks.
+//! Takes a screenshot with ImageMagick's `import`; with SEEDANCE_UPDATE_SCREENSHOT=1 it
+//! becomes assets/screenshot.png.
 
 mod common;
 
@@ -60,33 +62,62 @@ fn gui_queries_ids_in_a_real_window() {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let server = runtime.block_on(TestServer::start());
     let ids = make_ids(6);
+    // Realistic rows: this run's screenshot is the one in the README.
+    let prompts = [
+        "Multiple shots. A detective enters a dimly lit room and examines clues on the table. --ratio 16:9",
+        "Time-lapse of a city skyline from day to night, lights flicking on building by building.",
+        "A crowded stadium chants while fireworks spell a band's name in the sky.",
+        "A corgi in a tiny astronaut suit bounces across the moon, Earth rising behind. --ratio 16:9",
+        "Aerial view of terraced rice fields in morning mist, camera slowly rises. --resolution 720p",
+        "Cherry blossoms fall in slow motion over a quiet Kyoto street, a cyclist passes by.",
+    ];
+    let models = [
+        "doubao-seedance-1-0-pro-250528",
+        "doubao-seedance-2-0-260128",
+        "doubao-seedance-1-0-lite-t2v-250428",
+    ];
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
+    let statuses = [
+        "succeeded",
+        "running",
+        "failed",
+        "queued",
+        "succeeded",
+        "succeeded",
+    ];
     for (i, id) in ids.iter().enumerate() {
-        let status = [
-            "succeeded",
-            "running",
-            "failed",
-            "queued",
-            "succeeded",
-            "succeeded",
-        ][i];
-        server.insert(record(id, status));
+        let mut r = record(id, statuses[i]);
+        r["request"]["content"][0]["text"] = serde_json::json!(prompts[i]);
+        r["request"]["model"] = serde_json::json!(models[i % 3]);
+        r["created_at"] = serde_json::json!(now - 60.0 * (i as f64 * 7.0 + 1.0));
+        if matches!(statuses[i], "succeeded" | "failed") {
+            r["finished_at"] = serde_json::json!(now - 60.0 * (i as f64 * 7.0));
+            r["elapsed"] = serde_json::json!(55.0 + i as f64 * 4.0);
+        }
+        server.insert(r);
     }
     let data = tempfile::tempdir().expect("temp dir");
+    let start_app = |args: &[String]| {
+        let child = Command::new(env!("CARGO_BIN_EXE_seedance-tasks"))
+            .args(args)
+            .env("DISPLAY", &display)
+            .env("SEEDANCE_API_BASE", server.url())
+            .env("SEEDANCE_API_TOKEN", "e2e-token")
+            .env("SEEDANCE_DATA_DIR", data.path().join("seedance"))
+            .env("XDG_DATA_HOME", data.path())
+            .env("XDG_CONFIG_HOME", data.path())
+            .env_remove("WAYLAND_DISPLAY")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the window");
+        KillOnDrop(child)
+    };
     let mut args = vec!["gui".to_owned()];
     args.extend(ids.iter().cloned());
-    let child = Command::new(env!("CARGO_BIN_EXE_seedance-tasks"))
-        .args(&args)
-        .env("DISPLAY", &display)
-        .env("SEEDANCE_API_BASE", server.url())
-        .env("SEEDANCE_API_TOKEN", "e2e-token")
-        .env("XDG_DATA_HOME", data.path())
-        .env("XDG_CONFIG_HOME", data.path())
-        .env_remove("WAYLAND_DISPLAY")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the window");
-    let mut child = KillOnDrop(child);
+    let mut child = start_app(&args);
 
     wait_for("the window's requests", Duration::from_secs(60), || {
         let mut asked = server.asked_ids();

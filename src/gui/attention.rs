@@ -66,5 +66,9 @@ pub fn notify(body: &str) -> Result<(), String> {
         .body(body)
         .show()
         .map(|_| ())
-        .map_err(|e| format!("desktop notification failed: {e}"))
+        .map_err(|e| {
+            format!(
+                "Desktop notifications are not available here ({e}); untick Notify to stop trying."
+            )
+        })
 }
