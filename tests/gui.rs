@@ -376,3 +376,43 @@ fn demo_fills_the_grid() {
     );
     h.check_accessibility();
 }
+
+#[test]
+fn ctrl_v_anywhere_pastes_into_the_paste_area() {
+    let s = Setup::new();
+    let mut h = s.harness(s.options());
+    let _enter = s.runtime.enter();
+    h.step();
+    let ids = make_ids(2);
+    h.event(egui::Event::Paste(format!("{} {}", ids[0], ids[1])));
+    h.step();
+    h.step();
+    assert_eq!(h.state_mut().input.text(), format!("{} {}", ids[0], ids[1]));
+    h.get_by_label_contains("2 ids found");
+}
+
+#[test]
+fn a_failed_launch_is_shown_and_test_reports_an_invalid_token() {
+    let mut s = Setup::new();
+    s.opener.fail_with = Some("could not open it: no browser".into());
+    let ids = make_ids(1);
+    s.server.insert(record(&ids[0], "succeeded"));
+    let mut options = s.options();
+    options.initial_ids = ids.clone();
+    let mut h = s.harness(options);
+    let _enter = s.runtime.enter();
+    step_until(&mut h, "answers", all_answered);
+    h.get_by_label(&format!("Open video for task {}", ids[0]))
+        .click();
+    step_until(&mut h, "the launch", |app| app.status.problem.is_some());
+    h.get_by_label_contains("no browser");
+
+    s.server.push_fault(Fault::unauthorized());
+    h.get_by_label("Token settings").click();
+    h.step();
+    h.get_by_label("Test").click();
+    step_until(&mut h, "the test", |app| {
+        app.token.note.is_some() && app.token.busy.is_none()
+    });
+    h.get_by_label_contains("Invalid token");
+}

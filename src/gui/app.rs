@@ -190,14 +190,18 @@ impl SeedanceApp {
             waiting_for_token: false,
             history_path: options.history.clone(),
             history_job: None,
-            saver: options.history.clone().map(Saver::start),
+            saver: options
+                .history
+                .clone()
+                .filter(|_| !options.demo)
+                .map(Saver::start),
             history_dirty: false,
             last_save: Instant::now(),
             file_jobs: Vec::new(),
             notify_jobs: Vec::new(),
             notification_failed: false,
         };
-        if let Some(path) = options.history {
+        if let Some(path) = options.history.filter(|_| !options.demo) {
             // Read in the background: 100 000 tasks take a noticeable moment to parse.
             app.history_job = Some(jobs::blocking(ctx, move || store::load(&path)));
         }
@@ -273,6 +277,11 @@ impl SeedanceApp {
     }
 
     pub fn start_demo(&mut self) {
+        // Demo tasks must not end up in the real history (nor be re-asked of the real API
+        // after a restart): the demo session keeps nothing.
+        self.saver = None;
+        self.history_path = None;
+        self.history_dirty = false;
         self.demo = true;
         self.token.expanded = false;
         self.set_backend(Backend::Demo(Arc::new(Demo::new())));
@@ -401,6 +410,11 @@ impl SeedanceApp {
     }
 
     fn on_history(&mut self, loaded: Loaded) {
+        if self.demo {
+            // The demo started while the history was loading: keep the two apart (the file
+            // is untouched and comes back on the next normal start).
+            return;
+        }
         match loaded {
             Loaded::Missing => {}
             Loaded::Tasks(entries) => {
