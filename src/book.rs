@@ -94,6 +94,11 @@ pub struct TaskBook {
     filter: Filter,
     order: Vec<usize>,
     order_dirty: bool,
+    /// Derived with the order, so a frame reads them instead of scanning every task.
+    counts: Vec<(Status, usize, usize)>,
+    models: Vec<String>,
+    /// Bumped at each recompute: lets the window cache what it derives from the book.
+    revision: u64,
 }
 
 fn haystack(e: &TaskEntry) -> String {
@@ -182,6 +187,7 @@ impl TaskBook {
         if let Some(&i) = self.index.get(id) {
             self.entries[i].note = note;
             self.haystacks[i] = haystack(&self.entries[i]);
+            self.order_dirty = true;
         }
     }
 
@@ -201,17 +207,14 @@ impl TaskBook {
         self.order.len()
     }
 
-    /// The models present, sorted, for the model filter.
-    pub fn models(&self) -> Vec<String> {
-        let mut models: Vec<String> = self
-            .entries
-            .iter()
-            .filter_map(|e| e.record.as_ref()?.model.clone())
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect();
-        models.sort();
-        models
+    /// The models present, sorted, for the model filter (as of the last `order()`).
+    pub fn models(&self) -> &[String] {
+        &self.models
+    }
+
+    /// Changes whenever the order, counts or data were recomputed.
+    pub fn revision(&self) -> u64 {
+        self.revision
     }
 
     pub fn len(&self) -> usize {
@@ -264,6 +267,16 @@ impl TaskBook {
                 .record
                 .as_ref()
                 .is_some_and(|r| r.status.is_unfinished());
+            if let Outcome::Error(e) = &outcome
+                && e.stops_everything()
+            {
+                // A rejected token or a spent balance is one banner, not an error on every
+                // row: the row keeps what it knew and waits to be asked again.
+                entry.error = Some(e.clone());
+                entry.awaiting = true;
+                self.haystacks[i] = haystack(entry);
+                continue;
+            }
             entry.apply(outcome);
             if was_unfinished && !entry.status.is_unfinished() && entry.record.is_some() {
                 finished.push(id);
@@ -406,11 +419,16 @@ impl TaskBook {
         }
         self.order = order;
         self.order_dirty = false;
+        self.recompute_counts();
     }
 
-    /// (status, total, shown) for every status present, in the summary's order. `shown`
-    /// counts the rows the filter lets through (after `order()`).
-    pub fn counts(&self) -> Vec<(Status, usize, usize)> {
+    /// (status, total, shown) for every status present, in the summary's order (as of
+    /// the last `order()`).
+    pub fn counts(&self) -> &[(Status, usize, usize)] {
+        &self.counts
+    }
+
+    fn recompute_counts(&mut self) {
         let mut counts: HashMap<&Status, (usize, usize)> = HashMap::new();
         for e in &self.entries {
             counts.entry(&e.status).or_default().0 += 1;
@@ -426,7 +444,18 @@ impl TaskBook {
             .collect();
         // Successes first in the summary line: it reads "12 succeeded · 3 running · 1 failed".
         list.sort_by_key(|(s, _, _)| (std::cmp::Reverse(s.rank()), s.as_str().to_owned()));
-        list
+        self.counts = list;
+        let mut models: Vec<String> = self
+            .entries
+            .iter()
+            .filter_map(|e| e.record.as_ref()?.model.as_deref())
+            .collect::<HashSet<&str>>()
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        models.sort();
+        self.models = models;
+        self.revision += 1;
     }
 
     /// "12 succeeded · 3 running · 1 failed · 2 not found"; with a filter on, each count
@@ -563,6 +592,13 @@ mod tests {
         });
         assert_eq!(b.ids_in_order(), ["d"], "the reason is searched");
         assert_eq!(b.models(), ["m1", "m2", "m3"]);
+        let revision = b.revision();
+        b.order();
+        assert_eq!(
+            b.revision(),
+            revision,
+            "nothing recomputed without a change"
+        );
     }
 
     #[test]

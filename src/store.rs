@@ -134,7 +134,10 @@ pub fn save_with(
 ) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir)?;
-    let tmp = path.with_extension(format!("json.tmp-{}", std::process::id()));
+    // Unique per write: the background writer and the save on exit must never share one.
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = path.with_extension(format!("json.tmp-{}-{seq}", std::process::id()));
     let result = (|| {
         let file = File::create(&tmp)?;
         let mut out = BufWriter::with_capacity(1 << 20, file);
@@ -235,26 +238,29 @@ fn move_aside(path: &Path, reason: String) -> Loaded {
     }
 }
 
+type Job = (Vec<TaskEntry>, Option<mpsc::Sender<()>>);
+
 /// Writes snapshots on a background thread; a burst of changes costs one write (the
-/// thread always writes the newest snapshot it has).
+/// thread always writes the newest snapshot it has). Writes happen in the order sent, so
+/// the newest snapshot is always the one left on disk.
 pub struct Saver {
-    tx: mpsc::Sender<Vec<TaskEntry>>,
+    tx: mpsc::Sender<Job>,
     last_error: Arc<Mutex<Option<String>>>,
-    written: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Saver {
     pub fn start(path: PathBuf) -> Self {
-        let (tx, rx) = mpsc::channel::<Vec<TaskEntry>>();
+        let (tx, rx) = mpsc::channel::<Job>();
         let last_error = Arc::new(Mutex::new(None));
-        let written = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let (err, count) = (last_error.clone(), written.clone());
+        let err = last_error.clone();
         let spawned = std::thread::Builder::new()
             .name("seedance-save".into())
             .spawn(move || {
-                while let Ok(mut snapshot) = rx.recv() {
-                    while let Ok(newer) = rx.try_recv() {
+                while let Ok((mut snapshot, reply)) = rx.recv() {
+                    let mut replies: Vec<mpsc::Sender<()>> = reply.into_iter().collect();
+                    while let Ok((newer, reply)) = rx.try_recv() {
                         snapshot = newer;
+                        replies.extend(reply);
                     }
                     let result = save(&path, &snapshot);
                     if let Ok(mut slot) = err.lock() {
@@ -262,7 +268,9 @@ impl Saver {
                             format!("could not save the history to {}: {e}", path.display())
                         });
                     }
-                    count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    for r in replies {
+                        let _ = r.send(());
+                    }
                 }
             });
         if let Err(e) = spawned
@@ -270,24 +278,24 @@ impl Saver {
         {
             *slot = Some(format!("could not start the history writer: {e}"));
         }
-        Self {
-            tx,
-            last_error,
-            written,
-        }
+        Self { tx, last_error }
     }
 
     pub fn save(&self, snapshot: Vec<TaskEntry>) {
-        let _ = self.tx.send(snapshot);
+        let _ = self.tx.send((snapshot, None));
+    }
+
+    /// Saves and waits until it is on disk (or `timeout` passes): for the save on exit.
+    pub fn save_and_wait(&self, snapshot: Vec<TaskEntry>, timeout: std::time::Duration) -> bool {
+        let (reply_tx, reply_rx) = mpsc::channel();
+        if self.tx.send((snapshot, Some(reply_tx))).is_err() {
+            return false;
+        }
+        reply_rx.recv_timeout(timeout).is_ok()
     }
 
     pub fn last_error(&self) -> Option<String> {
         self.last_error.lock().ok().and_then(|e| e.clone())
-    }
-
-    /// How many writes finished (for tests).
-    pub fn writes(&self) -> usize {
-        self.written.load(std::sync::atomic::Ordering::SeqCst)
     }
 }
 

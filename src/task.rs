@@ -51,10 +51,12 @@ impl TaskEntry {
         self.checked_at = Some(unix_now());
         match outcome {
             Outcome::Found(record) => {
+                // A late answer (the watch gave up while it was in flight) keeps the mark
+                // unless the task did finish.
+                self.timed_out = self.timed_out && record.status.is_unfinished();
                 self.status = record.status.clone();
                 self.record = Some(record);
                 self.error = None;
-                self.timed_out = false;
             }
             Outcome::NotFound => {
                 self.status = Status::NotFound;
@@ -70,8 +72,10 @@ impl TaskEntry {
         }
     }
 
+    /// Still worth asking about: unfinished, never answered, or the last question failed
+    /// before any record came (after a restart these are asked again; finished ones not).
     pub fn is_unfinished(&self) -> bool {
-        self.status.is_unfinished() || self.awaiting
+        self.status.is_unfinished() || self.awaiting || self.status == Status::Error
     }
 
     /// (code, message) of the failure: the task's own, else the error of the call.

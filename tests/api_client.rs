@@ -98,6 +98,16 @@ async fn error_bodies_become_api_errors() {
     assert_eq!(e.kind, ErrorKind::Decode);
     assert!(e.message.contains("proxy login"));
 
+    server.push_fault(Fault::status(
+        200,
+        r#"{"success": false, "error": {"code": "invalid_token", "message": "bad token"}}"#,
+    ));
+    let e = c
+        .retrieve_batch(&ids)
+        .await
+        .expect_err("error body with 200");
+    assert!(e.is_auth(), "{e:?}");
+
     server.push_fault(Fault::status(200, "[1,2]"));
     assert_eq!(
         c.retrieve_batch(&ids)

@@ -210,7 +210,15 @@ fn unauthorized_shows_one_banner() {
     options.engine.concurrency = 1;
     let mut h = s.harness(options);
     let _enter = s.runtime.enter();
-    step_until(&mut h, "answers", all_answered);
+    step_until(&mut h, "the stop", |app| app.status.halted.is_some());
+    assert!(
+        h.state()
+            .book
+            .entries()
+            .iter()
+            .all(|e| e.status == Status::Pending && e.awaiting),
+        "rows wait for a valid token instead of each showing the error"
+    );
     let banners = h
         .query_all_by_label_contains("The API rejected the token")
         .count();

@@ -199,17 +199,25 @@ fn search_toggles_and_sort_compose_and_selection_acts() {
     h.step();
     assert_eq!(h.state().selection.len(), 4);
     h.get_by_label("Copy as TSV").click();
-    h.step();
-    let copied = h
-        .output()
-        .platform_output
-        .commands
-        .iter()
-        .find_map(|c| match c {
-            egui::OutputCommand::CopyText(t) => Some(t.clone()),
-            _ => None,
-        })
-        .expect("copied text");
+    // The text is built in the background and copied when ready.
+    let start = Instant::now();
+    let copied = loop {
+        h.step();
+        let found = h
+            .output()
+            .platform_output
+            .commands
+            .iter()
+            .find_map(|c| match c {
+                egui::OutputCommand::CopyText(t) => Some(t.clone()),
+                _ => None,
+            });
+        if let Some(text) = found {
+            break text;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "copied");
+        std::thread::sleep(Duration::from_millis(10));
+    };
     assert_eq!(
         copied.lines().count(),
         5,

@@ -55,17 +55,21 @@ fn is_loopback(url: &Url) -> bool {
     }
 }
 
+/// A longer wait than this is more likely a misconfigured proxy than a real limit; the
+/// engine's bounded retries then end with an error a person can act on.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+
 fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
     if let Ok(seconds) = value.parse::<f64>() {
         return (seconds.is_finite() && seconds >= 0.0)
-            .then(|| Duration::from_secs_f64(seconds.min(3600.0)));
+            .then(|| Duration::from_secs_f64(seconds.min(MAX_RETRY_AFTER.as_secs_f64())));
     }
     let when = httpdate::parse_http_date(value).ok()?;
-    Some(
-        when.duration_since(SystemTime::now())
-            .unwrap_or(Duration::ZERO),
-    )
+    let wait = when
+        .duration_since(SystemTime::now())
+        .unwrap_or(Duration::ZERO);
+    Some(wait.min(MAX_RETRY_AFTER))
 }
 
 impl Client {
@@ -218,14 +222,27 @@ async fn read_json(response: Response) -> Result<Value, ApiError> {
     if !(200..300).contains(&status) {
         return Err(ApiError::from_response(status, &body, trace, wait));
     }
-    serde_json::from_str(&body).map_err(|e| ApiError {
+    let value: Value = serde_json::from_str(&body).map_err(|e| ApiError {
         http_status: Some(status),
-        trace_id: trace,
+        trace_id: trace.clone(),
         ..ApiError::new(
             ErrorKind::Decode,
             format!("the answer is not JSON ({e}): {}", excerpt(&body)),
         )
-    })
+    })?;
+    if is_error_body(&value) {
+        return Err(ApiError::from_response(status, &body, trace, wait));
+    }
+    Ok(value)
+}
+
+/// `{"success": false, "error": {…}}` sent with a 2xx status: an error of the call, not a
+/// record (a record always has an `id`, a batch answer `items`).
+fn is_error_body(value: &Value) -> bool {
+    let failed = value.get("success").and_then(Value::as_bool) == Some(false);
+    let has_error = value.get("error").is_some_and(Value::is_object);
+    let is_data = value.get("id").is_some() || value.get("items").is_some();
+    (failed || has_error) && !is_data
 }
 
 #[cfg(test)]

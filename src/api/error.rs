@@ -87,18 +87,17 @@ impl ApiError {
                 }
             });
         let trace_id = field(&["trace_id"]).or(header_trace_id);
-        let is_auth_code = code.as_deref().is_some_and(|c| AUTH_CODES.contains(&c));
+        // The code decides where there is one (the API also sends errors with HTTP 200
+        // or a generic status); the HTTP status otherwise.
         let kind = match (status, code.as_deref()) {
-            (403, Some("used_up")) => ErrorKind::Balance,
             (_, Some("used_up")) => ErrorKind::Balance,
-            (401, _) | (403, _) => ErrorKind::Auth,
-            (400, _) if is_auth_code => ErrorKind::Auth,
-            (404, Some("no_api")) => ErrorKind::Request,
-            (404, _) => ErrorKind::NotFound,
-            (413, _) => ErrorKind::TooLarge,
-            (429, _) => ErrorKind::RateLimited,
+            (_, Some(c)) if AUTH_CODES.contains(&c) => ErrorKind::Auth,
+            (401 | 403, _) => ErrorKind::Auth,
+            (_, Some("too_many_requests")) | (429, _) => ErrorKind::RateLimited,
+            (_, Some("request_too_large")) | (413, _) => ErrorKind::TooLarge,
+            (_, Some("not_found" | "no_api")) | (404, _) => ErrorKind::NotFound,
             (408, _) => ErrorKind::Network,
-            (500..=599, _) => ErrorKind::Server,
+            (_, Some("api_error")) | (500..=599, _) => ErrorKind::Server,
             _ => ErrorKind::Request,
         };
         Self {
@@ -241,6 +240,22 @@ mod tests {
         }
         let used_up = ApiError::from_response(403, &fixture("var-error-used_up.json"), None, None);
         assert!(used_up.is_balance() && used_up.stops_everything() && !used_up.is_retryable());
+    }
+
+    #[test]
+    fn codes_win_over_a_generic_status() {
+        let body = r#"{"success": false, "error": {"code": "invalid_token", "message": "bad"}}"#;
+        assert_eq!(
+            ApiError::from_response(200, body, None, None).kind,
+            ErrorKind::Auth
+        );
+        let body = r#"{"error": {"code": "no_api", "message": "no such api"}}"#;
+        assert_eq!(
+            ApiError::from_response(404, body, None, None).kind,
+            ErrorKind::NotFound
+        );
+        let body = r#"{"error": {"code": "api_error", "message": "boom"}}"#;
+        assert!(ApiError::from_response(200, body, None, None).is_retryable());
     }
 
     #[test]

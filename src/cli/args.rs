@@ -65,13 +65,33 @@ pub struct WaitArgs {
     #[command(flatten)]
     pub query: QueryArgs,
 
-    /// Seconds between questions about unfinished tasks (at least 2).
-    #[arg(long, default_value_t = 5.0)]
+    /// Seconds between questions about unfinished tasks (2 to 86400).
+    #[arg(long, default_value_t = 5.0, value_parser = interval_seconds)]
     pub interval: f64,
 
-    /// Give up after this many seconds.
-    #[arg(long)]
+    /// Give up after this many seconds (up to 30 days).
+    #[arg(long, value_parser = timeout_seconds)]
     pub timeout: Option<f64>,
+}
+
+fn seconds(text: &str, min: f64, max: f64) -> Result<f64, String> {
+    let value: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    if value.is_finite() && (min..=max).contains(&value) {
+        Ok(value)
+    } else {
+        Err(format!("must be between {min} and {max} seconds"))
+    }
+}
+
+fn interval_seconds(text: &str) -> Result<f64, String> {
+    seconds(text, 2.0, 86_400.0)
+}
+
+fn timeout_seconds(text: &str) -> Result<f64, String> {
+    seconds(text, 0.0, 30.0 * 86_400.0)
 }
 
 #[derive(Debug, Subcommand)]

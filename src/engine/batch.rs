@@ -95,10 +95,11 @@ async fn ask_with_retries(shared: &Shared, chunk: &[String]) -> Result<Vec<TaskR
                 shared.permits.acquire().await.map_err(|_| {
                     ApiError::new(ErrorKind::Network, "the engine is shutting down")
                 })?;
-            // The halt may have come while we queued for a permit.
+            // The halt or a Retry-After may have come while we queued for a permit.
             if let Some(e) = shared.halted() {
                 return Err((*e).clone());
             }
+            shared.gate.wait().await;
             shared.backend.ask(chunk).await
         };
         let error = match result {

@@ -2,8 +2,8 @@ use super::batch::{self, Shared};
 use super::retry::Gate;
 use super::watch::WatchList;
 use super::{Activity, Backend, Command, EngineConfig, EngineHandle, Event, Notify, Outcome};
-use crate::api::ApiError;
-use std::collections::HashSet;
+use crate::api::{ApiError, ErrorKind};
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
@@ -43,6 +43,7 @@ pub fn spawn(
         emit,
         wanted: HashSet::new(),
         in_flight: HashSet::new(),
+        chunks: HashMap::new(),
         watching_enabled: true,
         halt_reported: false,
         last_activity: None,
@@ -58,6 +59,8 @@ struct Runner {
     /// Ids whose unfinished state should be watched.
     wanted: HashSet<String>,
     in_flight: HashSet<String>,
+    /// The ids of each running batch task, to answer them if the task dies.
+    chunks: HashMap<tokio::task::Id, Vec<String>>,
     watching_enabled: bool,
     halt_reported: bool,
     last_activity: Option<Activity>,
@@ -75,10 +78,21 @@ impl Runner {
                     None | Some(Command::Shutdown) => break,
                     Some(command) => self.handle(command, &mut batches),
                 },
-                Some(done) = batches.join_next(), if !batches.is_empty() => {
-                    if let Ok(outcomes) = done {
-                        self.finish_batch(outcomes);
-                    }
+                Some(done) = batches.join_next_with_id(), if !batches.is_empty() => {
+                    let outcomes = match done {
+                        Ok((task, outcomes)) => {
+                            self.chunks.remove(&task);
+                            outcomes
+                        }
+                        // A batch task that died (a bug, not the network) must still give
+                        // its ids an outcome, or they would wait forever.
+                        Err(e) => {
+                            let ids = self.chunks.remove(&e.id()).unwrap_or_default();
+                            let error = Arc::new(ApiError::new(ErrorKind::Network, format!("internal error while asking: {e}")));
+                            ids.into_iter().map(|id| (id, Outcome::Error(error.clone()))).collect()
+                        }
+                    };
+                    self.finish_batch(outcomes);
                 }
                 () = sleep_until_opt(wake), if wake.is_some() => self.tick(&mut batches),
             }
@@ -104,7 +118,7 @@ impl Runner {
 
     fn next_wake(&self) -> Option<Instant> {
         let due = self.watch.next_due().filter(|_| self.watch_active());
-        match (due, self.watch.next_expiry()) {
+        match (due, self.watch.next_expiry(&self.in_flight)) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
@@ -164,8 +178,9 @@ impl Runner {
         for chunk in fresh.chunks(self.shared.config.batch_size) {
             self.in_flight.extend(chunk.iter().cloned());
             let shared = self.shared.clone();
-            let chunk = chunk.to_vec();
-            batches.spawn(async move { batch::run(&shared, chunk).await });
+            let ids = chunk.to_vec();
+            let task = batches.spawn(async move { batch::run(&shared, ids).await });
+            self.chunks.insert(task.id(), chunk.to_vec());
         }
     }
 
@@ -200,7 +215,7 @@ impl Runner {
 
     fn tick(&mut self, batches: &mut JoinSet<BatchResult>) {
         let now = Instant::now();
-        let expired = self.watch.take_expired(now);
+        let expired = self.watch.take_expired(now, &self.in_flight);
         if !expired.is_empty() {
             for id in &expired {
                 self.wanted.remove(id);

@@ -1,4 +1,4 @@
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -81,15 +81,18 @@ impl WatchList {
         due.into_iter().map(|(_, id)| id).collect()
     }
 
-    /// Removes and returns the ids watched for longer than the timeout.
-    pub fn take_expired(&mut self, now: Instant) -> Vec<String> {
+    /// Removes and returns the ids watched for longer than the timeout. Ids being asked
+    /// right now are left alone: their answer decides.
+    pub fn take_expired(&mut self, now: Instant, in_flight: &HashSet<String>) -> Vec<String> {
         let Some(limit) = self.timeout else {
             return Vec::new();
         };
         let mut expired: Vec<String> = self
             .entries
             .iter()
-            .filter(|(_, e)| now.saturating_duration_since(e.since) >= limit)
+            .filter(|(id, e)| {
+                now.saturating_duration_since(e.since) >= limit && !in_flight.contains(*id)
+            })
             .map(|(id, _)| id.clone())
             .collect();
         expired.sort();
@@ -99,9 +102,13 @@ impl WatchList {
         expired
     }
 
-    pub fn next_expiry(&self) -> Option<Instant> {
+    pub fn next_expiry(&self, in_flight: &HashSet<String>) -> Option<Instant> {
         let limit = self.timeout?;
-        self.entries.values().map(|e| e.since + limit).min()
+        self.entries
+            .iter()
+            .filter(|(id, _)| !in_flight.contains(*id))
+            .map(|(_, e)| e.since + limit)
+            .min()
     }
 }
 
@@ -142,7 +149,7 @@ mod tests {
         );
         assert!(w.contains("a"));
         assert_eq!(
-            w.take_expired(now + Duration::from_secs(30)),
+            w.take_expired(now + Duration::from_secs(30), &HashSet::new()),
             vec!["a".to_owned()]
         );
         assert_eq!(w.len(), 1);

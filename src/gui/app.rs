@@ -128,6 +128,9 @@ pub struct SeedanceApp {
     demo: bool,
     keyring: Option<Keyring>,
     token_job: Option<Promise<TokenJob>>,
+    /// The first keyring read; apart from `token_job` so Test and "Use for this session"
+    /// work while a keyring waits for its unlock prompt.
+    keyring_job: Option<Promise<TokenJob>>,
     open_jobs: Vec<Promise<Result<(), String>>>,
     pub book: TaskBook,
     pub selection: Selection,
@@ -145,7 +148,12 @@ pub struct SeedanceApp {
     note: NoteEdit,
     /// Ids added before there was a token: asked as soon as there is one.
     waiting_for_token: bool,
+    /// Where the history lives (kept while the demo runs, to come back to).
     history_path: Option<PathBuf>,
+    /// The history has been read into the book (or there was none).
+    history_loaded: bool,
+    /// The user's rows, set aside while the demo runs.
+    stash: Vec<TaskEntry>,
     history_job: Option<Promise<Loaded>>,
     saver: Option<Saver>,
     history_dirty: bool,
@@ -154,10 +162,16 @@ pub struct SeedanceApp {
     file_jobs: Vec<Promise<FileJob>>,
     notify_jobs: Vec<Promise<Result<(), String>>>,
     notification_failed: bool,
+    failed_cache: Option<(u64, FailedGroups)>,
 }
+
+/// Ids whose last question failed, grouped by error (shared, it is cached across frames).
+type FailedGroups = Arc<Vec<(Arc<ApiError>, Vec<String>)>>;
 
 enum FileJob {
     Exported(Result<Option<PathBuf>, String>),
+    /// Text for the clipboard, built in the background.
+    Copy(String),
     Folder(Option<PathBuf>, Vec<DownloadJob>),
 }
 
@@ -172,6 +186,7 @@ impl SeedanceApp {
             demo: false,
             keyring: None,
             token_job: None,
+            keyring_job: None,
             open_jobs: Vec::new(),
             book: TaskBook::new(),
             selection: Selection::default(),
@@ -185,10 +200,13 @@ impl SeedanceApp {
             watching: true,
             thumbnails: false,
             notifications: options.notifications,
-            previews: PreviewCache::new(download::http_client(), 256),
+            // Up to ~2.4 MB of texture each (1024 px longest side): a bound of ~100 MB.
+            previews: PreviewCache::new(download::http_client(), 40),
             note: NoteEdit::default(),
             waiting_for_token: false,
             history_path: options.history.clone(),
+            history_loaded: false,
+            stash: Vec::new(),
             history_job: None,
             saver: options
                 .history
@@ -200,6 +218,7 @@ impl SeedanceApp {
             file_jobs: Vec::new(),
             notify_jobs: Vec::new(),
             notification_failed: false,
+            failed_cache: None,
         };
         if let Some(path) = options.history.filter(|_| !options.demo) {
             // Read in the background: 100 000 tasks take a noticeable moment to parse.
@@ -213,8 +232,7 @@ impl SeedanceApp {
         // The keyring is read in the background even with a token from the environment,
         // so Save and Forget know whether they can work.
         let provider = options.keyring;
-        app.token.busy = Some("Reading the keyring…");
-        app.token_job = Some(jobs::blocking(ctx, move || {
+        app.keyring_job = Some(jobs::blocking(ctx, move || {
             let keyring = provider.open();
             let token = match &keyring {
                 Ok(k) => k.get(),
@@ -254,11 +272,11 @@ impl SeedanceApp {
             }
         }
         self.status.halted = None;
-        if self.waiting_for_token || !self.book.is_empty() {
-            self.waiting_for_token = false;
-            let ids = self.book.all_ids();
-            self.send_query(ids);
-        }
+        // Only what still needs an answer: finished tasks are never re-asked on their own
+        // (a new token must not cost 2 000 requests for a 100 000-task history).
+        self.waiting_for_token = false;
+        let ids = self.book.unfinished_ids();
+        self.send_query(ids);
     }
 
     fn use_token(&mut self, token: Token, source: TokenSource) {
@@ -268,7 +286,9 @@ impl SeedanceApp {
         };
         match Client::new(&config, &token) {
             Ok(client) => {
-                self.demo = false;
+                if self.demo {
+                    self.leave_demo();
+                }
                 self.token.current = Some((token, source));
                 self.set_backend(Backend::Http(client));
             }
@@ -276,16 +296,46 @@ impl SeedanceApp {
         }
     }
 
+    /// The demo is a separate session: the user's rows are set aside (never sent to the
+    /// demo), and nothing of the demo is written to the history or sent to the real API.
     pub fn start_demo(&mut self) {
-        // Demo tasks must not end up in the real history (nor be re-asked of the real API
-        // after a restart): the demo session keeps nothing.
+        if self.demo {
+            return;
+        }
+        self.save_history_now();
         self.saver = None;
-        self.history_path = None;
         self.history_dirty = false;
+        self.stash = self.book.remove_where(|_| true);
+        if let Some((handle, _)) = &self.engine {
+            handle.send(Command::Forget(
+                self.stash.iter().map(|e| e.id.clone()).collect(),
+            ));
+        }
+        self.selection.clear();
         self.demo = true;
         self.token.expanded = false;
         self.set_backend(Backend::Demo(Arc::new(Demo::new())));
         self.query(Demo::ids());
+    }
+
+    /// Back from the demo (a real token was given): the demo rows go, the user's come back,
+    /// and the history is read and written again.
+    fn leave_demo(&mut self) {
+        self.demo = false;
+        let demo_rows = self.book.remove_where(|_| true);
+        if let Some((handle, _)) = &self.engine {
+            handle.send(Command::Forget(
+                demo_rows.into_iter().map(|e| e.id).collect(),
+            ));
+        }
+        self.selection.clear();
+        self.book.extend(std::mem::take(&mut self.stash));
+        if let Some(path) = self.history_path.clone() {
+            self.saver = Some(Saver::start(path.clone()));
+            if !self.history_loaded && self.history_job.is_none() {
+                self.history_job = Some(jobs::blocking(&self.ctx, move || store::load(&path)));
+            }
+        }
     }
 
     /// New ids join the grid; known ids are refreshed, not duplicated.
@@ -301,7 +351,7 @@ impl SeedanceApp {
             self.send_query(ids);
         } else {
             self.waiting_for_token = true;
-            if self.token_job.is_none() {
+            if self.keyring_job.is_none() {
                 self.token.expanded = true;
             }
         }
@@ -332,6 +382,9 @@ impl SeedanceApp {
             self.on_event(event);
         }
         if let Some(job) = jobs::take_ready(&mut self.token_job) {
+            self.on_token_job(job);
+        }
+        if let Some(job) = jobs::take_ready(&mut self.keyring_job) {
             self.on_token_job(job);
         }
         if let Some(loaded) = jobs::take_ready(&mut self.history_job) {
@@ -393,23 +446,25 @@ impl SeedanceApp {
         self.last_save = Instant::now();
     }
 
-    /// Writes the history now (on exit), on the calling thread.
+    /// Writes the history now and waits for it (on exit). Goes through the writer thread
+    /// so an older snapshot still being written cannot land after this one.
     pub fn save_history_now(&mut self) {
-        if let (Some(path), true) = (
-            &self.history_path,
-            self.history_dirty && self.history_job.is_none(),
-        ) {
-            if let Err(e) = store::save(path, self.book.entries()) {
-                eprintln!(
-                    "error: could not save the history to {}: {e}",
-                    path.display()
-                );
-            }
-            self.history_dirty = false;
+        if !self.history_dirty || self.history_job.is_some() {
+            return;
         }
+        if let Some(saver) = &self.saver {
+            if !saver.save_and_wait(self.book.entries().to_vec(), Duration::from_secs(10)) {
+                eprintln!("warning: the history may not have been saved before exit");
+            }
+            if let Some(e) = saver.last_error() {
+                eprintln!("error: {e}");
+            }
+        }
+        self.history_dirty = false;
     }
 
     fn on_history(&mut self, loaded: Loaded) {
+        self.history_loaded = !self.demo;
         if self.demo {
             // The demo started while the history was loading: keep the two apart (the file
             // is untouched and comes back on the next normal start).
@@ -482,7 +537,9 @@ impl SeedanceApp {
     }
 
     fn on_token_job(&mut self, job: TokenJob) {
-        self.token.busy = None;
+        if !matches!(job, TokenJob::Loaded(..)) {
+            self.token.busy = None;
+        }
         match job {
             TokenJob::Loaded(keyring, token) => {
                 match keyring {
@@ -587,7 +644,19 @@ impl SeedanceApp {
     }
 
     /// Tasks whose last question failed for a reason a retry may fix, grouped by error.
-    fn failed_batches(&self) -> Vec<(Arc<ApiError>, Vec<String>)> {
+    /// Recomputed only when the book changed (a scan of every task is too much per frame).
+    fn failed_batches(&mut self) -> FailedGroups {
+        if let Some((revision, cached)) = &self.failed_cache
+            && *revision == self.book.revision()
+        {
+            return cached.clone();
+        }
+        let groups = Arc::new(self.compute_failed_batches());
+        self.failed_cache = Some((self.book.revision(), groups.clone()));
+        groups
+    }
+
+    fn compute_failed_batches(&self) -> Vec<(Arc<ApiError>, Vec<String>)> {
         let mut groups: BTreeMap<String, (Arc<ApiError>, Vec<String>)> = BTreeMap::new();
         for e in self.book.entries() {
             if let Some(err) = &e.error
@@ -698,19 +767,10 @@ impl SeedanceApp {
         }
     }
 
-    fn export(&mut self, kind: &'static str) {
-        let targets = self.action_targets();
-        let (text, ext) = match kind {
-            "csv" => (export::to_csv(&targets), "csv"),
-            _ => (Ok(export::to_json(&targets)), "json"),
-        };
-        let text = match text {
-            Ok(t) => t,
-            Err(e) => {
-                self.status.problem = Some(format!("Export failed: {e}"));
-                return;
-            }
-        };
+    /// Asks where to save, then builds and writes the file in the background (100 000
+    /// records take a while to encode; the UI thread only copies the rows).
+    fn export(&mut self, ext: &'static str) {
+        let entries: Vec<TaskEntry> = self.action_targets().into_iter().cloned().collect();
         let name = format!("seedance-tasks.{ext}");
         self.file_jobs.push(jobs::future(&self.ctx, async move {
             let picked = rfd::AsyncFileDialog::new()
@@ -723,11 +783,20 @@ impl SeedanceApp {
                 return FileJob::Exported(Ok(None));
             };
             let path = handle.path().to_path_buf();
-            let result = tokio::fs::write(&path, text.as_bytes())
-                .await
-                .map(|()| Some(path.clone()))
-                .map_err(|e| format!("could not write {}: {e}", path.display()));
-            FileJob::Exported(result)
+            let written = tokio::task::spawn_blocking(move || {
+                let refs: Vec<&TaskEntry> = entries.iter().collect();
+                let text = if ext == "csv" {
+                    export::to_csv(&refs)?
+                } else {
+                    export::to_json(&refs)
+                };
+                std::fs::write(&path, text.as_bytes())
+                    .map(|()| Some(path.clone()))
+                    .map_err(|e| format!("could not write {}: {e}", path.display()))
+            })
+            .await
+            .unwrap_or_else(|e| Err(format!("the export stopped: {e}")));
+            FileJob::Exported(written)
         }));
     }
 
@@ -782,6 +851,7 @@ impl SeedanceApp {
                 self.status.problem = Some(format!("Exported to {}", path.display()))
             }
             FileJob::Exported(Ok(None)) => {}
+            FileJob::Copy(text) => self.ctx.copy_text(text),
             FileJob::Exported(Err(e)) => self.status.problem = Some(format!("Export failed: {e}")),
             FileJob::Folder(Some(dir), jobs) => {
                 self.downloads.dir = Some(dir);
@@ -811,8 +881,11 @@ impl SeedanceApp {
                 self.ctx.copy_text(ids.join("\n"));
             }
             ToolbarIntent::CopyTsv => {
-                let text = export::to_tsv(&self.action_targets());
-                self.ctx.copy_text(text);
+                let entries: Vec<TaskEntry> = self.action_targets().into_iter().cloned().collect();
+                self.file_jobs.push(jobs::blocking(&self.ctx, move || {
+                    let refs: Vec<&TaskEntry> = entries.iter().collect();
+                    FileJob::Copy(export::to_tsv(&refs))
+                }));
             }
             ToolbarIntent::ExportCsv => self.export("csv"),
             ToolbarIntent::ExportJson => self.export("json"),
@@ -1058,7 +1131,7 @@ impl eframe::App for SeedanceApp {
                 });
         }
         egui::CentralPanel::default().show(ui, |ui| self.central(ui));
-        if self.book.entries().iter().any(|e| e.status.is_unfinished()) {
+        if self.book.counts().iter().any(|(s, _, _)| s.is_unfinished()) {
             // The elapsed column of running tasks ticks.
             ctx.request_repaint_after(Duration::from_secs(1));
         }

@@ -87,6 +87,12 @@ impl TokenPanel {
             }
         }
 
+        if self.keyring == KeyringState::Checking {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("Reading the system keyring… (it may be asking to be unlocked)");
+            });
+        }
         if let KeyringState::Unavailable(why) = &self.keyring {
             ui.colored_label(
                 ui.visuals().warn_fg_color,
@@ -132,10 +138,7 @@ impl TokenPanel {
                 intent = Some(TokenIntent::Save(t));
             }
             if ui
-                .add_enabled(
-                    idle && typed.is_some(),
-                    egui::Button::new("Use for this session"),
-                )
+                .add_enabled(typed.is_some(), egui::Button::new("Use for this session"))
                 .on_hover_text("Use the token now without saving it anywhere")
                 .clicked()
                 && let Some(t) = typed.clone()

@@ -64,14 +64,14 @@ impl Toolbar {
             }
             ui.separator();
             for (status, total, shown) in book.counts() {
-                let word = theme::status_label(&status);
+                let word = theme::status_label(status);
                 let on = !filter.hidden_statuses.contains(status.as_str());
                 let text = if book.filter().is_active() {
                     format!("{word} {shown}/{total}")
                 } else {
                     format!("{word} {total}")
                 };
-                let color = theme::status_color(&status, ui.visuals().dark_mode);
+                let color = theme::status_color(status, ui.visuals().dark_mode);
                 let rich = if on {
                     egui::RichText::new(text).color(color).strong()
                 } else {
@@ -101,7 +101,7 @@ impl Toolbar {
                 .show_ui(ui, |ui| {
                     ui.selectable_value(&mut filter.model, None, "All models");
                     for m in models {
-                        ui.selectable_value(&mut filter.model, Some(m.clone()), m);
+                        ui.selectable_value(&mut filter.model, Some(m.clone()), m.as_str());
                     }
                 });
         });
