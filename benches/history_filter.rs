@@ -73,8 +73,8 @@ fn main() {
     let mut book = TaskBook::new();
     book.extend(list);
     book.order();
-    // Typing "detective 4242" one key at a time: each keystroke re-filters and re-sorts.
-    let query = "detective 4242";
+    // Typing "shot 4242." one key at a time: each keystroke re-filters and re-sorts.
+    let query = "shot 4242.";
     let mut times = Vec::new();
     for round in 0..3 {
         for end in 1..=query.len() {

@@ -92,8 +92,13 @@ pub struct TaskBook {
     index: HashMap<String, usize>,
     sort: Sort,
     filter: Filter,
+    /// Every index, sorted: filtering a keystroke only walks this, it never re-sorts.
+    sorted: Vec<usize>,
+    sorted_dirty: bool,
     order: Vec<usize>,
     order_dirty: bool,
+    /// The filter `order` was made with, to narrow instead of rescanning while typing.
+    applied: Filter,
     /// Derived with the order, so a frame reads them instead of scanning every task.
     counts: Vec<(Status, usize, usize)>,
     models: Vec<String>,
@@ -143,6 +148,11 @@ impl TaskBook {
         Self::default()
     }
 
+    fn mark_dirty(&mut self) {
+        self.sorted_dirty = true;
+        self.order_dirty = true;
+    }
+
     fn push(&mut self, entry: TaskEntry) {
         self.index.insert(entry.id.clone(), self.entries.len());
         self.haystacks.push(haystack(&entry));
@@ -157,7 +167,7 @@ impl TaskBook {
                 self.push(e);
             }
         }
-        self.order_dirty = true;
+        self.mark_dirty();
     }
 
     /// Removes tasks; returns the removed entries (for an undo).
@@ -179,7 +189,7 @@ impl TaskBook {
         for e in kept {
             self.push(e);
         }
-        self.order_dirty = true;
+        self.mark_dirty();
         gone
     }
 
@@ -187,7 +197,7 @@ impl TaskBook {
         if let Some(&i) = self.index.get(id) {
             self.entries[i].note = note;
             self.haystacks[i] = haystack(&self.entries[i]);
-            self.order_dirty = true;
+            self.mark_dirty();
         }
     }
 
@@ -198,6 +208,7 @@ impl TaskBook {
     pub fn set_filter(&mut self, filter: Filter) {
         if filter != self.filter {
             self.filter = filter;
+            // Only the filter changed: the sorted order stays, no re-sort per keystroke.
             self.order_dirty = true;
         }
     }
@@ -247,7 +258,7 @@ impl TaskBook {
             }
         }
         if added > 0 {
-            self.order_dirty = true;
+            self.mark_dirty();
         }
         added
     }
@@ -283,7 +294,7 @@ impl TaskBook {
             }
             self.haystacks[i] = haystack(entry);
         }
-        self.order_dirty = true;
+        self.mark_dirty();
         finished
     }
 
@@ -324,18 +335,26 @@ impl TaskBook {
             let ascending = !matches!(column, Column::Created | Column::Elapsed);
             Sort { column, ascending }
         };
-        self.order_dirty = true;
+        self.mark_dirty();
     }
 
     pub fn set_sort(&mut self, sort: Sort) {
         self.sort = sort;
-        self.order_dirty = true;
+        self.mark_dirty();
     }
 
     /// The display order (indices into `entries`), recomputed if stale.
     pub fn order(&mut self) -> &[usize] {
-        if self.order_dirty {
-            self.recompute_order();
+        let resorted = self.sorted_dirty;
+        if self.sorted_dirty {
+            self.recompute_sorted();
+        }
+        if resorted {
+            self.recompute_totals();
+        }
+        if self.order_dirty || resorted {
+            self.refilter(resorted);
+            self.recompute_shown();
         }
         &self.order
     }
@@ -354,27 +373,41 @@ impl TaskBook {
             .collect()
     }
 
-    fn recompute_order(&mut self) {
+    /// Applies the filter to the sorted order. While typing (the new search text extends
+    /// the old one, nothing else changed) only the rows still shown are scanned again.
+    fn refilter(&mut self, resorted: bool) {
+        let needle = self.filter.text.trim().to_lowercase();
+        let old = self.applied.text.trim().to_lowercase();
+        let narrowing = !resorted
+            && self.filter.hidden_statuses == self.applied.hidden_statuses
+            && self.filter.model == self.applied.model
+            && needle.starts_with(&old);
+        let finder = memchr::memmem::Finder::new(needle.as_bytes());
+        let entries = &self.entries;
+        let haystacks = &self.haystacks;
+        let hidden = &self.filter.hidden_statuses;
+        let model = self.filter.model.as_deref();
+        let keep = |&i: &usize| {
+            let e = &entries[i];
+            (hidden.is_empty() || !hidden.contains(e.status.as_str()))
+                && model
+                    .is_none_or(|m| e.record.as_ref().and_then(|r| r.model.as_deref()) == Some(m))
+                && (needle.is_empty() || finder.find(haystacks[i].as_bytes()).is_some())
+        };
+        let candidates = if narrowing { &self.order } else { &self.sorted };
+        self.order = candidates.iter().copied().filter(keep).collect();
+        self.applied = self.filter.clone();
+        self.order_dirty = false;
+    }
+
+    fn recompute_sorted(&mut self) {
         let entries = &self.entries;
         let Sort {
             column,
             ascending: asc,
         } = self.sort;
         let now = unix_now();
-        let needle = self.filter.text.trim().to_lowercase();
-        let hidden = &self.filter.hidden_statuses;
-        let model = self.filter.model.as_deref();
-        let haystacks = &self.haystacks;
-        let mut order: Vec<usize> = (0..entries.len())
-            .filter(|&i| {
-                let e = &entries[i];
-                (hidden.is_empty() || !hidden.contains(e.status.as_str()))
-                    && model.is_none_or(|m| {
-                        e.record.as_ref().and_then(|r| r.model.as_deref()) == Some(m)
-                    })
-                    && (needle.is_empty() || haystacks[i].contains(&needle))
-            })
-            .collect();
+        let mut order: Vec<usize> = (0..entries.len()).collect();
         let text = |f: fn(&TaskEntry) -> Option<&str>| {
             move |a: &usize, b: &usize| {
                 cmp_opt(f(&entries[*a]), f(&entries[*b]), asc, |x, y| x.cmp(y))
@@ -417,9 +450,8 @@ impl TaskBook {
                 });
             }
         }
-        self.order = order;
-        self.order_dirty = false;
-        self.recompute_counts();
+        self.sorted = order;
+        self.sorted_dirty = false;
     }
 
     /// (status, total, shown) for every status present, in the summary's order (as of
@@ -428,19 +460,15 @@ impl TaskBook {
         &self.counts
     }
 
-    fn recompute_counts(&mut self) {
-        let mut counts: HashMap<&Status, (usize, usize)> = HashMap::new();
+    /// Totals and models: these change with the data only.
+    fn recompute_totals(&mut self) {
+        let mut totals: HashMap<&Status, usize> = HashMap::new();
         for e in &self.entries {
-            counts.entry(&e.status).or_default().0 += 1;
+            *totals.entry(&e.status).or_default() += 1;
         }
-        for &i in &self.order {
-            if let Some(c) = counts.get_mut(&self.entries[i].status) {
-                c.1 += 1;
-            }
-        }
-        let mut list: Vec<(Status, usize, usize)> = counts
+        let mut list: Vec<(Status, usize, usize)> = totals
             .into_iter()
-            .map(|(s, (total, shown))| (s.clone(), total, shown))
+            .map(|(s, total)| (s.clone(), total, 0))
             .collect();
         // Successes first in the summary line: it reads "12 succeeded · 3 running · 1 failed".
         list.sort_by_key(|(s, _, _)| (std::cmp::Reverse(s.rank()), s.as_str().to_owned()));
@@ -455,6 +483,19 @@ impl TaskBook {
             .collect();
         models.sort();
         self.models = models;
+    }
+
+    /// Shown counts: these change with the filter too. Walks the shown rows only.
+    fn recompute_shown(&mut self) {
+        for c in &mut self.counts {
+            c.2 = 0;
+        }
+        for &i in &self.order {
+            let status = &self.entries[i].status;
+            if let Some(c) = self.counts.iter_mut().find(|c| &c.0 == status) {
+                c.2 += 1;
+            }
+        }
         self.revision += 1;
     }
 

@@ -7,7 +7,7 @@ use crate::task::TaskEntry;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::fs::{self, File};
-use std::io::{self, BufReader, BufWriter, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -72,8 +72,9 @@ struct TaskIn {
     id: String,
     #[serde(default)]
     status: String,
+    /// Kept as text by the first pass; parsed on the worker threads of `into_entries`.
     #[serde(default)]
-    record: Option<Value>,
+    record: Option<Box<serde_json::value::RawValue>>,
     #[serde(default)]
     checked_at: Option<f64>,
     #[serde(default)]
@@ -103,7 +104,11 @@ impl TaskIn {
         entry.awaiting = false;
         entry.checked_at = self.checked_at;
         entry.note = self.note;
-        entry.record = self.record.and_then(TaskRecord::from_value).map(Arc::new);
+        entry.record = self
+            .record
+            .and_then(|raw| serde_json::from_str::<Value>(raw.get()).ok())
+            .and_then(TaskRecord::from_value)
+            .map(Arc::new);
         entry.status = match &entry.record {
             Some(r) => r.status.clone(),
             None => status_from_word(&self.status),
@@ -192,17 +197,17 @@ pub enum Loaded {
 }
 
 pub fn load(path: &Path) -> Loaded {
-    let file = match File::open(path) {
-        Ok(f) => f,
+    // One read, then `from_slice`: several times faster than `from_reader`, which goes
+    // through `io::Read` byte by byte (measured: 100 000 tasks, 107 MB).
+    let bytes = match fs::read(path) {
+        Ok(b) => b,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Loaded::Missing,
         Err(e) => return move_aside(path, format!("cannot read {}: {e}", path.display())),
     };
-    let parsed: Result<FileIn, _> =
-        serde_json::from_reader(BufReader::with_capacity(1 << 20, file));
+    let parsed: Result<FileIn, _> = serde_json::from_slice(&bytes);
+    drop(bytes);
     match parsed {
-        Ok(doc) if doc.version <= VERSION => {
-            Loaded::Tasks(doc.tasks.into_iter().map(TaskIn::into_entry).collect())
-        }
+        Ok(doc) if doc.version <= VERSION => Loaded::Tasks(into_entries(doc.tasks)),
         Ok(doc) => move_aside(
             path,
             format!(
@@ -215,11 +220,40 @@ pub fn load(path: &Path) -> Loaded {
     }
 }
 
+/// Reading the records is the other half of the load: split it over the cores.
+fn into_entries(tasks: Vec<TaskIn>) -> Vec<TaskEntry> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    if threads < 2 || tasks.len() < 2_000 {
+        return tasks.into_iter().map(TaskIn::into_entry).collect();
+    }
+    let chunk = tasks.len().div_ceil(threads);
+    let mut chunks: Vec<Vec<TaskIn>> = Vec::with_capacity(threads);
+    let mut rest = tasks;
+    while rest.len() > chunk {
+        let tail = rest.split_off(chunk);
+        chunks.push(rest);
+        rest = tail;
+    }
+    chunks.push(rest);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|c| scope.spawn(move || c.into_iter().map(TaskIn::into_entry).collect::<Vec<_>>()))
+            .collect();
+        // `into_entry` has no indexing or unwrap: a join error cannot happen in practice.
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
+}
+
 /// How many tasks the file holds, without moving anything aside (for checks from outside
 /// the app, such as tests watching a running instance).
 pub fn load_readonly(path: &Path) -> Option<usize> {
-    let file = File::open(path).ok()?;
-    let doc: FileIn = serde_json::from_reader(BufReader::new(file)).ok()?;
+    let doc: FileIn = serde_json::from_slice(&fs::read(path).ok()?).ok()?;
     Some(doc.tasks.len())
 }
 
