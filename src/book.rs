@@ -5,7 +5,7 @@
 use crate::api::Status;
 use crate::engine::Outcome;
 use crate::task::{TaskEntry, unix_now};
-use std::cmp::Ordering;
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -95,6 +95,7 @@ pub struct TaskBook {
     /// Every index, sorted: filtering a keystroke only walks this, it never re-sorts.
     sorted: Vec<usize>,
     sorted_dirty: bool,
+    totals_dirty: bool,
     order: Vec<usize>,
     order_dirty: bool,
     /// The filter `order` was made with, to narrow instead of rescanning while typing.
@@ -126,21 +127,77 @@ fn haystack(e: &TaskEntry) -> String {
     s.to_lowercase()
 }
 
-/// Missing values sort last in both directions: a blank cell is never the "largest".
-fn cmp_opt<T, F: Fn(&T, &T) -> Ordering>(a: Option<T>, b: Option<T>, asc: bool, f: F) -> Ordering {
-    match (a, b) {
-        (Some(a), Some(b)) => {
-            let o = f(&a, &b);
-            if asc { o } else { o.reverse() }
+/// A row's text for sorting; borrowed where the entry holds it, owned where it is built.
+type TextKey = fn(&TaskEntry) -> Option<Cow<'_, str>>;
+
+/// The first eight bytes, big-endian: orders like the string itself, as one integer.
+fn prefix_key(s: &str) -> u64 {
+    let mut buf = [0u8; 8];
+    for (b, c) in buf.iter_mut().zip(s.bytes()) {
+        *b = c;
+    }
+    u64::from_be_bytes(buf)
+}
+
+/// An f64 as a u64 in the same order (IEEE total order); `None` sorts last either way.
+fn numeric_key(value: Option<f64>, asc: bool) -> u64 {
+    match value {
+        None => u64::MAX,
+        Some(v) => {
+            let bits = v.to_bits();
+            let ordered = if bits >> 63 == 1 {
+                !bits
+            } else {
+                bits | (1 << 63)
+            };
+            // Descending flips the key; u64::MAX stays reserved for "missing".
+            if asc {
+                ordered.min(u64::MAX - 1)
+            } else {
+                (!ordered).min(u64::MAX - 1)
+            }
         }
-        (Some(_), None) => Ordering::Less,
-        (None, Some(_)) => Ordering::Greater,
-        (None, None) => Ordering::Equal,
     }
 }
 
-fn cmp_f64(a: &f64, b: &f64) -> Ordering {
-    a.total_cmp(b)
+fn sort_numeric(
+    entries: &[TaskEntry],
+    asc: bool,
+    key: impl Fn(&TaskEntry) -> Option<f64>,
+) -> Vec<usize> {
+    let mut keys: Vec<(u64, u32)> = entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (numeric_key(key(e), asc), i as u32))
+        .collect();
+    keys.sort_unstable();
+    keys.into_iter().map(|(_, i)| i as usize).collect()
+}
+
+fn sort_text(
+    entries: &[TaskEntry],
+    asc: bool,
+    key: TextKey,
+) -> Vec<usize> {
+    // (missing, prefix, full text, index): the prefix settles most comparisons without
+    // touching the strings.
+    let mut keys: Vec<(bool, u64, Cow<'_, str>, u32)> = entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| match key(e) {
+            Some(t) => (false, prefix_key(&t), t, i as u32),
+            None => (true, 0, Cow::Borrowed(""), i as u32),
+        })
+        .collect();
+    keys.sort_unstable_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then_with(|| {
+                let o = a.1.cmp(&b.1).then_with(|| a.2.cmp(&b.2));
+                if asc { o } else { o.reverse() }
+            })
+            .then(a.3.cmp(&b.3))
+    });
+    keys.into_iter().map(|(_, _, _, i)| i as usize).collect()
 }
 
 impl TaskBook {
@@ -148,7 +205,9 @@ impl TaskBook {
         Self::default()
     }
 
+    /// The data changed: everything derived is stale.
     fn mark_dirty(&mut self) {
+        self.totals_dirty = true;
         self.sorted_dirty = true;
         self.order_dirty = true;
     }
@@ -335,12 +394,12 @@ impl TaskBook {
             let ascending = !matches!(column, Column::Created | Column::Elapsed);
             Sort { column, ascending }
         };
-        self.mark_dirty();
+        self.sorted_dirty = true;
     }
 
     pub fn set_sort(&mut self, sort: Sort) {
         self.sort = sort;
-        self.mark_dirty();
+        self.sorted_dirty = true;
     }
 
     /// The display order (indices into `entries`), recomputed if stale.
@@ -349,8 +408,9 @@ impl TaskBook {
         if self.sorted_dirty {
             self.recompute_sorted();
         }
-        if resorted {
+        if self.totals_dirty {
             self.recompute_totals();
+            self.totals_dirty = false;
         }
         if self.order_dirty || resorted {
             self.refilter(resorted);
@@ -400,6 +460,9 @@ impl TaskBook {
         self.order_dirty = false;
     }
 
+    /// Sorts by extracting one compact key per row first and sorting those (contiguous,
+    /// no pointer chasing per comparison); ties fall back to the insertion index, which
+    /// makes the unstable sort stable. 100 000 rows: see BENCHMARKS.md.
     fn recompute_sorted(&mut self) {
         let entries = &self.entries;
         let Sort {
@@ -407,50 +470,37 @@ impl TaskBook {
             ascending: asc,
         } = self.sort;
         let now = unix_now();
-        let mut order: Vec<usize> = (0..entries.len()).collect();
-        let text = |f: fn(&TaskEntry) -> Option<&str>| {
-            move |a: &usize, b: &usize| {
-                cmp_opt(f(&entries[*a]), f(&entries[*b]), asc, |x, y| x.cmp(y))
-            }
+        let record = |e: &TaskEntry| e.record.clone();
+        self.sorted = match column {
+            Column::Status => sort_numeric(entries, asc, |e| {
+                // Rank first; unknown words ("Other") then by their first bytes.
+                let word = prefix_key(e.status.as_str()) >> 8;
+                Some(((u64::from(e.status.rank()) << 56) | word) as f64)
+            }),
+            Column::Created => sort_numeric(entries, asc, |e| record(e)?.created_at),
+            Column::Elapsed => sort_numeric(entries, asc, |e| e.elapsed(now)),
+            Column::Id => sort_text(entries, asc, |e| Some(Cow::Borrowed(e.id.as_str()))),
+            Column::Model => sort_text(entries, asc, |e| {
+                e.record.as_deref()?.model.as_deref().map(Cow::Borrowed)
+            }),
+            Column::Prompt => sort_text(entries, asc, |e| {
+                e.record.as_deref()?.prompt.as_deref().map(Cow::Borrowed)
+            }),
+            Column::TraceId => sort_text(entries, asc, |e| e.trace_id().map(Cow::Borrowed)),
+            Column::Video => sort_text(entries, asc, |e| {
+                e.record.as_deref()?.video_url.as_deref().map(Cow::Borrowed)
+            }),
+            Column::LastFrame => sort_text(entries, asc, |e| {
+                e.record
+                    .as_deref()?
+                    .last_frame_url
+                    .as_deref()
+                    .map(Cow::Borrowed)
+            }),
+            Column::Reason => sort_text(entries, asc, |e| {
+                Some(Cow::<str>::Owned(e.reason_text())).filter(|r| !r.is_empty())
+            }),
         };
-        // `sort_by` is stable: equal keys keep the order tasks were added in.
-        match column {
-            Column::Status => order.sort_by(|a, b| {
-                let (x, y) = (&entries[*a].status, &entries[*b].status);
-                let o = x
-                    .rank()
-                    .cmp(&y.rank())
-                    .then_with(|| x.as_str().cmp(y.as_str()));
-                if asc { o } else { o.reverse() }
-            }),
-            Column::Id => order.sort_by(|a, b| {
-                let o = entries[*a].id.cmp(&entries[*b].id);
-                if asc { o } else { o.reverse() }
-            }),
-            Column::Model => order.sort_by(text(|e| e.record.as_ref()?.model.as_deref())),
-            Column::Prompt => order.sort_by(text(|e| e.record.as_ref()?.prompt.as_deref())),
-            Column::TraceId => order.sort_by(text(|e| e.trace_id())),
-            Column::Video => order.sort_by(text(|e| e.record.as_ref()?.video_url.as_deref())),
-            Column::LastFrame => {
-                order.sort_by(text(|e| e.record.as_ref()?.last_frame_url.as_deref()))
-            }
-            Column::Created => order.sort_by(|a, b| {
-                let f = |i: &usize| entries[*i].record.as_ref().and_then(|r| r.created_at);
-                cmp_opt(f(a), f(b), asc, cmp_f64)
-            }),
-            Column::Elapsed => {
-                let keys: Vec<Option<f64>> = entries.iter().map(|e| e.elapsed(now)).collect();
-                order.sort_by(|a, b| cmp_opt(keys[*a], keys[*b], asc, cmp_f64));
-            }
-            Column::Reason => {
-                let keys: Vec<String> = entries.iter().map(TaskEntry::reason_text).collect();
-                order.sort_by(|a, b| {
-                    let k = |i: &usize| Some(keys[*i].as_str()).filter(|s| !s.is_empty());
-                    cmp_opt(k(a), k(b), asc, |x, y| x.cmp(y))
-                });
-            }
-        }
-        self.sorted = order;
         self.sorted_dirty = false;
     }
 
