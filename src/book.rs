@@ -174,11 +174,7 @@ fn sort_numeric(
     keys.into_iter().map(|(_, i)| i as usize).collect()
 }
 
-fn sort_text(
-    entries: &[TaskEntry],
-    asc: bool,
-    key: TextKey,
-) -> Vec<usize> {
+fn sort_text(entries: &[TaskEntry], asc: bool, key: TextKey) -> Vec<usize> {
     // (missing, prefix, full text, index): the prefix settles most comparisons without
     // touching the strings.
     let mut keys: Vec<(bool, u64, Cow<'_, str>, u32)> = entries
