@@ -3,6 +3,8 @@
 //! accessibility tree).
 
 mod common;
+#[path = "common/ui.rs"]
+mod ui;
 
 use common::{Fault, TestServer, make_ids, record};
 use egui_kittest::Harness;
@@ -15,7 +17,8 @@ use seedance_tasks::gui::{
 };
 use seedance_tasks::secrets::{Keyring, SecretError, Token, TokenSource};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use ui::{all_answered, step_until};
 
 const PASTE: &str = "Task ids (paste any text: lines, commas, JSON, console output):";
 
@@ -61,24 +64,6 @@ impl Setup {
             .with_size([1400.0, 800.0])
             .build_eframe(move |cc| SeedanceApp::new(&cc.egui_ctx, options))
     }
-}
-
-fn step_until(h: &mut Harness<'_, SeedanceApp>, what: &str, cond: impl Fn(&SeedanceApp) -> bool) {
-    let start = Instant::now();
-    while !cond(h.state()) {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "timed out waiting for {what}"
-        );
-        h.step();
-        std::thread::sleep(Duration::from_millis(15));
-    }
-    h.step();
-    h.step();
-}
-
-fn all_answered(app: &SeedanceApp) -> bool {
-    !app.book.is_empty() && app.book.entries().iter().all(|e| !e.awaiting)
 }
 
 #[test]

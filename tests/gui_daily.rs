@@ -4,6 +4,8 @@
 mod common;
 #[path = "common/files.rs"]
 mod files;
+#[path = "common/ui.rs"]
+mod ui;
 
 use common::{TestServer, make_ids, record};
 use egui_kittest::Harness;
@@ -15,6 +17,7 @@ use seedance_tasks::secrets::Keyring;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use ui::{all_answered, step_until};
 
 struct Setup {
     runtime: tokio::runtime::Runtime,
@@ -52,24 +55,6 @@ impl Setup {
             .with_size([1500.0, 900.0])
             .build_eframe(move |cc| SeedanceApp::new(&cc.egui_ctx, options))
     }
-}
-
-fn step_until(h: &mut Harness<'_, SeedanceApp>, what: &str, cond: impl Fn(&SeedanceApp) -> bool) {
-    let start = Instant::now();
-    while !cond(h.state()) {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "timed out waiting for {what}"
-        );
-        h.step();
-        std::thread::sleep(Duration::from_millis(15));
-    }
-    h.step();
-    h.step();
-}
-
-fn all_answered(app: &SeedanceApp) -> bool {
-    !app.book.is_empty() && app.book.entries().iter().all(|e| !e.awaiting)
 }
 
 #[test]
