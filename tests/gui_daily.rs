@@ -50,10 +50,7 @@ impl Setup {
     }
 
     fn harness(&self, options: GuiOptions) -> Harness<'static, SeedanceApp> {
-        let _enter = self.runtime.enter();
-        Harness::builder()
-            .with_size([1500.0, 900.0])
-            .build_eframe(move |cc| SeedanceApp::new(&cc.egui_ctx, options))
+        ui::harness(&self.runtime, [1500.0, 900.0], options)
     }
 }
 

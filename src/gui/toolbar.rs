@@ -157,20 +157,19 @@ impl Toolbar {
                     Some(d) => format!("Into {d}"),
                     None => "You will be asked for a folder".to_owned(),
                 });
-                if ui.button("Videos").clicked() {
-                    intents.push(ToolbarIntent::Download(vec![FileKind::Video]));
-                    ui.close();
-                }
-                if ui.button("Last frames").clicked() {
-                    intents.push(ToolbarIntent::Download(vec![FileKind::LastFrame]));
-                    ui.close();
-                }
-                if ui.button("Videos and last frames").clicked() {
-                    intents.push(ToolbarIntent::Download(vec![
-                        FileKind::Video,
-                        FileKind::LastFrame,
-                    ]));
-                    ui.close();
+                let choices: [(&str, &[FileKind]); 3] = [
+                    ("Videos", &[FileKind::Video]),
+                    ("Last frames", &[FileKind::LastFrame]),
+                    (
+                        "Videos and last frames",
+                        &[FileKind::Video, FileKind::LastFrame],
+                    ),
+                ];
+                for (label, kinds) in choices {
+                    if ui.button(label).clicked() {
+                        intents.push(ToolbarIntent::Download(kinds.to_vec()));
+                        ui.close();
+                    }
                 }
                 if ui.button("Change folder…").clicked() {
                     intents.push(ToolbarIntent::ChooseDownloadFolder);

@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use egui_kittest::Harness;
-use seedance_tasks::gui::SeedanceApp;
+use seedance_tasks::gui::{GuiOptions, SeedanceApp};
 use std::time::{Duration, Instant};
 
 /// Steps until `cond` holds (the engine answers on other threads), then two more frames
@@ -28,4 +28,16 @@ pub fn step_until(
 /// Every task in the book has had an answer.
 pub fn all_answered(app: &SeedanceApp) -> bool {
     !app.book.is_empty() && app.book.entries().iter().all(|e| !e.awaiting)
+}
+
+/// The whole app in a kittest harness, built inside `runtime` (poll-promise needs it).
+pub fn harness(
+    runtime: &tokio::runtime::Runtime,
+    size: [f32; 2],
+    options: GuiOptions,
+) -> Harness<'static, SeedanceApp> {
+    let _enter = runtime.enter();
+    Harness::builder()
+        .with_size(size)
+        .build_eframe(move |cc| SeedanceApp::new(&cc.egui_ctx, options))
 }
