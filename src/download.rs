@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock, PoisonError, Weak};
 use std::time::{Duration, Instant};
 
 use tokio::io::AsyncWriteExt;
@@ -317,17 +317,40 @@ async fn run_group(
         return;
     };
     let target = dir.join(first.file_name());
-    let outcome = if *cancel.borrow() {
-        Outcome::Cancelled
-    } else if exists(&target).await {
+    let lock = target_lock(&target);
+    let guard = tokio::select! {
+        biased;
+        () = cancelled(&mut cancel) => None,
+        guard = lock.lock() => Some(guard),
+    };
+    let outcome = match guard {
+        None => Outcome::Cancelled,
         // Another batch may have finished it while this one waited.
-        Outcome::Skipped(target)
-    } else {
-        download(&client, &first, &target, &events, &mut cancel).await
+        Some(_writing) if exists(&target).await => Outcome::Skipped(target),
+        Some(_writing) => download(&client, &first, &target, &events, &mut cancel).await,
     };
     for job in group {
         events.send(outcome.event(job));
     }
+}
+
+/// One writer per target file in the whole process. Two batches can want the same file (the
+/// user downloads the selection, then all succeeded tasks, into the same folder): they
+/// must not write one `.part` file together. The second waits for the first, then finds the
+/// file there (skipped) or, if the first failed, tries itself.
+fn target_lock(target: &Path) -> Arc<tokio::sync::Mutex<()>> {
+    type Locks = HashMap<PathBuf, Weak<tokio::sync::Mutex<()>>>;
+    static LOCKS: LazyLock<std::sync::Mutex<Locks>> = LazyLock::new(Default::default);
+    // Nothing panics while the map is held, and a poisoned map is still a valid map.
+    let mut locks = LOCKS.lock().unwrap_or_else(PoisonError::into_inner);
+    // Entries whose downloads are over are dropped here: the map holds only files in flight.
+    locks.retain(|_, lock| lock.strong_count() > 0);
+    if let Some(lock) = locks.get(target).and_then(Weak::upgrade) {
+        return lock;
+    }
+    let lock = Arc::new(tokio::sync::Mutex::new(()));
+    locks.insert(target.to_path_buf(), Arc::downgrade(&lock));
+    lock
 }
 
 async fn exists(path: &Path) -> bool {

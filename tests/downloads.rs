@@ -437,6 +437,52 @@ async fn jobs_for_the_same_file_download_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_batches_wanting_one_file_write_it_once() {
+    let server = FileServer::start().await;
+    let body = content(30_000, 10);
+    server.put("/v/twice.mp4", body.clone());
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let job = [video("twice", server.url("/v/twice.mp4"))];
+    server.hold();
+    let (_first, mut first_rx) = start(tmp.path(), &job, 2);
+    tokio::time::timeout(HANG_GUARD, async {
+        while server.in_flight() < 1 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .expect("first request in flight");
+    // The second batch starts while the first is writing the file.
+    let (_second, mut second_rx) = start(tmp.path(), &job, 2);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(server.requests("/v/twice.mp4"), 1, "the second batch waits");
+    server.release();
+
+    let first = collect(&mut first_rx).await;
+    let second = collect(&mut second_rx).await;
+    check_contract(&job, &first);
+    check_contract(&job, &second);
+    assert!(
+        matches!(outcome(&first, &job[0]), DownloadEvent::Done { .. }),
+        "{first:#?}"
+    );
+    assert!(
+        matches!(outcome(&second, &job[0]), DownloadEvent::Skipped { .. }),
+        "{second:#?}"
+    );
+    assert_eq!(server.requests("/v/twice.mp4"), 1);
+    assert_eq!(
+        std::fs::read(tmp.path().join("twice.mp4")).expect("read"),
+        body
+    );
+    assert!(
+        leftovers(tmp.path()).is_empty(),
+        "{:?}",
+        leftovers(tmp.path())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unusable_folder_fails_every_job() {
     let server = FileServer::start().await;
     server.put("/v/x.mp4", content(100, 10));
