@@ -2,9 +2,12 @@
 //! them in. Pure (no I/O, no egui) so sorting is tested and benchmarked without a window.
 //! The order is a permutation of indices, recomputed only when data or sort change.
 
+mod haystacks;
+
 use crate::api::Status;
 use crate::engine::Outcome;
 use crate::task::{TaskEntry, unix_now};
+use haystacks::Haystacks;
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
@@ -88,7 +91,7 @@ pub struct TaskBook {
     entries: Vec<TaskEntry>,
     /// Lower-cased "id prompt model reason trace" per entry, rebuilt when the entry
     /// changes, so a keystroke in the search box scans memory instead of formatting.
-    haystacks: Vec<String>,
+    haystacks: Haystacks,
     index: HashMap<String, usize>,
     sort: Sort,
     filter: Filter,
@@ -102,6 +105,9 @@ pub struct TaskBook {
     applied: Filter,
     /// Derived with the order, so a frame reads them instead of scanning every task.
     counts: Vec<(Status, usize, usize)>,
+    /// Each entry's place in `counts`, so counting the shown rows reads 4 bytes per row
+    /// instead of visiting every entry.
+    count_slots: Vec<u32>,
     models: Vec<String>,
     /// Bumped at each recompute: lets the window cache what it derives from the book.
     revision: u64,
@@ -137,6 +143,18 @@ fn prefix_key(s: &str) -> u64 {
         *b = c;
     }
     u64::from_be_bytes(buf)
+}
+
+/// The first sixteen bytes, the same way. Sixteen, not eight: prompts and ids often share
+/// their first eight ("Shot 12…", "cgt-2025…"), and every tie costs a comparison of the
+/// full strings, far apart in memory (measured: sorting 100 000 prompts "Shot {i}: …"
+/// took 56 ms on eight bytes, see BENCHMARKS.md for sixteen).
+fn prefix_key16(s: &str) -> u128 {
+    let mut buf = [0u8; 16];
+    for (b, c) in buf.iter_mut().zip(s.bytes()) {
+        *b = c;
+    }
+    u128::from_be_bytes(buf)
 }
 
 /// An f64 as a u64 in the same order (IEEE total order); `None` sorts last either way.
@@ -177,11 +195,11 @@ fn sort_numeric(
 fn sort_text(entries: &[TaskEntry], asc: bool, key: TextKey) -> Vec<usize> {
     // (missing, prefix, full text, index): the prefix settles most comparisons without
     // touching the strings.
-    let mut keys: Vec<(bool, u64, Cow<'_, str>, u32)> = entries
+    let mut keys: Vec<(bool, u128, Cow<'_, str>, u32)> = entries
         .iter()
         .enumerate()
         .map(|(i, e)| match key(e) {
-            Some(t) => (false, prefix_key(&t), t, i as u32),
+            Some(t) => (false, prefix_key16(&t), t, i as u32),
             None => (true, 0, Cow::Borrowed(""), i as u32),
         })
         .collect();
@@ -245,7 +263,7 @@ impl TaskBook {
 
     fn push(&mut self, entry: TaskEntry) {
         self.index.insert(entry.id.clone(), self.entries.len());
-        self.haystacks.push(haystack(&entry));
+        self.haystacks.push(&haystack(&entry));
         self.entries.push(entry);
     }
 
@@ -286,7 +304,7 @@ impl TaskBook {
     pub fn set_note(&mut self, id: &str, note: String) {
         if let Some(&i) = self.index.get(id) {
             self.entries[i].note = note;
-            self.haystacks[i] = haystack(&self.entries[i]);
+            self.haystacks.set(i, &haystack(&self.entries[i]));
             self.mark_dirty();
         }
     }
@@ -375,14 +393,14 @@ impl TaskBook {
                 // row: the row keeps what it knew and waits to be asked again.
                 entry.error = Some(e.clone());
                 entry.awaiting = true;
-                self.haystacks[i] = haystack(entry);
+                self.haystacks.set(i, &haystack(entry));
                 continue;
             }
             entry.apply(outcome);
             if was_unfinished && !entry.status.is_unfinished() && entry.record.is_some() {
                 finished.push(id);
             }
-            self.haystacks[i] = haystack(entry);
+            self.haystacks.set(i, &haystack(entry));
         }
         self.mark_dirty();
         finished
@@ -474,6 +492,13 @@ impl TaskBook {
             && self.filter.model == self.applied.model
             && needle.starts_with(&old);
         let finder = memchr::memmem::Finder::new(needle.as_bytes());
+        let candidates = if narrowing { &self.order } else { &self.sorted };
+        // One pass over every row's text beats a search per row unless few rows are left.
+        let hits = if candidates.len() > self.haystacks.len() / 8 {
+            self.haystacks.matching(&finder)
+        } else {
+            None
+        };
         let entries = &self.entries;
         let haystacks = &self.haystacks;
         let hidden = &self.filter.hidden_statuses;
@@ -483,9 +508,12 @@ impl TaskBook {
             (hidden.is_empty() || !hidden.contains(e.status.as_str()))
                 && model
                     .is_none_or(|m| e.record.as_ref().and_then(|r| r.model.as_deref()) == Some(m))
-                && (needle.is_empty() || finder.find(haystacks[i].as_bytes()).is_some())
+                && (needle.is_empty()
+                    || match &hits {
+                        Some(hits) => hits.get(i).copied().unwrap_or(false),
+                        None => finder.find(haystacks.get(i)).is_some(),
+                    })
         };
-        let candidates = if narrowing { &self.order } else { &self.sorted };
         self.order = candidates.iter().copied().filter(keep).collect();
         self.applied = self.filter.clone();
         self.order_dirty = false;
@@ -551,6 +579,12 @@ impl TaskBook {
             .collect();
         // Successes first in the summary line: it reads "12 succeeded · 3 running · 1 failed".
         list.sort_by_key(|(s, _, _)| (std::cmp::Reverse(s.rank()), s.as_str().to_owned()));
+        let slot_of: HashMap<&Status, u32> = (0u32..).zip(&list).map(|(i, c)| (&c.0, i)).collect();
+        self.count_slots = self
+            .entries
+            .iter()
+            .map(|e| slot_of.get(&e.status).copied().unwrap_or(u32::MAX))
+            .collect();
         self.counts = list;
         let mut models: Vec<String> = self
             .entries
@@ -570,8 +604,8 @@ impl TaskBook {
             c.2 = 0;
         }
         for &i in &self.order {
-            let status = &self.entries[i].status;
-            if let Some(c) = self.counts.iter_mut().find(|c| &c.0 == status) {
+            let slot = self.count_slots.get(i).copied().unwrap_or(u32::MAX);
+            if let Some(c) = self.counts.get_mut(slot as usize) {
                 c.2 += 1;
             }
         }
