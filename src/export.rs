@@ -53,7 +53,7 @@ pub fn to_json(entries: &[&TaskEntry]) -> String {
         .iter()
         .map(|e| {
             let mut obj = e.to_json();
-            obj["record"] = e.record.as_ref().map_or(Value::Null, |r| r.raw.clone());
+            obj["record"] = e.record.as_ref().map_or(Value::Null, |r| r.raw().clone());
             obj
         })
         .collect();
@@ -145,7 +145,7 @@ mod tests {
                 obj["prompt"].as_str(),
                 e.record.as_ref().and_then(|r| r.prompt.as_deref())
             );
-            assert_eq!(Some(&obj["record"]), e.record.as_ref().map(|r| &r.raw));
+            assert_eq!(Some(&obj["record"]), e.record.as_ref().map(|r| r.raw()));
         }
     }
 

@@ -1,4 +1,4 @@
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
 /// The status of a task as the app shows it: the record's state, or the outcome of asking
@@ -94,6 +94,16 @@ impl fmt::Display for Status {
 impl Serialize for Status {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(self.as_str())
+    }
+}
+
+/// Read back through `from_word`, so every word `as_str` writes maps to the same status
+/// (`Other` words are kept as they were; `not_found` and `error` are the grid's own words
+/// and belong to the caller: see `store`).
+impl<'de> Deserialize<'de> for Status {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let word = String::deserialize(deserializer)?;
+        Ok(Self::from_word(&word))
     }
 }
 

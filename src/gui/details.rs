@@ -191,7 +191,7 @@ pub fn show(
             ui.horizontal(|ui| {
                 ui.label(egui::RichText::new("Raw JSON").strong());
                 if let Some(r) = r {
-                    let pretty = serde_json::to_string_pretty(&r.raw).unwrap_or_default();
+                    let pretty = serde_json::to_string_pretty(r.raw()).unwrap_or_default();
                     if ui
                         .small_button("Copy JSON")
                         .on_hover_text("Copy the raw record")
@@ -202,7 +202,7 @@ pub fn show(
                 }
             });
             if let Some(r) = r {
-                let pretty = serde_json::to_string_pretty(&r.raw).unwrap_or_default();
+                let pretty = serde_json::to_string_pretty(r.raw()).unwrap_or_default();
                 let label = ui.label("Record as the API sent it:");
                 // A `&str` buffer: selectable and copyable, but read-only.
                 ui.add(

@@ -1,21 +1,22 @@
 //! What survives a restart: every task in the grid (id, last record, when it was last
 //! asked, the user's note), as one JSON file in the platform's data directory, written
-//! atomically (temp file, fsync, rename) by a background thread. Never the token.
+//! atomically (temp file, fsync, rename) by a background thread (`saver`). Never the
+//! token. The file's layout is `format`'s.
 
-use crate::api::{ApiError, ErrorKind, Status, TaskRecord};
+mod format;
+mod saver;
+
+pub use saver::Saver;
+
 use crate::task::TaskEntry;
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use format::ReadError;
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
-use std::sync::{Arc, Mutex};
 
 pub const FILE_NAME: &str = "history.json";
 /// Overrides the data directory (tests, portable installs).
 pub const ENV_DATA_DIR: &str = "SEEDANCE_DATA_DIR";
-const VERSION: u32 = 1;
 
 /// `$SEEDANCE_DATA_DIR`, else the platform's data directory (XDG_DATA_HOME on Linux,
 /// Application Support on macOS, AppData on Windows).
@@ -29,99 +30,6 @@ pub fn data_dir() -> Option<PathBuf> {
 
 pub fn history_path() -> Option<PathBuf> {
     data_dir().map(|d| d.join(FILE_NAME))
-}
-
-#[derive(Serialize)]
-struct FileOut<'a> {
-    version: u32,
-    tasks: Vec<TaskOut<'a>>,
-}
-
-#[derive(Serialize)]
-struct TaskOut<'a> {
-    id: &'a str,
-    status: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    record: Option<&'a Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    checked_at: Option<f64>,
-    #[serde(skip_serializing_if = "str::is_empty")]
-    note: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<ErrorOut<'a>>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct ErrorOut<'a> {
-    #[serde(borrow)]
-    code: Option<std::borrow::Cow<'a, str>>,
-    #[serde(borrow)]
-    message: std::borrow::Cow<'a, str>,
-    http_status: Option<u16>,
-}
-
-#[derive(Deserialize)]
-struct FileIn {
-    version: u32,
-    #[serde(default)]
-    tasks: Vec<TaskIn>,
-}
-
-#[derive(Deserialize)]
-struct TaskIn {
-    id: String,
-    #[serde(default)]
-    status: String,
-    /// Kept as text by the first pass; parsed on the worker threads of `into_entries`.
-    #[serde(default)]
-    record: Option<Box<serde_json::value::RawValue>>,
-    #[serde(default)]
-    checked_at: Option<f64>,
-    #[serde(default)]
-    note: String,
-    #[serde(default)]
-    error: Option<ErrorIn>,
-}
-
-#[derive(Deserialize)]
-struct ErrorIn {
-    code: Option<String>,
-    message: String,
-    http_status: Option<u16>,
-}
-
-fn status_from_word(word: &str) -> Status {
-    match word {
-        "not_found" => Status::NotFound,
-        "error" => Status::Error,
-        other => Status::from_word(other),
-    }
-}
-
-impl TaskIn {
-    fn into_entry(self) -> TaskEntry {
-        let mut entry = TaskEntry::new(self.id);
-        entry.awaiting = false;
-        entry.checked_at = self.checked_at;
-        entry.note = self.note;
-        entry.record = self
-            .record
-            .and_then(|raw| serde_json::from_str::<Value>(raw.get()).ok())
-            .and_then(TaskRecord::from_value)
-            .map(Arc::new);
-        entry.status = match &entry.record {
-            Some(r) => r.status.clone(),
-            None => status_from_word(&self.status),
-        };
-        entry.error = self.error.map(|e| {
-            Arc::new(ApiError {
-                code: e.code,
-                http_status: e.http_status,
-                ..ApiError::new(ErrorKind::Network, e.message)
-            })
-        });
-        entry
-    }
 }
 
 /// Writes the tasks atomically: a reader (or a crash at any point) sees the old file or
@@ -146,25 +54,7 @@ pub fn save_with(
     let result = (|| {
         let file = File::create(&tmp)?;
         let mut out = BufWriter::with_capacity(1 << 20, file);
-        let doc = FileOut {
-            version: VERSION,
-            tasks: tasks
-                .iter()
-                .map(|t| TaskOut {
-                    id: &t.id,
-                    status: t.status.as_str(),
-                    record: t.record.as_ref().map(|r| &r.raw),
-                    checked_at: t.checked_at,
-                    note: &t.note,
-                    error: t.error.as_ref().map(|e| ErrorOut {
-                        code: e.code.as_deref().map(Into::into),
-                        message: e.message.as_str().into(),
-                        http_status: e.http_status,
-                    }),
-                })
-                .collect(),
-        };
-        serde_json::to_writer(&mut out, &doc).map_err(io::Error::other)?;
+        format::write(&mut out, tasks)?;
         out.flush()?;
         out.get_ref().sync_all()?;
         drop(out);
@@ -204,57 +94,29 @@ pub fn load(path: &Path) -> Loaded {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Loaded::Missing,
         Err(e) => return move_aside(path, format!("cannot read {}: {e}", path.display())),
     };
-    let parsed: Result<FileIn, _> = serde_json::from_slice(&bytes);
-    drop(bytes);
-    match parsed {
-        Ok(doc) if doc.version <= VERSION => Loaded::Tasks(into_entries(doc.tasks)),
-        Ok(doc) => move_aside(
+    match format::read(&bytes) {
+        Ok(tasks) => Loaded::Tasks(tasks),
+        Err(ReadError::Damaged(e)) => {
+            move_aside(path, format!("{} is damaged: {e}", path.display()))
+        }
+        Err(ReadError::Newer(version)) => move_aside(
             path,
             format!(
-                "{} was written by a newer version (format {})",
-                path.display(),
-                doc.version
+                "{} was written by a newer version (format {version})",
+                path.display()
             ),
         ),
-        Err(e) => move_aside(path, format!("{} is damaged: {e}", path.display())),
+        Err(ReadError::Internal) => move_aside(
+            path,
+            format!("{} could not be read (internal error)", path.display()),
+        ),
     }
-}
-
-/// Reading the records is the other half of the load: split it over the cores.
-fn into_entries(tasks: Vec<TaskIn>) -> Vec<TaskEntry> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(8);
-    if threads < 2 || tasks.len() < 2_000 {
-        return tasks.into_iter().map(TaskIn::into_entry).collect();
-    }
-    let chunk = tasks.len().div_ceil(threads);
-    let mut chunks: Vec<Vec<TaskIn>> = Vec::with_capacity(threads);
-    let mut rest = tasks;
-    while rest.len() > chunk {
-        let tail = rest.split_off(chunk);
-        chunks.push(rest);
-        rest = tail;
-    }
-    chunks.push(rest);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = chunks
-            .into_iter()
-            .map(|c| scope.spawn(move || c.into_iter().map(TaskIn::into_entry).collect::<Vec<_>>()))
-            .collect();
-        // `into_entry` has no indexing or unwrap: a join error cannot happen in practice.
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
-    })
 }
 
 /// How many tasks the file holds, without moving anything aside (for checks from outside
 /// the app, such as tests watching a running instance).
 pub fn load_readonly(path: &Path) -> Option<usize> {
-    let doc: FileIn = serde_json::from_slice(&fs::read(path).ok()?).ok()?;
-    Some(doc.tasks.len())
+    format::count(&fs::read(path).ok()?)
 }
 
 fn move_aside(path: &Path, reason: String) -> Loaded {
@@ -272,74 +134,15 @@ fn move_aside(path: &Path, reason: String) -> Loaded {
     }
 }
 
-type Job = (Vec<TaskEntry>, Option<mpsc::Sender<()>>);
-
-/// Writes snapshots on a background thread; a burst of changes costs one write (the
-/// thread always writes the newest snapshot it has). Writes happen in the order sent, so
-/// the newest snapshot is always the one left on disk.
-pub struct Saver {
-    tx: mpsc::Sender<Job>,
-    last_error: Arc<Mutex<Option<String>>>,
-}
-
-impl Saver {
-    pub fn start(path: PathBuf) -> Self {
-        let (tx, rx) = mpsc::channel::<Job>();
-        let last_error = Arc::new(Mutex::new(None));
-        let err = last_error.clone();
-        let spawned = std::thread::Builder::new()
-            .name("seedance-save".into())
-            .spawn(move || {
-                while let Ok((mut snapshot, reply)) = rx.recv() {
-                    let mut replies: Vec<mpsc::Sender<()>> = reply.into_iter().collect();
-                    while let Ok((newer, reply)) = rx.try_recv() {
-                        snapshot = newer;
-                        replies.extend(reply);
-                    }
-                    let result = save(&path, &snapshot);
-                    if let Ok(mut slot) = err.lock() {
-                        *slot = result.err().map(|e| {
-                            format!("could not save the history to {}: {e}", path.display())
-                        });
-                    }
-                    for r in replies {
-                        let _ = r.send(());
-                    }
-                }
-            });
-        if let Err(e) = spawned
-            && let Ok(mut slot) = last_error.lock()
-        {
-            *slot = Some(format!("could not start the history writer: {e}"));
-        }
-        Self { tx, last_error }
-    }
-
-    pub fn save(&self, snapshot: Vec<TaskEntry>) {
-        let _ = self.tx.send((snapshot, None));
-    }
-
-    /// Saves and waits until it is on disk (or `timeout` passes): for the save on exit.
-    pub fn save_and_wait(&self, snapshot: Vec<TaskEntry>, timeout: std::time::Duration) -> bool {
-        let (reply_tx, reply_rx) = mpsc::channel();
-        if self.tx.send((snapshot, Some(reply_tx))).is_err() {
-            return false;
-        }
-        reply_rx.recv_timeout(timeout).is_ok()
-    }
-
-    pub fn last_error(&self) -> Option<String> {
-        self.last_error.lock().ok().and_then(|e| e.clone())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::{ApiError, ErrorKind, Status, TaskRecord};
     use crate::engine::Outcome;
     use serde_json::json;
+    use std::sync::Arc;
 
-    fn entries(n: usize) -> Vec<TaskEntry> {
+    pub(super) fn entries(n: usize) -> Vec<TaskEntry> {
         (0..n)
             .map(|i| {
                 let id = format!("{i:08x}-0000-4000-8000-000000000000");
@@ -375,12 +178,12 @@ mod tests {
             assert_eq!(a.id, b.id);
             assert_eq!(a.status, b.status);
             assert_eq!(a.note, b.note);
-            // serde_json's default float parsing may differ in the last bit; µs are plenty.
-            let (x, y) = (a.checked_at.unwrap_or(0.0), b.checked_at.unwrap_or(0.0));
-            assert!((x - y).abs() < 1e-6, "{x} vs {y}");
+            assert_eq!(a.checked_at, b.checked_at);
+            // Every derived field and the raw text, read back from the stored fields.
+            assert_eq!(a.record, b.record);
             assert_eq!(
-                a.record.as_ref().map(|r| &r.raw),
-                b.record.as_ref().map(|r| &r.raw)
+                a.record.as_ref().map(|r| r.raw()),
+                b.record.as_ref().map(|r| r.raw())
             );
             assert_eq!(a.reason_text(), b.reason_text());
             assert!(!b.awaiting);
@@ -390,6 +193,43 @@ mod tests {
                 .iter()
                 .any(|e| e.status == Status::Running && e.is_unfinished())
         );
+    }
+
+    /// A history with one task whose stored fields say model "stale" while its raw record
+    /// says "fresh": which one a load shows tells whether the fields were trusted.
+    fn load_one(derivation: Option<u32>, fields_id: &str) -> Option<String> {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join(FILE_NAME);
+        let mut doc = json!({"version": format::VERSION, "tasks": [{
+            "id": "a", "status": "succeeded",
+            "record": {"id": "a", "request": {"model": "fresh"},
+                "response": {"success": true, "data": {"status": "succeeded"}}},
+            "fields": {"id": fields_id, "status": "succeeded", "model": "stale"}
+        }]});
+        if let Some(d) = derivation {
+            doc["derivation"] = json!(d);
+        }
+        fs::write(&path, doc.to_string()).expect("write");
+        let Loaded::Tasks(tasks) = load(&path) else {
+            panic!("loaded")
+        };
+        assert_eq!(tasks.len(), 1);
+        assert_eq!(tasks[0].status, Status::Succeeded);
+        tasks[0].record.as_ref().and_then(|r| r.model.clone())
+    }
+
+    #[test]
+    fn stored_fields_are_used_only_when_derived_the_same_way() {
+        let current = Some(TaskRecord::DERIVATION);
+        assert_eq!(load_one(current, "a").as_deref(), Some("stale"));
+        // Written by a build that read records differently, or before fields were stored.
+        assert_eq!(
+            load_one(Some(TaskRecord::DERIVATION + 1), "a").as_deref(),
+            Some("fresh")
+        );
+        assert_eq!(load_one(None, "a").as_deref(), Some("fresh"));
+        // Fields that belong to another task are not trusted.
+        assert_eq!(load_one(current, "b").as_deref(), Some("fresh"));
     }
 
     #[test]
@@ -426,23 +266,5 @@ mod tests {
         assert!(matches!(load(&path), Loaded::Missing));
         fs::write(&path, br#"{"version": 99, "tasks": []}"#).expect("write");
         assert!(matches!(load(&path), Loaded::MovedAside { .. }));
-    }
-
-    #[test]
-    fn saver_writes_the_latest_snapshot() {
-        let dir = tempfile::tempdir().expect("tmp");
-        let path = dir.path().join("sub").join(FILE_NAME);
-        let saver = Saver::start(path.clone());
-        saver.save(entries(1));
-        saver.save(entries(7));
-        let start = std::time::Instant::now();
-        while !matches!(load(&path), Loaded::Tasks(t) if t.len() == 7) {
-            assert!(
-                start.elapsed() < std::time::Duration::from_secs(10),
-                "saved"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
-        assert_eq!(saver.last_error(), None);
     }
 }

@@ -1,0 +1,378 @@
+//! The layout of `history.json`: one JSON document with one task per line, so a load can
+//! read the lines on every core at once. A JSON string never holds a raw line break, so
+//! every line break in the file is one this writer put between two tasks. Any other layout
+//! of the same document (a file edited by hand, or written before this layout) still
+//! loads, through one whole-document parse.
+//!
+//! Each task stores its raw record as the API sent it and, beside it, the fields the app
+//! read from it (`TaskRecord`'s serde form), so a start does not read 100 000 records
+//! again. The fields are trusted only when the file's `derivation` matches this build's.
+
+use crate::api::{ApiError, ErrorKind, Status, TaskRecord};
+use crate::task::TaskEntry;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use serde_json::value::RawValue;
+use std::io::{self, Write};
+use std::sync::Arc;
+
+pub const VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct TaskOut<'a> {
+    id: &'a str,
+    status: &'a str,
+    /// The raw record, as the API sent it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    record: Option<&'a RawValue>,
+    /// What the app read from `record`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fields: Option<&'a TaskRecord>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    checked_at: Option<f64>,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    note: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<ErrorOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct ErrorOut<'a> {
+    code: Option<&'a str>,
+    message: &'a str,
+    http_status: Option<u16>,
+}
+
+impl<'a> From<&'a TaskEntry> for TaskOut<'a> {
+    fn from(t: &'a TaskEntry) -> Self {
+        Self {
+            id: &t.id,
+            status: t.status.as_str(),
+            record: t.record.as_ref().map(|r| r.raw_json()),
+            fields: t.record.as_deref(),
+            checked_at: t.checked_at,
+            note: &t.note,
+            error: t.error.as_ref().map(|e| ErrorOut {
+                code: e.code.as_deref(),
+                message: &e.message,
+                http_status: e.http_status,
+            }),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct FileIn {
+    version: u32,
+    /// `TaskRecord::DERIVATION` of the stored fields; absent in files written before the
+    /// fields were stored.
+    #[serde(default)]
+    derivation: u32,
+    #[serde(default)]
+    tasks: Vec<TaskIn>,
+}
+
+#[derive(Deserialize)]
+struct TaskIn {
+    id: String,
+    #[serde(default)]
+    status: String,
+    /// Kept as text: parsed only when the stored fields cannot be used.
+    #[serde(default)]
+    record: Option<Box<RawValue>>,
+    #[serde(default)]
+    fields: Option<TaskRecord>,
+    #[serde(default)]
+    checked_at: Option<f64>,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    error: Option<ErrorIn>,
+}
+
+#[derive(Deserialize)]
+struct ErrorIn {
+    code: Option<String>,
+    message: String,
+    http_status: Option<u16>,
+}
+
+/// The grid's own words for outcomes without a record, besides the record's statuses.
+fn status_from_word(word: &str) -> Status {
+    match word {
+        "not_found" => Status::NotFound,
+        "error" => Status::Error,
+        other => Status::from_word(other),
+    }
+}
+
+impl TaskIn {
+    /// `fields_current`: whether the stored fields were read the way this build reads
+    /// records (else the raw record is read again).
+    fn into_entry(self, fields_current: bool) -> TaskEntry {
+        let mut entry = TaskEntry::new(self.id);
+        entry.awaiting = false;
+        entry.checked_at = self.checked_at;
+        entry.note = self.note;
+        entry.record = match (self.record, self.fields) {
+            (Some(raw), Some(fields)) if fields_current && fields.id == entry.id => {
+                Some(fields.with_raw_json(raw))
+            }
+            (Some(raw), _) => serde_json::from_str::<Value>(raw.get())
+                .ok()
+                .and_then(TaskRecord::from_value),
+            (None, _) => None,
+        }
+        .map(Arc::new);
+        entry.status = match &entry.record {
+            Some(r) => r.status.clone(),
+            None => status_from_word(&self.status),
+        };
+        entry.error = self.error.map(|e| {
+            Arc::new(ApiError {
+                code: e.code,
+                http_status: e.http_status,
+                ..ApiError::new(ErrorKind::Network, e.message)
+            })
+        });
+        entry
+    }
+}
+
+pub fn write(out: &mut impl Write, tasks: &[TaskEntry]) -> io::Result<()> {
+    writeln!(
+        out,
+        "{{\"version\":{VERSION},\"derivation\":{},\"tasks\":[",
+        TaskRecord::DERIVATION
+    )?;
+    for (i, task) in tasks.iter().enumerate() {
+        serde_json::to_writer(&mut *out, &TaskOut::from(task)).map_err(io::Error::other)?;
+        out.write_all(if i + 1 < tasks.len() { b",\n" } else { b"\n" })?;
+    }
+    out.write_all(b"]}\n")
+}
+
+#[derive(Debug)]
+pub enum ReadError {
+    Damaged(serde_json::Error),
+    /// Written by a newer version of the app, in a format this one does not know.
+    Newer(u32),
+    /// A reading thread died; nothing is expected to panic there, but if something did,
+    /// the file is kept aside rather than loaded in part.
+    Internal,
+}
+
+pub fn read(bytes: &[u8]) -> Result<Vec<TaskEntry>, ReadError> {
+    if let Some(read) = read_by_lines(bytes) {
+        return read;
+    }
+    let doc: FileIn = serde_json::from_slice(bytes).map_err(ReadError::Damaged)?;
+    if doc.version > VERSION {
+        return Err(ReadError::Newer(doc.version));
+    }
+    let fields_current = doc.derivation == TaskRecord::DERIVATION;
+    // Records without current fields are parsed from their raw text here: worth the cores.
+    parallel(split_vec(doc.tasks, threads()), |tasks| {
+        Some(
+            tasks
+                .into_iter()
+                .map(|t| t.into_entry(fields_current))
+                .collect(),
+        )
+    })
+    .ok_or(ReadError::Internal)
+}
+
+/// How many tasks the document holds (for checks from outside the app).
+pub fn count(bytes: &[u8]) -> Option<usize> {
+    serde_json::from_slice::<FileIn>(bytes)
+        .ok()
+        .map(|doc| doc.tasks.len())
+}
+
+/// The fast path, for files in this writer's layout: `None` when the file is not in it (or
+/// a line does not parse), so the caller parses the whole document and reports exactly
+/// what is wrong.
+fn read_by_lines(bytes: &[u8]) -> Option<Result<Vec<TaskEntry>, ReadError>> {
+    let header_end = memchr::memchr(b'\n', bytes)?;
+    let header: FileIn = serde_json::from_slice(&[&bytes[..header_end], b"]}"].concat()).ok()?;
+    if header.version > VERSION {
+        return Some(Err(ReadError::Newer(header.version)));
+    }
+    let body = bytes[header_end + 1..]
+        .trim_ascii_end()
+        .strip_suffix(b"]}")?;
+    let fields_current = header.derivation == TaskRecord::DERIVATION;
+    let chunks = split_at_lines(body, threads());
+    parallel(chunks, |chunk| {
+        let mut tasks = Vec::new();
+        let mut start = 0;
+        for end in memchr::memchr_iter(b'\n', chunk).chain(std::iter::once(chunk.len())) {
+            let line = chunk[start..end].trim_ascii();
+            start = end + 1;
+            if line.is_empty() {
+                continue;
+            }
+            let line = line.strip_suffix(b",").unwrap_or(line);
+            let task: TaskIn = serde_json::from_slice(line).ok()?;
+            tasks.push(task.into_entry(fields_current));
+        }
+        Some(tasks)
+    })
+    .map(Ok)
+}
+
+fn threads() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8)
+}
+
+/// About `n` pieces of `body`, each ending at a line break (or the end).
+fn split_at_lines(body: &[u8], n: usize) -> Vec<&[u8]> {
+    // Below this a thread costs more than it saves.
+    const MIN_PIECE: usize = 256 * 1024;
+    let n = n.clamp(1, body.len() / MIN_PIECE + 1);
+    let mut pieces = Vec::with_capacity(n);
+    let mut rest = body;
+    for i in (1..n).rev() {
+        let at = rest.len() - rest.len() * i / (i + 1);
+        let Some(cut) = memchr::memchr(b'\n', &rest[at..]).map(|p| at + p + 1) else {
+            break;
+        };
+        let (piece, tail) = rest.split_at(cut);
+        pieces.push(piece);
+        rest = tail;
+    }
+    pieces.push(rest);
+    pieces
+}
+
+fn split_vec<T>(mut items: Vec<T>, n: usize) -> Vec<Vec<T>> {
+    const MIN_PIECE: usize = 2_000;
+    let n = n.clamp(1, items.len() / MIN_PIECE + 1);
+    let size = items.len().div_ceil(n).max(1);
+    let mut pieces = Vec::with_capacity(n);
+    while items.len() > size {
+        let tail = items.split_off(size);
+        pieces.push(std::mem::replace(&mut items, tail));
+    }
+    pieces.push(items);
+    pieces
+}
+
+/// Runs `work` on each piece, on its own thread (the first on this one), and joins the
+/// results in order; `None` if any piece gives `None`.
+fn parallel<P: Send, T: Send>(
+    pieces: Vec<P>,
+    work: impl Fn(P) -> Option<Vec<T>> + Sync,
+) -> Option<Vec<T>> {
+    let mut pieces = pieces.into_iter();
+    let first = pieces.next()?;
+    let work = &work;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = pieces.map(|p| scope.spawn(move || work(p))).collect();
+        let mut all = work(first)?;
+        for handle in handles {
+            // A panicking piece (none is expected: nothing here indexes out of range or
+            // unwraps) fails the fast path rather than the app.
+            all.extend(handle.join().ok()??);
+        }
+        Some(all)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::tests::entries;
+
+    fn written(tasks: &[TaskEntry]) -> Vec<u8> {
+        let mut out = Vec::new();
+        write(&mut out, tasks).expect("write");
+        out
+    }
+
+    fn ids(tasks: &[TaskEntry]) -> Vec<&str> {
+        tasks.iter().map(|t| t.id.as_str()).collect()
+    }
+
+    #[test]
+    fn one_task_per_line_in_one_json_document() {
+        let tasks = entries(5);
+        let bytes = written(&tasks);
+        let text = String::from_utf8(bytes.clone()).expect("utf-8");
+        // The prompts hold line breaks; the file has only the ones between tasks.
+        assert_eq!(text.lines().count(), tasks.len() + 2, "{text}");
+        let doc: Value = serde_json::from_slice(&bytes).expect("valid JSON");
+        assert_eq!(doc["tasks"].as_array().map(Vec::len), Some(5));
+        assert_eq!(doc["derivation"], TaskRecord::DERIVATION);
+        assert!(read_by_lines(&bytes).is_some(), "the fast path takes it");
+        assert_eq!(
+            written(&[]),
+            b"{\"version\":1,\"derivation\":1,\"tasks\":[\n]}\n"
+        );
+        assert!(read(&written(&[])).expect("empty").is_empty());
+    }
+
+    #[test]
+    fn other_layouts_of_the_same_document_load_the_same_tasks() {
+        let tasks = entries(40);
+        let doc: Value = serde_json::from_slice(&written(&tasks)).expect("JSON");
+        let compact = serde_json::to_vec(&doc).expect("compact");
+        let pretty = serde_json::to_vec_pretty(&doc).expect("pretty");
+        for bytes in [compact, pretty] {
+            assert!(read_by_lines(&bytes).is_none(), "not this writer's layout");
+            let back = read(&bytes).expect("loads");
+            assert_eq!(ids(&back), ids(&tasks));
+            // The raw text differs in layout only: compare what it says, then the fields.
+            let fields = |r: &TaskRecord| r.clone().with_raw_json(RawValue::NULL.to_owned());
+            for (a, b) in tasks.iter().zip(&back) {
+                assert_eq!(
+                    a.record.as_ref().map(|r| r.raw()),
+                    b.record.as_ref().map(|r| r.raw())
+                );
+                assert_eq!(
+                    a.record.as_deref().map(fields),
+                    b.record.as_deref().map(fields)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_damaged_line_is_reported_not_skipped() {
+        let mut bytes = written(&entries(10));
+        let at = memchr::memmem::find(&bytes, b"\"note\"").expect("a note");
+        bytes[at] = b'?';
+        assert!(matches!(read(&bytes), Err(ReadError::Damaged(_))));
+        let newer = b"{\"version\":99,\"derivation\":1,\"tasks\":[\n]}\n";
+        assert!(matches!(read(newer), Err(ReadError::Newer(99))));
+    }
+
+    #[test]
+    fn many_tasks_read_on_several_threads_in_order() {
+        let tasks = entries(3_000);
+        let bytes = written(&tasks);
+        assert!(bytes.len() > 2 * 256 * 1024, "large enough to be split");
+        let back = read(&bytes).expect("loads");
+        assert_eq!(ids(&back), ids(&tasks));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn pieces_end_at_line_breaks_and_cover_the_body(
+            lens in proptest::collection::vec(0usize..400_000, 0..6),
+            n in 1usize..9,
+        ) {
+            let lines: Vec<String> = lens.iter().map(|&len| "x".repeat(len)).collect();
+            let body = lines.join("\n").into_bytes();
+            let pieces = split_at_lines(&body, n);
+            proptest::prop_assert!(!pieces.is_empty() && pieces.len() <= n);
+            proptest::prop_assert_eq!(pieces.concat(), body.clone());
+            for piece in &pieces[..pieces.len() - 1] {
+                proptest::prop_assert_eq!(piece.last(), Some(&b'\n'));
+            }
+        }
+    }
+}

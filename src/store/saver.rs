@@ -1,0 +1,93 @@
+//! The history's writer thread: the window hands it snapshots and never waits on the disk.
+
+use super::save;
+use crate::task::TaskEntry;
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+
+type Job = (Vec<TaskEntry>, Option<mpsc::Sender<()>>);
+
+/// Writes snapshots on a background thread; a burst of changes costs one write (the
+/// thread always writes the newest snapshot it has). Writes happen in the order sent, so
+/// the newest snapshot is always the one left on disk.
+pub struct Saver {
+    tx: mpsc::Sender<Job>,
+    last_error: Arc<Mutex<Option<String>>>,
+}
+
+impl Saver {
+    pub fn start(path: PathBuf) -> Self {
+        let (tx, rx) = mpsc::channel::<Job>();
+        let last_error = Arc::new(Mutex::new(None));
+        let err = last_error.clone();
+        let spawned = std::thread::Builder::new()
+            .name("seedance-save".into())
+            .spawn(move || {
+                while let Ok((mut snapshot, reply)) = rx.recv() {
+                    let mut replies: Vec<mpsc::Sender<()>> = reply.into_iter().collect();
+                    while let Ok((newer, reply)) = rx.try_recv() {
+                        snapshot = newer;
+                        replies.extend(reply);
+                    }
+                    let result = save(&path, &snapshot);
+                    if let Ok(mut slot) = err.lock() {
+                        *slot = result.err().map(|e| {
+                            format!("could not save the history to {}: {e}", path.display())
+                        });
+                    }
+                    for r in replies {
+                        let _ = r.send(());
+                    }
+                }
+            });
+        if let Err(e) = spawned
+            && let Ok(mut slot) = last_error.lock()
+        {
+            *slot = Some(format!("could not start the history writer: {e}"));
+        }
+        Self { tx, last_error }
+    }
+
+    pub fn save(&self, snapshot: Vec<TaskEntry>) {
+        let _ = self.tx.send((snapshot, None));
+    }
+
+    /// Saves and waits until it is on disk (or `timeout` passes): for the save on exit.
+    pub fn save_and_wait(&self, snapshot: Vec<TaskEntry>, timeout: std::time::Duration) -> bool {
+        let (reply_tx, reply_rx) = mpsc::channel();
+        if self.tx.send((snapshot, Some(reply_tx))).is_err() {
+            return false;
+        }
+        reply_rx.recv_timeout(timeout).is_ok()
+    }
+
+    pub fn last_error(&self) -> Option<String> {
+        self.last_error.lock().ok().and_then(|e| e.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::tests::entries;
+    use crate::store::{FILE_NAME, Loaded, load};
+
+    #[test]
+    fn saver_writes_the_latest_snapshot() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("sub").join(FILE_NAME);
+        let saver = Saver::start(path.clone());
+        saver.save(entries(1));
+        saver.save(entries(7));
+        let start = std::time::Instant::now();
+        while !matches!(load(&path), Loaded::Tasks(t) if t.len() == 7) {
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(10),
+                "saved"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert_eq!(saver.last_error(), None);
+    }
+}
