@@ -437,7 +437,7 @@ impl SeedanceApp {
             return;
         }
         if let Some(saver) = &self.saver {
-            saver.save(self.book.entries().to_vec());
+            saver.save(self.book.snapshot());
             if let Some(e) = saver.last_error() {
                 self.status.problem = Some(e);
             }
@@ -453,7 +453,7 @@ impl SeedanceApp {
             return;
         }
         if let Some(saver) = &self.saver {
-            if !saver.save_and_wait(self.book.entries().to_vec(), Duration::from_secs(10)) {
+            if !saver.save_and_wait(self.book.snapshot(), Duration::from_secs(10)) {
                 eprintln!("warning: the history may not have been saved before exit");
             }
             if let Some(e) = saver.last_error() {
@@ -729,7 +729,7 @@ impl SeedanceApp {
         let selected = self.selection.ids();
         order
             .into_iter()
-            .filter_map(|i| entries.get(i))
+            .filter_map(|i| entries.get(i).map(Arc::as_ref))
             .filter(|e| selected.is_empty() || selected.contains(&e.id))
             .collect()
     }

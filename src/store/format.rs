@@ -13,6 +13,7 @@ use crate::task::TaskEntry;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_json::value::RawValue;
+use std::borrow::Borrow;
 use std::io::{self, Write};
 use std::sync::Arc;
 
@@ -139,14 +140,15 @@ impl TaskIn {
     }
 }
 
-pub fn write(out: &mut impl Write, tasks: &[TaskEntry]) -> io::Result<()> {
+pub fn write<T: Borrow<TaskEntry>>(out: &mut impl Write, tasks: &[T]) -> io::Result<()> {
     writeln!(
         out,
         "{{\"version\":{VERSION},\"derivation\":{},\"tasks\":[",
         TaskRecord::DERIVATION
     )?;
     for (i, task) in tasks.iter().enumerate() {
-        serde_json::to_writer(&mut *out, &TaskOut::from(task)).map_err(io::Error::other)?;
+        serde_json::to_writer(&mut *out, &TaskOut::from(task.borrow()))
+            .map_err(io::Error::other)?;
         out.write_all(if i + 1 < tasks.len() { b",\n" } else { b"\n" })?;
     }
     out.write_all(b"]}\n")

@@ -10,6 +10,7 @@ pub use saver::Saver;
 
 use crate::task::TaskEntry;
 use format::ReadError;
+use std::borrow::Borrow;
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -34,15 +35,15 @@ pub fn history_path() -> Option<PathBuf> {
 
 /// Writes the tasks atomically: a reader (or a crash at any point) sees the old file or
 /// the new one, never a half-written one.
-pub fn save(path: &Path, tasks: &[TaskEntry]) -> io::Result<()> {
+pub fn save<T: Borrow<TaskEntry>>(path: &Path, tasks: &[T]) -> io::Result<()> {
     save_with(path, tasks, || Ok(()))
 }
 
 /// `save`, with a hook between the fsync of the temp file and the rename, so tests can
 /// fail (or crash) exactly there.
-pub fn save_with(
+pub fn save_with<T: Borrow<TaskEntry>>(
     path: &Path,
-    tasks: &[TaskEntry],
+    tasks: &[T],
     before_rename: impl FnOnce() -> io::Result<()>,
 ) -> io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));

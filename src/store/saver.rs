@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
-type Job = (Vec<TaskEntry>, Option<mpsc::Sender<()>>);
+type Job = (Vec<Arc<TaskEntry>>, Option<mpsc::Sender<()>>);
 
 /// Writes snapshots on a background thread; a burst of changes costs one write (the
 /// thread always writes the newest snapshot it has). Writes happen in the order sent, so
@@ -49,12 +49,16 @@ impl Saver {
         Self { tx, last_error }
     }
 
-    pub fn save(&self, snapshot: Vec<TaskEntry>) {
+    pub fn save(&self, snapshot: Vec<Arc<TaskEntry>>) {
         let _ = self.tx.send((snapshot, None));
     }
 
     /// Saves and waits until it is on disk (or `timeout` passes): for the save on exit.
-    pub fn save_and_wait(&self, snapshot: Vec<TaskEntry>, timeout: std::time::Duration) -> bool {
+    pub fn save_and_wait(
+        &self,
+        snapshot: Vec<Arc<TaskEntry>>,
+        timeout: std::time::Duration,
+    ) -> bool {
         let (reply_tx, reply_rx) = mpsc::channel();
         if self.tx.send((snapshot, Some(reply_tx))).is_err() {
             return false;
@@ -78,8 +82,9 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         let path = dir.path().join("sub").join(FILE_NAME);
         let saver = Saver::start(path.clone());
-        saver.save(entries(1));
-        saver.save(entries(7));
+        let shared = |n| entries(n).into_iter().map(Arc::new).collect();
+        saver.save(shared(1));
+        saver.save(shared(7));
         let start = std::time::Instant::now();
         while !matches!(load(&path), Loaded::Tasks(t) if t.len() == 7) {
             assert!(
