@@ -10,6 +10,7 @@
 
 use crate::api::{ApiError, ErrorKind, Status, TaskRecord};
 use crate::task::TaskEntry;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -159,9 +160,6 @@ pub enum ReadError {
     Damaged(serde_json::Error),
     /// Written by a newer version of the app, in a format this one does not know.
     Newer(u32),
-    /// A reading thread died; nothing is expected to panic there, but if something did,
-    /// the file is kept aside rather than loaded in part.
-    Internal,
 }
 
 pub fn read(bytes: &[u8]) -> Result<Vec<TaskEntry>, ReadError> {
@@ -174,15 +172,11 @@ pub fn read(bytes: &[u8]) -> Result<Vec<TaskEntry>, ReadError> {
     }
     let fields_current = doc.derivation == TaskRecord::DERIVATION;
     // Records without current fields are parsed from their raw text here: worth the cores.
-    parallel(split_vec(doc.tasks, threads()), |tasks| {
-        Some(
-            tasks
-                .into_iter()
-                .map(|t| t.into_entry(fields_current))
-                .collect(),
-        )
-    })
-    .ok_or(ReadError::Internal)
+    Ok(doc
+        .tasks
+        .into_par_iter()
+        .map(|t| t.into_entry(fields_current))
+        .collect())
 }
 
 /// How many tasks the document holds (for checks from outside the app).
@@ -205,83 +199,23 @@ fn read_by_lines(bytes: &[u8]) -> Option<Result<Vec<TaskEntry>, ReadError>> {
         .trim_ascii_end()
         .strip_suffix(b"]}")?;
     let fields_current = header.derivation == TaskRecord::DERIVATION;
-    let chunks = split_at_lines(body, threads());
-    parallel(chunks, |chunk| {
-        let mut tasks = Vec::new();
-        let mut start = 0;
-        for end in memchr::memchr_iter(b'\n', chunk).chain(std::iter::once(chunk.len())) {
-            let line = chunk[start..end].trim_ascii();
-            start = end + 1;
-            if line.is_empty() {
-                continue;
-            }
-            let line = line.strip_suffix(b",").unwrap_or(line);
+    let mut lines = Vec::new();
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', body).chain(std::iter::once(body.len())) {
+        let line = body[start..end].trim_ascii();
+        start = end + 1;
+        if !line.is_empty() {
+            lines.push(line.strip_suffix(b",").unwrap_or(line));
+        }
+    }
+    lines
+        .into_par_iter()
+        .map(|line| {
             let task: TaskIn = serde_json::from_slice(line).ok()?;
-            tasks.push(task.into_entry(fields_current));
-        }
-        Some(tasks)
-    })
-    .map(Ok)
-}
-
-fn threads() -> usize {
-    std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(8)
-}
-
-/// About `n` pieces of `body`, each ending at a line break (or the end).
-fn split_at_lines(body: &[u8], n: usize) -> Vec<&[u8]> {
-    // Below this a thread costs more than it saves.
-    const MIN_PIECE: usize = 256 * 1024;
-    let n = n.clamp(1, body.len() / MIN_PIECE + 1);
-    let mut pieces = Vec::with_capacity(n);
-    let mut rest = body;
-    for i in (1..n).rev() {
-        let at = rest.len() - rest.len() * i / (i + 1);
-        let Some(cut) = memchr::memchr(b'\n', &rest[at..]).map(|p| at + p + 1) else {
-            break;
-        };
-        let (piece, tail) = rest.split_at(cut);
-        pieces.push(piece);
-        rest = tail;
-    }
-    pieces.push(rest);
-    pieces
-}
-
-fn split_vec<T>(mut items: Vec<T>, n: usize) -> Vec<Vec<T>> {
-    const MIN_PIECE: usize = 2_000;
-    let n = n.clamp(1, items.len() / MIN_PIECE + 1);
-    let size = items.len().div_ceil(n).max(1);
-    let mut pieces = Vec::with_capacity(n);
-    while items.len() > size {
-        let tail = items.split_off(size);
-        pieces.push(std::mem::replace(&mut items, tail));
-    }
-    pieces.push(items);
-    pieces
-}
-
-/// Runs `work` on each piece, on its own thread (the first on this one), and joins the
-/// results in order; `None` if any piece gives `None`.
-fn parallel<P: Send, T: Send>(
-    pieces: Vec<P>,
-    work: impl Fn(P) -> Option<Vec<T>> + Sync,
-) -> Option<Vec<T>> {
-    let mut pieces = pieces.into_iter();
-    let first = pieces.next()?;
-    let work = &work;
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = pieces.map(|p| scope.spawn(move || work(p))).collect();
-        let mut all = work(first)?;
-        for handle in handles {
-            // A panicking piece (none is expected: nothing here indexes out of range or
-            // unwraps) fails the fast path rather than the app.
-            all.extend(handle.join().ok()??);
-        }
-        Some(all)
-    })
+            Some(task.into_entry(fields_current))
+        })
+        .collect::<Option<Vec<_>>>()
+        .map(Ok)
 }
 
 #[cfg(test)]
@@ -356,25 +290,7 @@ mod tests {
     fn many_tasks_read_on_several_threads_in_order() {
         let tasks = entries(3_000);
         let bytes = written(&tasks);
-        assert!(bytes.len() > 2 * 256 * 1024, "large enough to be split");
         let back = read(&bytes).expect("loads");
         assert_eq!(ids(&back), ids(&tasks));
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn pieces_end_at_line_breaks_and_cover_the_body(
-            lens in proptest::collection::vec(0usize..400_000, 0..6),
-            n in 1usize..9,
-        ) {
-            let lines: Vec<String> = lens.iter().map(|&len| "x".repeat(len)).collect();
-            let body = lines.join("\n").into_bytes();
-            let pieces = split_at_lines(&body, n);
-            proptest::prop_assert!(!pieces.is_empty() && pieces.len() <= n);
-            proptest::prop_assert_eq!(pieces.concat(), body.clone());
-            for piece in &pieces[..pieces.len() - 1] {
-                proptest::prop_assert_eq!(piece.last(), Some(&b'\n'));
-            }
-        }
     }
 }

@@ -107,10 +107,6 @@ pub fn load(path: &Path) -> Loaded {
                 path.display()
             ),
         ),
-        Err(ReadError::Internal) => move_aside(
-            path,
-            format!("{} could not be read (internal error)", path.display()),
-        ),
     }
 }
 
