@@ -13,7 +13,8 @@ use seedance_tasks::api::Status;
 use seedance_tasks::book::Column;
 use seedance_tasks::engine::EngineConfig;
 use seedance_tasks::gui::{
-    GuiOptions, KeyringProvider, KeyringState, RecordingOpener, SeedanceApp,
+    AnsweringDialogs, GuiOptions, KeyringProvider, KeyringState, Picked, RecordingOpener,
+    SeedanceApp,
 };
 use seedance_tasks::secrets::{Keyring, SecretError, Token, TokenSource};
 use std::sync::Arc;
@@ -48,6 +49,8 @@ impl Setup {
         o.env_token = Some("gui-test-token".into());
         o.keyring = KeyringProvider::Given(Keyring::mock());
         o.opener = Arc::new(self.opener.clone());
+        // Never a real dialog (or a real Downloads folder) from a test.
+        o.dialogs = Arc::new(AnsweringDialogs::new(Picked::Cancelled, None));
         o.history = None;
         o.notifications = false;
         o.engine = EngineConfig {

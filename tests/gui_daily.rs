@@ -12,7 +12,9 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use seedance_tasks::api::Status;
 use seedance_tasks::engine::EngineConfig;
-use seedance_tasks::gui::{GuiOptions, ItemState, KeyringProvider, RecordingOpener, SeedanceApp};
+use seedance_tasks::gui::{
+    AnsweringDialogs, GuiOptions, ItemState, KeyringProvider, Picked, RecordingOpener, SeedanceApp,
+};
 use seedance_tasks::secrets::Keyring;
 use std::path::Path;
 use std::sync::Arc;
@@ -40,6 +42,8 @@ impl Setup {
         o.env_token = Some("daily-token".into());
         o.keyring = KeyringProvider::Given(Keyring::mock());
         o.opener = Arc::new(RecordingOpener::default());
+        // Never a real dialog (or a real Downloads folder) from a test.
+        o.dialogs = Arc::new(AnsweringDialogs::new(Picked::Cancelled, None));
         o.history = history.map(Path::to_path_buf);
         o.notifications = false;
         o.engine = EngineConfig {
@@ -273,6 +277,110 @@ fn downloads_go_into_the_chosen_folder() {
         !e.map(|e| e.file_name().to_string_lossy().ends_with(".part"))
             .unwrap_or(false)
     }));
+}
+
+/// Tasks with a video on the file server, answered in a fresh window with `dialogs`.
+fn answered_window(
+    s: &Setup,
+    files: &files::FileServer,
+    dialogs: AnsweringDialogs,
+) -> (Vec<String>, Harness<'static, SeedanceApp>) {
+    let ids = make_ids(3);
+    for (i, id) in ids.iter().enumerate() {
+        files.put(&format!("/{id}.mp4"), vec![i as u8; 1000]);
+        let mut r = record(id, "succeeded");
+        r["request"]["content"][0]["text"] =
+            serde_json::json!(format!("a \"quoted\", prompt\n«{i}»"));
+        r["response"]["data"]["video_url"] = serde_json::json!(files.url(&format!("/{id}.mp4")));
+        s.server.insert(r);
+    }
+    let mut options = s.options(None);
+    options.initial_ids = ids.clone();
+    options.dialogs = Arc::new(dialogs);
+    let mut h = s.harness(options);
+    step_until(&mut h, "answers", all_answered);
+    (ids, h)
+}
+
+fn problem(h: &Harness<'_, SeedanceApp>) -> String {
+    h.state().status.problem.clone().unwrap_or_default()
+}
+
+#[test]
+fn export_writes_where_the_dialog_says() {
+    let s = Setup::new();
+    let files = s.runtime.block_on(files::FileServer::start());
+    let out = tempfile::tempdir().expect("tmp");
+    let target = out.path().join("picked.csv");
+    let dialogs = AnsweringDialogs::new(Picked::Chosen(target.clone()), None);
+    let asked = dialogs.asked.clone();
+    let (ids, mut h) = answered_window(&s, &files, dialogs);
+    let _enter = s.runtime.enter();
+    h.get_by_label("Export CSV…").click();
+    step_until(&mut h, "the export", |app| {
+        app.status
+            .problem
+            .as_deref()
+            .is_some_and(|p| p.starts_with("Exported to"))
+    });
+    assert_eq!(*asked.lock().expect("asked"), ["seedance-tasks.csv"]);
+    let mut csv = csv::Reader::from_path(&target).expect("csv");
+    let rows: Vec<csv::StringRecord> = csv.records().map(|r| r.expect("row")).collect();
+    assert_eq!(rows.len(), ids.len());
+    assert!(
+        rows.iter()
+            .all(|r| r.iter().any(|cell| cell.contains("\"quoted\", prompt\n«")))
+    );
+    assert!(problem(&h).contains("picked.csv"), "{}", problem(&h));
+}
+
+#[test]
+fn without_a_dialog_exports_and_downloads_go_to_the_downloads_folder() {
+    let s = Setup::new();
+    let files = s.runtime.block_on(files::FileServer::start());
+    let fallback = tempfile::tempdir().expect("tmp");
+    let dialogs = AnsweringDialogs::new(Picked::Unavailable, Some(fallback.path().to_path_buf()));
+    let (ids, mut h) = answered_window(&s, &files, dialogs);
+    let _enter = s.runtime.enter();
+
+    h.get_by_label("Export JSON…").click();
+    step_until(&mut h, "the export", |app| {
+        app.status
+            .problem
+            .as_deref()
+            .is_some_and(|p| p.contains("exported to"))
+    });
+    assert!(
+        problem(&h).contains("xdg-desktop-portal"),
+        "{}",
+        problem(&h)
+    );
+    let exported: Vec<_> = std::fs::read_dir(fallback.path())
+        .expect("dir")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert_eq!(exported.len(), 1, "{exported:?}");
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&exported[0]).expect("read")).expect("json");
+    assert_eq!(json.as_array().map(Vec::len), Some(ids.len()));
+
+    h.get_by_label("Download…").click();
+    h.run_steps(3);
+    h.get_by_label("Videos").click();
+    step_until(&mut h, "downloads", |app| {
+        app.downloads.items.len() == ids.len()
+            && app
+                .downloads
+                .items
+                .iter()
+                .all(|i| matches!(i.state, ItemState::Done(..)))
+    });
+    let folder = fallback.path().join("seedance-tasks");
+    assert_eq!(h.state().downloads.dir.as_deref(), Some(folder.as_path()));
+    assert!(problem(&h).contains("downloads go to"), "{}", problem(&h));
+    for id in &ids {
+        assert!(folder.join(format!("{id}.mp4")).is_file());
+    }
 }
 
 #[test]

@@ -1,5 +1,6 @@
 use super::attention::{self, Attention};
 use super::details::{self, DetailIntent, NoteEdit};
+use super::dialogs::{self, Dialogs, NO_DIALOG, Picked, SystemDialogs};
 use super::downloads::{DownloadIntent, DownloadsPanel};
 use super::grid::{self, GridIntent};
 use super::input::{InputIntent, InputPanel};
@@ -52,6 +53,8 @@ pub struct GuiOptions {
     pub env_token: Option<String>,
     pub keyring: KeyringProvider,
     pub opener: Arc<dyn Opener>,
+    /// Save and folder dialogs (rfd); tests answer them.
+    pub dialogs: Arc<dyn Dialogs>,
     pub engine: EngineConfig,
     /// Where the task history lives; `None` keeps nothing across restarts.
     pub history: Option<PathBuf>,
@@ -68,6 +71,7 @@ impl GuiOptions {
             env_token: None,
             keyring: KeyringProvider::Platform,
             opener: Arc::new(super::SystemOpener),
+            dialogs: Arc::new(SystemDialogs),
             engine: EngineConfig::default(),
             history: store::history_path(),
             notifications: true,
@@ -124,6 +128,7 @@ pub struct SeedanceApp {
     api_base: String,
     engine_config: EngineConfig,
     opener: Arc<dyn Opener>,
+    dialogs: Arc<dyn Dialogs>,
     engine: Option<(EngineHandle, UnboundedReceiver<Event>)>,
     demo: bool,
     keyring: Option<Keyring>,
@@ -169,10 +174,16 @@ pub struct SeedanceApp {
 type FailedGroups = Arc<Vec<(Arc<ApiError>, Vec<String>)>>;
 
 enum FileJob {
-    Exported(Result<Option<PathBuf>, String>),
+    /// Where the export went (`None`: the dialog was cancelled), and whether it went to
+    /// the fallback folder because no dialog could be shown.
+    Exported(Result<Option<(PathBuf, bool)>, String>),
     /// Text for the clipboard, built in the background.
     Copy(String),
-    Folder(Option<PathBuf>, Vec<DownloadJob>),
+    /// The folder picked (`None`: cancelled), whether it is the fallback one, and the
+    /// downloads waiting for it.
+    Folder(Option<PathBuf>, bool, Vec<DownloadJob>),
+    /// No folder dialog could be shown and there is no fallback folder either.
+    NoFolder,
 }
 
 impl SeedanceApp {
@@ -182,6 +193,7 @@ impl SeedanceApp {
             api_base: options.api_base,
             engine_config: options.engine,
             opener: options.opener,
+            dialogs: options.dialogs,
             engine: None,
             demo: false,
             keyring: None,
@@ -723,13 +735,13 @@ impl SeedanceApp {
     }
 
     /// The selected tasks in display order, or every shown task when none is selected.
-    pub fn action_targets(&mut self) -> Vec<&TaskEntry> {
+    pub fn action_targets(&mut self) -> Vec<&Arc<TaskEntry>> {
         let order = self.book.order().to_vec();
         let entries = self.book.entries();
         let selected = self.selection.ids();
         order
             .into_iter()
-            .filter_map(|i| entries.get(i).map(Arc::as_ref))
+            .filter_map(|i| entries.get(i))
             .filter(|e| selected.is_empty() || selected.contains(&e.id))
             .collect()
     }
@@ -770,28 +782,31 @@ impl SeedanceApp {
     /// Asks where to save, then builds and writes the file in the background (100 000
     /// records take a while to encode; the UI thread only copies the rows).
     fn export(&mut self, ext: &'static str) {
-        let entries: Vec<TaskEntry> = self.action_targets().into_iter().cloned().collect();
+        let entries: Vec<Arc<TaskEntry>> = self.action_targets().into_iter().cloned().collect();
         let name = format!("seedance-tasks.{ext}");
+        let dialogs = self.dialogs.clone();
         self.file_jobs.push(jobs::future(&self.ctx, async move {
-            let picked = rfd::AsyncFileDialog::new()
-                .set_title("Export tasks")
-                .set_file_name(&name)
-                .add_filter(ext.to_uppercase(), &[ext])
-                .save_file()
-                .await;
-            let Some(handle) = picked else {
-                return FileJob::Exported(Ok(None));
+            let (path, fallback) = match dialogs.save_file("Export tasks", &name, ext).await {
+                Picked::Chosen(path) => (path, false),
+                Picked::Cancelled => return FileJob::Exported(Ok(None)),
+                Picked::Unavailable => match dialogs.fallback_dir() {
+                    Some(dir) => (dialogs::fallback_file(&dir, ext), true),
+                    None => {
+                        return FileJob::Exported(Err(format!(
+                            "{NO_DIALOG}, and there is no home folder to save in"
+                        )));
+                    }
+                },
             };
-            let path = handle.path().to_path_buf();
             let written = tokio::task::spawn_blocking(move || {
-                let refs: Vec<&TaskEntry> = entries.iter().collect();
+                let refs: Vec<&TaskEntry> = entries.iter().map(Arc::as_ref).collect();
                 let text = if ext == "csv" {
                     export::to_csv(&refs)?
                 } else {
                     export::to_json(&refs)
                 };
                 std::fs::write(&path, text.as_bytes())
-                    .map(|()| Some(path.clone()))
+                    .map(|()| Some((path.clone(), fallback)))
                     .map_err(|e| format!("could not write {}: {e}", path.display()))
             })
             .await
@@ -836,30 +851,47 @@ impl SeedanceApp {
     }
 
     fn choose_folder(&mut self, then: Vec<DownloadJob>) {
+        let dialogs = self.dialogs.clone();
         self.file_jobs.push(jobs::future(&self.ctx, async move {
-            let picked = rfd::AsyncFileDialog::new()
-                .set_title("Download into")
-                .pick_folder()
-                .await;
-            FileJob::Folder(picked.map(|h| h.path().to_path_buf()), then)
+            match dialogs.pick_folder("Download into").await {
+                Picked::Chosen(dir) => FileJob::Folder(Some(dir), false, then),
+                Picked::Cancelled => FileJob::Folder(None, false, then),
+                Picked::Unavailable => match dialogs.fallback_dir() {
+                    Some(dir) => FileJob::Folder(Some(dir.join("seedance-tasks")), true, then),
+                    None => FileJob::NoFolder,
+                },
+            }
         }));
     }
 
     fn on_file_job(&mut self, job: FileJob) {
         match job {
-            FileJob::Exported(Ok(Some(path))) => {
-                self.status.problem = Some(format!("Exported to {}", path.display()))
+            FileJob::Exported(Ok(Some((path, fallback)))) => {
+                self.status.problem = Some(if fallback {
+                    format!("{NO_DIALOG}: exported to {}", path.display())
+                } else {
+                    format!("Exported to {}", path.display())
+                })
             }
             FileJob::Exported(Ok(None)) => {}
             FileJob::Copy(text) => self.ctx.copy_text(text),
             FileJob::Exported(Err(e)) => self.status.problem = Some(format!("Export failed: {e}")),
-            FileJob::Folder(Some(dir), jobs) => {
+            FileJob::Folder(Some(dir), fallback, jobs) => {
+                if fallback {
+                    self.status.problem =
+                        Some(format!("{NO_DIALOG}: downloads go to {}", dir.display()));
+                }
                 self.downloads.dir = Some(dir);
                 if !jobs.is_empty() {
                     self.start_downloads(jobs);
                 }
             }
-            FileJob::Folder(None, _) => {}
+            FileJob::Folder(None, _, _) => {}
+            FileJob::NoFolder => {
+                self.status.problem = Some(format!(
+                    "{NO_DIALOG}, and there is no home folder to download into"
+                ))
+            }
         }
     }
 
@@ -881,9 +913,10 @@ impl SeedanceApp {
                 self.ctx.copy_text(ids.join("\n"));
             }
             ToolbarIntent::CopyTsv => {
-                let entries: Vec<TaskEntry> = self.action_targets().into_iter().cloned().collect();
+                let entries: Vec<Arc<TaskEntry>> =
+                    self.action_targets().into_iter().cloned().collect();
                 self.file_jobs.push(jobs::blocking(&self.ctx, move || {
-                    let refs: Vec<&TaskEntry> = entries.iter().collect();
+                    let refs: Vec<&TaskEntry> = entries.iter().map(Arc::as_ref).collect();
                     FileJob::Copy(export::to_tsv(&refs))
                 }));
             }

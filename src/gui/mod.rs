@@ -5,6 +5,7 @@
 mod app;
 mod attention;
 mod details;
+mod dialogs;
 mod downloads;
 pub mod grid;
 mod input;
@@ -17,6 +18,7 @@ mod token;
 mod toolbar;
 
 pub use app::{GuiOptions, KeyringProvider, PREFS_KEY, Prefs, SeedanceApp};
+pub use dialogs::{AnsweringDialogs, Dialogs, Picked, SystemDialogs};
 pub use downloads::ItemState;
 pub use opener::{Opener, RecordingOpener, SystemOpener};
 pub use selection::Selection;
