@@ -73,7 +73,7 @@ fn restart_restores_rows_and_watches_only_unfinished() {
         let mut h = s.harness(options);
         let _enter = s.runtime.enter();
         step_until(&mut h, "answers", all_answered);
-        h.state_mut().book.set_note(&ids[0], "best take".into());
+        h.state_mut().set_note(&ids[0], "best take".into());
         // The app saves a moment after a change; closing saves at once.
         h.state_mut().save_history_now();
     }

@@ -458,14 +458,27 @@ impl SeedanceApp {
         self.last_save = Instant::now();
     }
 
+    /// The user's note on a task (kept in the history).
+    pub fn set_note(&mut self, id: &str, note: String) {
+        self.book.set_note(id, note);
+        self.history_dirty = true;
+    }
+
     /// Writes the history now and waits for it (on exit). Goes through the writer thread
-    /// so an older snapshot still being written cannot land after this one.
+    /// so an older snapshot still being written cannot land after this one; with nothing
+    /// new to write it still waits for that one, or the exit would cut it off.
     pub fn save_history_now(&mut self) {
-        if !self.history_dirty || self.history_job.is_some() {
+        if self.history_job.is_some() {
             return;
         }
         if let Some(saver) = &self.saver {
-            if !saver.save_and_wait(self.book.snapshot(), Duration::from_secs(10)) {
+            let timeout = Duration::from_secs(10);
+            let saved = if self.history_dirty {
+                saver.save_and_wait(self.book.snapshot(), timeout)
+            } else {
+                saver.wait_idle(timeout)
+            };
+            if !saved {
                 eprintln!("warning: the history may not have been saved before exit");
             }
             if let Some(e) = saver.last_error() {
@@ -726,10 +739,7 @@ impl SeedanceApp {
             DetailIntent::Copy(text) => self.ctx.copy_text(text),
             DetailIntent::Open(url) => self.open(url),
             DetailIntent::Refresh(id) => self.query(vec![id]),
-            DetailIntent::SetNote(id, text) => {
-                self.book.set_note(&id, text);
-                self.history_dirty = true;
-            }
+            DetailIntent::SetNote(id, text) => self.set_note(&id, text),
             DetailIntent::Close => self.selection.clear(),
         }
     }

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
-type Job = (Vec<Arc<TaskEntry>>, Option<mpsc::Sender<()>>);
+/// A snapshot to write (`None`: nothing new, only the reply), and who waits for the disk.
+type Job = (Option<Vec<Arc<TaskEntry>>>, Option<mpsc::Sender<()>>);
 
 /// Writes snapshots on a background thread; a burst of changes costs one write (the
 /// thread always writes the newest snapshot it has). Writes happen in the order sent, so
@@ -27,14 +28,16 @@ impl Saver {
                 while let Ok((mut snapshot, reply)) = rx.recv() {
                     let mut replies: Vec<mpsc::Sender<()>> = reply.into_iter().collect();
                     while let Ok((newer, reply)) = rx.try_recv() {
-                        snapshot = newer;
+                        snapshot = newer.or(snapshot);
                         replies.extend(reply);
                     }
-                    let result = save(&path, &snapshot);
-                    if let Ok(mut slot) = err.lock() {
-                        *slot = result.err().map(|e| {
-                            format!("could not save the history to {}: {e}", path.display())
-                        });
+                    if let Some(snapshot) = snapshot {
+                        let result = save(&path, &snapshot);
+                        if let Ok(mut slot) = err.lock() {
+                            *slot = result.err().map(|e| {
+                                format!("could not save the history to {}: {e}", path.display())
+                            });
+                        }
                     }
                     for r in replies {
                         let _ = r.send(());
@@ -50,13 +53,27 @@ impl Saver {
     }
 
     pub fn save(&self, snapshot: Vec<Arc<TaskEntry>>) {
-        let _ = self.tx.send((snapshot, None));
+        let _ = self.tx.send((Some(snapshot), None));
+    }
+
+    /// Waits until every snapshot sent so far is on disk (or `timeout` passes): for an
+    /// exit with nothing new to save while an earlier write may still be running.
+    pub fn wait_idle(&self, timeout: std::time::Duration) -> bool {
+        self.send_and_wait(None, timeout)
     }
 
     /// Saves and waits until it is on disk (or `timeout` passes): for the save on exit.
     pub fn save_and_wait(
         &self,
         snapshot: Vec<Arc<TaskEntry>>,
+        timeout: std::time::Duration,
+    ) -> bool {
+        self.send_and_wait(Some(snapshot), timeout)
+    }
+
+    fn send_and_wait(
+        &self,
+        snapshot: Option<Vec<Arc<TaskEntry>>>,
         timeout: std::time::Duration,
     ) -> bool {
         let (reply_tx, reply_rx) = mpsc::channel();
@@ -94,5 +111,15 @@ mod tests {
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
         assert_eq!(saver.last_error(), None);
+    }
+
+    #[test]
+    fn waiting_for_idle_waits_for_the_write_in_flight() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join(FILE_NAME);
+        let saver = Saver::start(path.clone());
+        saver.save(entries(2_000).into_iter().map(Arc::new).collect());
+        assert!(saver.wait_idle(std::time::Duration::from_secs(20)));
+        assert!(matches!(load(&path), Loaded::Tasks(t) if t.len() == 2_000));
     }
 }

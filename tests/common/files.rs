@@ -3,6 +3,13 @@
 //! set per path so a test can make a download fail, or stay in flight, on purpose.
 #![allow(dead_code)]
 
+// Also included by `common` in crates that use both servers: clippy's duplicate_mod is
+// about that, and two copies of a small helper module are harmless.
+#[allow(clippy::duplicate_mod)]
+#[path = "http.rs"]
+mod http;
+
+use http::{header, read_request};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -150,35 +157,9 @@ impl Drop for InFlight<'_> {
     }
 }
 
-/// The head of the next request; the body is ignored (GET only).
-async fn read_head(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<String> {
-    loop {
-        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&buf[..end]).to_string();
-            buf.drain(..end + 4);
-            return Some(head);
-        }
-        let mut chunk = [0u8; 4096];
-        let n = stream.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    }
-}
-
-fn header(head: &str, name: &str) -> Option<String> {
-    head.lines().skip(1).find_map(|l| {
-        let (k, v) = l.split_once(':')?;
-        k.trim()
-            .eq_ignore_ascii_case(name)
-            .then(|| v.trim().to_owned())
-    })
-}
-
 async fn serve(mut stream: TcpStream, state: Arc<State>) {
     let mut buf = Vec::new();
-    while let Some(head) = read_head(&mut stream, &mut buf).await {
+    while let Some((head, _body)) = read_request(&mut stream, &mut buf).await {
         let _guard = InFlight::new(&state);
         let mut parts = head.lines().next().unwrap_or("").split_whitespace();
         let method = parts.next().unwrap_or("").to_owned();
