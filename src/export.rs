@@ -53,7 +53,7 @@ pub fn to_json(entries: &[&TaskEntry]) -> String {
         .iter()
         .map(|e| {
             let mut obj = e.to_json();
-            obj["record"] = e.record.as_ref().map_or(Value::Null, |r| r.raw().clone());
+            obj["record"] = e.record.as_ref().map_or(Value::Null, |r| r.raw_owned());
             obj
         })
         .collect();

@@ -140,6 +140,15 @@ impl TaskRecord {
         })
     }
 
+    /// The record as the API sent it, parsed for the caller and not kept: for exports of
+    /// many records, which would otherwise keep a `Value` of each one for good.
+    pub fn raw_owned(&self) -> Value {
+        match self.raw.parsed.get() {
+            Some(v) => v.clone(),
+            None => serde_json::from_str(self.raw.text.get()).unwrap_or(Value::Null),
+        }
+    }
+
     /// The record as the API sent it, as compact JSON text (what the history stores).
     pub fn raw_json(&self) -> &RawValue {
         &self.raw.text
@@ -408,6 +417,17 @@ mod tests {
             }
         }
         assert!(seen >= 8, "only {seen} records in the fixtures");
+    }
+
+    #[test]
+    fn raw_is_parsed_on_demand_and_kept_only_when_asked_to() {
+        let r = record("doc-retrieve-succeeded.json");
+        assert!(r.raw.parsed.get().is_none(), "not parsed up front");
+        let owned = r.raw_owned();
+        assert!(r.raw.parsed.get().is_none(), "an export does not keep it");
+        assert_eq!(&owned, r.raw());
+        assert!(r.raw.parsed.get().is_some(), "the details panel does");
+        assert_eq!(owned, fixture("doc-retrieve-succeeded.json"));
     }
 
     #[test]
