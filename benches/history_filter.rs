@@ -57,7 +57,11 @@ fn main() {
     let mut loads = Vec::new();
     for _ in 0..5 {
         let t = Instant::now();
-        let Loaded::Tasks(back) = store::load(&path) else {
+        let Loaded::Tasks {
+            tasks: back,
+            rewrite: false,
+        } = store::load(&path)
+        else {
             panic!("load")
         };
         loads.push(t.elapsed());

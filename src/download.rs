@@ -343,7 +343,8 @@ fn target_lock(target: &Path) -> Arc<tokio::sync::Mutex<()>> {
     static LOCKS: LazyLock<std::sync::Mutex<Locks>> = LazyLock::new(Default::default);
     // Nothing panics while the map is held, and a poisoned map is still a valid map.
     let mut locks = LOCKS.lock().unwrap_or_else(PoisonError::into_inner);
-    // Entries whose downloads are over are dropped here: the map holds only files in flight.
+    // Entries whose downloads are over are dropped here, so the map stays about as small as
+    // the set of files in flight.
     locks.retain(|_, lock| lock.strong_count() > 0);
     if let Some(lock) = locks.get(target).and_then(Weak::upgrade) {
         return lock;

@@ -179,7 +179,8 @@ enum FileJob {
     Exported(Result<Option<(PathBuf, bool)>, String>),
     /// Text for the clipboard, built in the background.
     Copy(String),
-    /// The folder picked (`None`: cancelled), whether it is the fallback one, and the
+    /// The folder picked (`None`: cancelled), whether it is the fallback one (used for
+    /// these downloads only, not remembered: a later dialog may well show), and the
     /// downloads waiting for it.
     Folder(Option<PathBuf>, bool, Vec<DownloadJob>),
     /// No folder dialog could be shown and there is no fallback folder either.
@@ -314,8 +315,14 @@ impl SeedanceApp {
         if self.demo {
             return;
         }
-        self.save_history_now();
-        self.saver = None;
+        // The last real state goes to the writer without waiting for the disk. The writer
+        // stays: one thread keeps the writes in order, and it gets nothing during the demo.
+        if self.history_dirty
+            && self.history_job.is_none()
+            && let Some(saver) = &self.saver
+        {
+            saver.save(self.book.snapshot());
+        }
         self.history_dirty = false;
         self.stash = self.book.remove_where(|_| true);
         if let Some((handle, _)) = &self.engine {
@@ -343,7 +350,9 @@ impl SeedanceApp {
         self.selection.clear();
         self.book.extend(std::mem::take(&mut self.stash));
         if let Some(path) = self.history_path.clone() {
-            self.saver = Some(Saver::start(path.clone()));
+            if self.saver.is_none() {
+                self.saver = Some(Saver::start(path.clone()));
+            }
             if !self.history_loaded && self.history_job.is_none() {
                 self.history_job = Some(jobs::blocking(&self.ctx, move || store::load(&path)));
             }
@@ -439,6 +448,9 @@ impl SeedanceApp {
     /// At most one snapshot a second goes to the writer thread; the write itself (and the
     /// JSON encoding) happens there.
     fn save_history_if_due(&mut self) {
+        if self.demo {
+            return;
+        }
         if !self.history_dirty
             || self.history_job.is_some()
             || self.last_save.elapsed() < Duration::from_secs(1)
@@ -468,7 +480,13 @@ impl SeedanceApp {
     /// so an older snapshot still being written cannot land after this one; with nothing
     /// new to write it still waits for that one, or the exit would cut it off.
     pub fn save_history_now(&mut self) {
-        if self.history_job.is_some() {
+        if self.history_job.is_some() || self.demo {
+            // In the demo, a write handed over when it started may still be running.
+            if let Some(saver) = &self.saver
+                && !saver.wait_idle(Duration::from_secs(10))
+            {
+                eprintln!("warning: the history may not have been saved before exit");
+            }
             return;
         }
         if let Some(saver) = &self.saver {
@@ -497,9 +515,14 @@ impl SeedanceApp {
         }
         match loaded {
             Loaded::Missing => {}
-            Loaded::Tasks(entries) => {
+            Loaded::Tasks {
+                tasks: entries,
+                rewrite,
+            } => {
                 // Tasks pasted before the history arrived stay as they are.
                 self.book.extend(entries);
+                // Once in this build's layout, the next start loads it fast.
+                self.history_dirty |= rewrite;
                 // Finished tasks are not asked again; unfinished ones are watched again.
                 let unfinished = self.book.unfinished_ids();
                 if !unfinished.is_empty() {
@@ -886,11 +909,15 @@ impl SeedanceApp {
             FileJob::Exported(Ok(None)) => {}
             FileJob::Copy(text) => self.ctx.copy_text(text),
             FileJob::Exported(Err(e)) => self.status.problem = Some(format!("Export failed: {e}")),
-            FileJob::Folder(Some(dir), fallback, jobs) => {
-                if fallback {
-                    self.status.problem =
-                        Some(format!("{NO_DIALOG}: downloads go to {}", dir.display()));
+            FileJob::Folder(Some(dir), true, jobs) => {
+                self.status.problem =
+                    Some(format!("{NO_DIALOG}: downloads go to {}", dir.display()));
+                if !jobs.is_empty() {
+                    self.downloads
+                        .start(&self.ctx, download::http_client(), dir, jobs);
                 }
+            }
+            FileJob::Folder(Some(dir), false, jobs) => {
                 self.downloads.dir = Some(dir);
                 if !jobs.is_empty() {
                     self.start_downloads(jobs);

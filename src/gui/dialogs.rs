@@ -40,10 +40,14 @@ pub trait Dialogs: Send + Sync {
 /// A person needs longer than this to cancel a dialog that did appear.
 const TOO_FAST_FOR_A_PERSON: Duration = Duration::from_millis(300);
 
+/// Only where rfd goes through the portal or zenity: elsewhere the system's own dialog
+/// always shows, and a quick Escape is a cancel.
+const DIALOG_MAY_BE_MISSING: bool = cfg!(all(unix, not(target_os = "macos")));
+
 fn classify(picked: Option<PathBuf>, took: Duration) -> Picked {
     match picked {
         Some(path) => Picked::Chosen(path),
-        None if took < TOO_FAST_FOR_A_PERSON => Picked::Unavailable,
+        None if DIALOG_MAY_BE_MISSING && took < TOO_FAST_FOR_A_PERSON => Picked::Unavailable,
         None => Picked::Cancelled,
     }
 }
@@ -140,10 +144,12 @@ mod tests {
     fn an_instant_none_is_no_dialog_a_slow_one_a_cancel() {
         let p = PathBuf::from("/x.csv");
         assert_eq!(classify(Some(p.clone()), Duration::ZERO), Picked::Chosen(p));
-        assert_eq!(
-            classify(None, Duration::from_millis(5)),
-            Picked::Unavailable
-        );
+        let instant = classify(None, Duration::from_millis(5));
+        if DIALOG_MAY_BE_MISSING {
+            assert_eq!(instant, Picked::Unavailable);
+        } else {
+            assert_eq!(instant, Picked::Cancelled);
+        }
         assert_eq!(classify(None, Duration::from_secs(2)), Picked::Cancelled);
     }
 

@@ -64,26 +64,28 @@ impl<'a> From<&'a TaskEntry> for TaskOut<'a> {
 }
 
 #[derive(Deserialize)]
-struct FileIn {
+struct FileIn<'a> {
     version: u32,
     /// `TaskRecord::DERIVATION` of the stored fields; absent in files written before the
     /// fields were stored.
     #[serde(default)]
     derivation: u32,
-    #[serde(default)]
-    tasks: Vec<TaskIn>,
+    #[serde(default, borrow)]
+    tasks: Vec<TaskIn<'a>>,
 }
 
 #[derive(Deserialize)]
-struct TaskIn {
+struct TaskIn<'a> {
     id: String,
     #[serde(default)]
     status: String,
     /// Kept as text: parsed only when the stored fields cannot be used.
     #[serde(default)]
     record: Option<Box<RawValue>>,
-    #[serde(default)]
-    fields: Option<TaskRecord>,
+    /// Text until the derivation is known to match: fields of another build's shape must
+    /// not make the file unreadable.
+    #[serde(default, borrow)]
+    fields: Option<&'a RawValue>,
     #[serde(default)]
     checked_at: Option<f64>,
     #[serde(default)]
@@ -108,7 +110,7 @@ fn status_from_word(word: &str) -> Status {
     }
 }
 
-impl TaskIn {
+impl TaskIn<'_> {
     /// `fields_current`: whether the stored fields were read the way this build reads
     /// records (else the raw record is read again).
     fn into_entry(self, fields_current: bool) -> TaskEntry {
@@ -116,8 +118,16 @@ impl TaskIn {
         entry.awaiting = false;
         entry.checked_at = self.checked_at;
         entry.note = self.note;
-        entry.record = match (self.record, self.fields) {
-            (Some(raw), Some(fields)) if fields_current && fields.id == entry.id => {
+        let stored = self
+            .fields
+            .filter(|_| fields_current)
+            .and_then(|f| serde_json::from_str::<TaskRecord>(f.get()).ok())
+            .filter(|f| f.id == entry.id);
+        entry.record = match (self.record, stored) {
+            // Raw text with line breaks (a file edited by hand, pretty-printed) is read
+            // again, which stores it compact: written back as it is, it would break the
+            // one-task-per-line layout for good.
+            (Some(raw), Some(fields)) if !raw.get().contains(['\n', '\r']) => {
                 Some(fields.with_raw_json(raw))
             }
             (Some(raw), _) => serde_json::from_str::<Value>(raw.get())
@@ -162,7 +172,10 @@ pub enum ReadError {
     Newer(u32),
 }
 
-pub fn read(bytes: &[u8]) -> Result<Vec<TaskEntry>, ReadError> {
+/// The tasks of a history file, and whether the file should be written again: it is not
+/// in this writer's layout, or its fields were derived another way (it loads, but more
+/// slowly, until it is rewritten).
+pub fn read(bytes: &[u8]) -> Result<(Vec<TaskEntry>, bool), ReadError> {
     if let Some(read) = read_by_lines(bytes) {
         return read;
     }
@@ -172,11 +185,12 @@ pub fn read(bytes: &[u8]) -> Result<Vec<TaskEntry>, ReadError> {
     }
     let fields_current = doc.derivation == TaskRecord::DERIVATION;
     // Records without current fields are parsed from their raw text here: worth the cores.
-    Ok(doc
+    let tasks = doc
         .tasks
         .into_par_iter()
         .map(|t| t.into_entry(fields_current))
-        .collect())
+        .collect();
+    Ok((tasks, true))
 }
 
 /// How many tasks the document holds (for checks from outside the app).
@@ -189,9 +203,15 @@ pub fn count(bytes: &[u8]) -> Option<usize> {
 /// The fast path, for files in this writer's layout: `None` when the file is not in it (or
 /// a line does not parse), so the caller parses the whole document and reports exactly
 /// what is wrong.
-fn read_by_lines(bytes: &[u8]) -> Option<Result<Vec<TaskEntry>, ReadError>> {
+fn read_by_lines(bytes: &[u8]) -> Option<Result<(Vec<TaskEntry>, bool), ReadError>> {
     let header_end = memchr::memchr(b'\n', bytes)?;
-    let header: FileIn = serde_json::from_slice(&[&bytes[..header_end], b"]}"].concat()).ok()?;
+    let head = bytes[..header_end].trim_ascii_end();
+    // The header must end by opening the task list, or tasks on its line would be lost.
+    if !head.ends_with(br#""tasks":["#) {
+        return None;
+    }
+    let closed = [head, b"]}"].concat();
+    let header: FileIn = serde_json::from_slice(&closed).ok()?;
     if header.version > VERSION {
         return Some(Err(ReadError::Newer(header.version)));
     }
@@ -201,27 +221,43 @@ fn read_by_lines(bytes: &[u8]) -> Option<Result<Vec<TaskEntry>, ReadError>> {
     let fields_current = header.derivation == TaskRecord::DERIVATION;
     let mut lines = Vec::new();
     let mut start = 0;
+    // Every task but the last ends with a comma, as the JSON document requires.
+    let mut last_seen = false;
     for end in memchr::memchr_iter(b'\n', body).chain(std::iter::once(body.len())) {
         let line = body[start..end].trim_ascii();
         start = end + 1;
-        if !line.is_empty() {
-            lines.push(line.strip_suffix(b",").unwrap_or(line));
+        if line.is_empty() {
+            continue;
         }
+        if last_seen {
+            return None;
+        }
+        lines.push(match line.strip_suffix(b",") {
+            Some(task) => task,
+            None => {
+                last_seen = true;
+                line
+            }
+        });
     }
-    lines
+    if !lines.is_empty() && !last_seen {
+        return None;
+    }
+    let tasks = lines
         .into_par_iter()
         .map(|line| {
             let task: TaskIn = serde_json::from_slice(line).ok()?;
             Some(task.into_entry(fields_current))
         })
-        .collect::<Option<Vec<_>>>()
-        .map(Ok)
+        .collect::<Option<Vec<_>>>()?;
+    Some(Ok((tasks, !fields_current)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::store::tests::entries;
+    use serde_json::json;
 
     fn written(tasks: &[TaskEntry]) -> Vec<u8> {
         let mut out = Vec::new();
@@ -231,6 +267,13 @@ mod tests {
 
     fn ids(tasks: &[TaskEntry]) -> Vec<&str> {
         tasks.iter().map(|t| t.id.as_str()).collect()
+    }
+
+    /// The tasks, and whether the fast path took the file.
+    fn loaded(bytes: &[u8]) -> (Vec<TaskEntry>, bool) {
+        let fast = read_by_lines(bytes).is_some();
+        let (tasks, _) = read(bytes).expect("loads");
+        (tasks, fast)
     }
 
     #[test]
@@ -243,37 +286,85 @@ mod tests {
         let doc: Value = serde_json::from_slice(&bytes).expect("valid JSON");
         assert_eq!(doc["tasks"].as_array().map(Vec::len), Some(5));
         assert_eq!(doc["derivation"], TaskRecord::DERIVATION);
-        assert!(read_by_lines(&bytes).is_some(), "the fast path takes it");
+        assert!(
+            matches!(read_by_lines(&bytes), Some(Ok((_, false)))),
+            "fast, nothing to rewrite"
+        );
         assert_eq!(
             written(&[]),
             b"{\"version\":1,\"derivation\":1,\"tasks\":[\n]}\n"
         );
-        assert!(read(&written(&[])).expect("empty").is_empty());
+        assert!(matches!(read(&written(&[])), Ok((t, false)) if t.is_empty()));
     }
 
     #[test]
-    fn other_layouts_of_the_same_document_load_the_same_tasks() {
+    fn other_layouts_of_the_same_document_load_the_same_tasks_and_heal() {
         let tasks = entries(40);
         let doc: Value = serde_json::from_slice(&written(&tasks)).expect("JSON");
         let compact = serde_json::to_vec(&doc).expect("compact");
         let pretty = serde_json::to_vec_pretty(&doc).expect("pretty");
         for bytes in [compact, pretty] {
             assert!(read_by_lines(&bytes).is_none(), "not this writer's layout");
-            let back = read(&bytes).expect("loads");
+            let (back, rewrite) = read(&bytes).expect("loads");
+            assert!(rewrite, "worth writing again in this layout");
             assert_eq!(ids(&back), ids(&tasks));
-            // The raw text differs in layout only: compare what it says, then the fields.
-            let fields = |r: &TaskRecord| r.clone().with_raw_json(RawValue::NULL.to_owned());
             for (a, b) in tasks.iter().zip(&back) {
-                assert_eq!(
-                    a.record.as_ref().map(|r| r.raw()),
-                    b.record.as_ref().map(|r| r.raw())
-                );
-                assert_eq!(
-                    a.record.as_deref().map(fields),
-                    b.record.as_deref().map(fields)
-                );
+                // Compact again, so the record equals the one first read from the API.
+                assert_eq!(a.record, b.record);
             }
+            let (again, fast) = loaded(&written(&back));
+            assert!(fast, "written back, the file is in this layout again");
+            assert_eq!(ids(&again), ids(&tasks));
         }
+    }
+
+    #[test]
+    fn tasks_on_the_header_line_are_not_lost() {
+        let record =
+            json!({"id": "a", "response": {"success": true, "data": {"status": "queued"}}});
+        let text =
+            format!("{{\"version\":1,\"tasks\":[{{\"id\":\"a\",\"record\":{record}}}\n]}}\n");
+        let (tasks, fast) = loaded(text.as_bytes());
+        assert!(!fast);
+        assert_eq!(ids(&tasks), ["a"]);
+        assert_eq!(tasks[0].status, Status::Queued);
+    }
+
+    #[test]
+    fn fields_of_another_shape_are_read_again_from_the_record() {
+        let record = json!({"id": "a", "request": {"model": "fresh"}});
+        for fields in [json!({"id": 5}), json!("text"), json!({"status": ["x"]})] {
+            let line = json!({"id": "a", "status": "pending", "record": record, "fields": fields});
+            let text = format!("{{\"version\":1,\"derivation\":1,\"tasks\":[\n{line}\n]}}\n");
+            let (tasks, fast) = loaded(text.as_bytes());
+            assert!(fast);
+            assert_eq!(
+                tasks[0].record.as_ref().and_then(|r| r.model.as_deref()),
+                Some("fresh"),
+                "{fields}"
+            );
+        }
+    }
+
+    #[test]
+    fn commas_between_lines_are_checked() {
+        let bytes = written(&entries(3));
+        let text = String::from_utf8(bytes).expect("utf-8");
+        let missing = text.replacen("},\n", "}\n", 1);
+        let trailing = text.replacen("}\n]}", "},\n]}", 1);
+        for broken in [missing, trailing] {
+            assert!(read_by_lines(broken.as_bytes()).is_none());
+            assert!(matches!(
+                read(broken.as_bytes()),
+                Err(ReadError::Damaged(_))
+            ));
+        }
+        let crlf = text.replace('\n', "\r\n");
+        assert_eq!(loaded(crlf.as_bytes()).0.len(), 3);
+        assert!(
+            loaded(crlf.as_bytes()).1,
+            "CRLF line ends still take the fast path"
+        );
     }
 
     #[test]
@@ -289,8 +380,8 @@ mod tests {
     #[test]
     fn many_tasks_read_on_several_threads_in_order() {
         let tasks = entries(3_000);
-        let bytes = written(&tasks);
-        let back = read(&bytes).expect("loads");
+        let (back, fast) = loaded(&written(&tasks));
+        assert!(fast);
         assert_eq!(ids(&back), ids(&tasks));
     }
 }

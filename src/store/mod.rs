@@ -78,7 +78,12 @@ pub fn save_with<T: Borrow<TaskEntry>>(
 pub enum Loaded {
     /// No history yet (first start).
     Missing,
-    Tasks(Vec<TaskEntry>),
+    /// The tasks; `rewrite`: the file loads, but more slowly than it would in this
+    /// build's layout (written by an older build), so it is worth writing again.
+    Tasks {
+        tasks: Vec<TaskEntry>,
+        rewrite: bool,
+    },
     /// The file could not be read or parsed; it was moved aside (not deleted) so the user
     /// can recover it, and the app starts empty.
     MovedAside {
@@ -96,7 +101,7 @@ pub fn load(path: &Path) -> Loaded {
         Err(e) => return move_aside(path, format!("cannot read {}: {e}", path.display())),
     };
     match format::read(&bytes) {
-        Ok(tasks) => Loaded::Tasks(tasks),
+        Ok((tasks, rewrite)) => Loaded::Tasks { tasks, rewrite },
         Err(ReadError::Damaged(e)) => {
             move_aside(path, format!("{} is damaged: {e}", path.display()))
         }
@@ -167,7 +172,11 @@ mod tests {
         let path = dir.path().join(FILE_NAME);
         let before = entries(10_000);
         save(&path, &before).expect("save");
-        let Loaded::Tasks(after) = load(&path) else {
+        let Loaded::Tasks {
+            tasks: after,
+            rewrite: false,
+        } = load(&path)
+        else {
             panic!("loaded")
         };
         assert_eq!(after.len(), before.len());
@@ -194,25 +203,41 @@ mod tests {
 
     /// A history with one task whose stored fields say model "stale" while its raw record
     /// says "fresh": which one a load shows tells whether the fields were trusted.
+    /// Both layouts: one line (the whole-document parse) and one task per line (the fast
+    /// path); both must agree.
     fn load_one(derivation: Option<u32>, fields_id: &str) -> Option<String> {
-        let dir = tempfile::tempdir().expect("tmp");
-        let path = dir.path().join(FILE_NAME);
-        let mut doc = json!({"version": format::VERSION, "tasks": [{
+        let task = json!({
             "id": "a", "status": "succeeded",
             "record": {"id": "a", "request": {"model": "fresh"},
                 "response": {"success": true, "data": {"status": "succeeded"}}},
             "fields": {"id": fields_id, "status": "succeeded", "model": "stale"}
-        }]});
-        if let Some(d) = derivation {
-            doc["derivation"] = json!(d);
-        }
-        fs::write(&path, doc.to_string()).expect("write");
-        let Loaded::Tasks(tasks) = load(&path) else {
-            panic!("loaded")
+        });
+        let header = match derivation {
+            Some(d) => format!(
+                "{{\"version\":{},\"derivation\":{d},\"tasks\":[",
+                format::VERSION
+            ),
+            None => format!("{{\"version\":{},\"tasks\":[", format::VERSION),
         };
-        assert_eq!(tasks.len(), 1);
-        assert_eq!(tasks[0].status, Status::Succeeded);
-        tasks[0].record.as_ref().and_then(|r| r.model.clone())
+        let models: Vec<Option<String>> = [
+            format!("{header}{task}]}}"),
+            format!("{header}\n{task}\n]}}\n"),
+        ]
+        .into_iter()
+        .map(|text| {
+            let dir = tempfile::tempdir().expect("tmp");
+            let path = dir.path().join(FILE_NAME);
+            fs::write(&path, text).expect("write");
+            let Loaded::Tasks { tasks, .. } = load(&path) else {
+                panic!("loaded")
+            };
+            assert_eq!(tasks.len(), 1);
+            assert_eq!(tasks[0].status, Status::Succeeded);
+            tasks[0].record.as_ref().and_then(|r| r.model.clone())
+        })
+        .collect();
+        assert_eq!(models[0], models[1], "both layouts read alike");
+        models[0].clone()
     }
 
     #[test]

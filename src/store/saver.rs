@@ -103,7 +103,7 @@ mod tests {
         saver.save(shared(1));
         saver.save(shared(7));
         let start = std::time::Instant::now();
-        while !matches!(load(&path), Loaded::Tasks(t) if t.len() == 7) {
+        while !matches!(load(&path), Loaded::Tasks { tasks, .. } if tasks.len() == 7) {
             assert!(
                 start.elapsed() < std::time::Duration::from_secs(10),
                 "saved"
@@ -120,6 +120,6 @@ mod tests {
         let saver = Saver::start(path.clone());
         saver.save(entries(2_000).into_iter().map(Arc::new).collect());
         assert!(saver.wait_idle(std::time::Duration::from_secs(20)));
-        assert!(matches!(load(&path), Loaded::Tasks(t) if t.len() == 2_000));
+        assert!(matches!(load(&path), Loaded::Tasks { tasks, .. } if tasks.len() == 2_000));
     }
 }
