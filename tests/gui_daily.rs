@@ -387,6 +387,60 @@ fn without_a_dialog_exports_and_downloads_go_to_the_downloads_folder() {
     }
 }
 
+/// The history's tasks and notes, as a restart would see them.
+fn on_disk(history: &Path) -> Vec<(String, String)> {
+    match seedance_tasks::store::load(history) {
+        seedance_tasks::store::Loaded::Tasks { tasks, .. } => {
+            tasks.into_iter().map(|t| (t.id, t.note)).collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+#[test]
+fn the_demo_never_reaches_the_history() {
+    let s = Setup::new();
+    let dir = tempfile::tempdir().expect("tmp");
+    let history = dir.path().join("history.json");
+    let ids = make_ids(2);
+    for id in &ids {
+        s.server.insert(record(id, "succeeded"));
+    }
+    let mut options = s.options(Some(&history));
+    options.initial_ids = ids.clone();
+    let mut h = s.harness(options);
+    let _enter = s.runtime.enter();
+    step_until(&mut h, "answers", all_answered);
+    h.state_mut().set_note(&ids[0], "real".into());
+    h.state_mut().start_demo();
+    step_until(&mut h, "demo answers", |app| {
+        app.is_demo() && all_answered(app)
+    });
+    // The last real state was handed to the writer as the demo started, without waiting.
+    let want = vec![
+        (ids[0].clone(), "real".to_owned()),
+        (ids[1].clone(), String::new()),
+    ];
+    let start = Instant::now();
+    while on_disk(&history) != want {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "{:?}",
+            on_disk(&history)
+        );
+        h.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Well past the one-second save delay, and through the save on exit: no demo row.
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_millis(1500) {
+        h.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    h.state_mut().save_history_now();
+    assert_eq!(on_disk(&history), want);
+}
+
 #[test]
 fn tasks_finishing_while_away_show_in_the_title() {
     let s = Setup::new();
