@@ -398,6 +398,41 @@ fn on_disk(history: &Path) -> Vec<(String, String)> {
 }
 
 #[test]
+fn a_history_from_an_older_build_is_written_again_in_the_current_layout() {
+    let s = Setup::new();
+    let dir = tempfile::tempdir().expect("tmp");
+    let history = dir.path().join("history.json");
+    let ids = make_ids(3);
+    // Session 1's layout: the whole document on one line, raw records only.
+    let tasks: Vec<serde_json::Value> = ids
+        .iter()
+        .map(|id| serde_json::json!({"id": id, "status": "succeeded", "record": record(id, "succeeded")}))
+        .collect();
+    let old = serde_json::json!({"version": 1, "tasks": tasks}).to_string();
+    std::fs::write(&history, &old).expect("write");
+    let mut h = s.harness(s.options(Some(&history)));
+    let _enter = s.runtime.enter();
+    step_until(&mut h, "history", |app| app.book.len() == 3);
+    let start = Instant::now();
+    while std::fs::read_to_string(&history)
+        .expect("read")
+        .lines()
+        .count()
+        != ids.len() + 2
+    {
+        assert!(start.elapsed() < Duration::from_secs(20), "not rewritten");
+        h.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let ids_on_disk: Vec<String> = on_disk(&history).into_iter().map(|(id, _)| id).collect();
+    assert_eq!(ids_on_disk, ids);
+    assert!(
+        s.server.requests().is_empty(),
+        "finished tasks are not asked again"
+    );
+}
+
+#[test]
 fn the_demo_never_reaches_the_history() {
     let s = Setup::new();
     let dir = tempfile::tempdir().expect("tmp");
