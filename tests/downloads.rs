@@ -116,6 +116,17 @@ fn leftovers(dir: &Path) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Until `n` requests are being answered (held ones included).
+async fn wait_in_flight(server: &FileServer, n: usize) {
+    tokio::time::timeout(HANG_GUARD, async {
+        while server.in_flight() < n {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("{n} requests in flight"));
+}
+
 fn start(
     dir: &Path,
     jobs: &[DownloadJob],
@@ -392,13 +403,7 @@ async fn concurrency_limit_is_respected() {
     let (_handle, mut rx) = start(tmp.path(), &jobs, 2);
 
     // With every answer held back, the client fills exactly its two slots.
-    tokio::time::timeout(HANG_GUARD, async {
-        while server.in_flight() < 2 {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    })
-    .await
-    .expect("two requests in flight");
+    wait_in_flight(&server, 2).await;
     server.release();
 
     let events = collect(&mut rx).await;
@@ -445,13 +450,7 @@ async fn two_batches_wanting_one_file_write_it_once() {
     let job = [video("twice", server.url("/v/twice.mp4"))];
     server.hold();
     let (_first, mut first_rx) = start(tmp.path(), &job, 2);
-    tokio::time::timeout(HANG_GUARD, async {
-        while server.in_flight() < 1 {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-    })
-    .await
-    .expect("first request in flight");
+    wait_in_flight(&server, 1).await;
     // The second batch starts while the first is writing the file.
     let (_second, mut second_rx) = start(tmp.path(), &job, 2);
     tokio::time::sleep(Duration::from_millis(100)).await;

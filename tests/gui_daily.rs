@@ -413,17 +413,9 @@ fn a_history_from_an_older_build_is_written_again_in_the_current_layout() {
     let mut h = s.harness(s.options(Some(&history)));
     let _enter = s.runtime.enter();
     step_until(&mut h, "history", |app| app.book.len() == 3);
-    let start = Instant::now();
-    while std::fs::read_to_string(&history)
-        .expect("read")
-        .lines()
-        .count()
-        != ids.len() + 2
-    {
-        assert!(start.elapsed() < Duration::from_secs(20), "not rewritten");
-        h.step();
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    step_until(&mut h, "the file rewritten one task per line", |_| {
+        std::fs::read_to_string(&history).is_ok_and(|t| t.lines().count() == ids.len() + 2)
+    });
     let ids_on_disk: Vec<String> = on_disk(&history).into_iter().map(|(id, _)| id).collect();
     assert_eq!(ids_on_disk, ids);
     assert!(
@@ -456,22 +448,11 @@ fn the_demo_never_reaches_the_history() {
         (ids[0].clone(), "real".to_owned()),
         (ids[1].clone(), String::new()),
     ];
-    let start = Instant::now();
-    while on_disk(&history) != want {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "{:?}",
-            on_disk(&history)
-        );
-        h.step();
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    step_until(&mut h, "the real rows on disk", |_| {
+        on_disk(&history) == want
+    });
     // Well past the one-second save delay, and through the save on exit: no demo row.
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_millis(1500) {
-        h.step();
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    ui::step_for(&mut h, Duration::from_millis(1500));
     h.state_mut().save_history_now();
     assert_eq!(on_disk(&history), want);
 }

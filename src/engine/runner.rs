@@ -84,13 +84,7 @@ impl Runner {
                             self.chunks.remove(&task);
                             outcomes
                         }
-                        // A batch task that died (a bug, not the network) must still give
-                        // its ids an outcome, or they would wait forever.
-                        Err(e) => {
-                            let ids = self.chunks.remove(&e.id()).unwrap_or_default();
-                            let error = Arc::new(ApiError::new(ErrorKind::Network, format!("internal error while asking: {e}")));
-                            ids.into_iter().map(|id| (id, Outcome::Error(error.clone()))).collect()
-                        }
+                        Err(e) => self.died(&e),
                     };
                     self.finish_batch(outcomes);
                 }
@@ -114,6 +108,19 @@ impl Runner {
 
     fn watch_active(&self) -> bool {
         self.watching_enabled && self.halted().is_none()
+    }
+
+    /// A batch task that died (a bug, not the network) must still give its ids an
+    /// outcome, or they would wait forever.
+    fn died(&mut self, e: &tokio::task::JoinError) -> BatchResult {
+        let ids = self.chunks.remove(&e.id()).unwrap_or_default();
+        let error = Arc::new(ApiError::new(
+            ErrorKind::Network,
+            format!("internal error while asking: {e}"),
+        ));
+        ids.into_iter()
+            .map(|id| (id, Outcome::Error(error.clone())))
+            .collect()
     }
 
     fn next_wake(&self) -> Option<Instant> {

@@ -318,7 +318,7 @@ impl SeedanceApp {
         // The last real state goes to the writer without waiting for the disk. The writer
         // stays: one thread keeps the writes in order, and it gets nothing during the demo.
         if self.history_dirty
-            && self.history_job.is_none()
+            && self.may_write_history()
             && let Some(saver) = &self.saver
         {
             saver.save(self.book.snapshot());
@@ -448,13 +448,10 @@ impl SeedanceApp {
     /// At most one snapshot a second goes to the writer thread; the write itself (and the
     /// JSON encoding) happens there.
     fn save_history_if_due(&mut self) {
-        if self.demo {
+        if !self.may_write_history() {
             return;
         }
-        if !self.history_dirty
-            || self.history_job.is_some()
-            || self.last_save.elapsed() < Duration::from_secs(1)
-        {
+        if !self.history_dirty || self.last_save.elapsed() < Duration::from_secs(1) {
             if self.history_dirty {
                 self.ctx.request_repaint_after(Duration::from_millis(1100));
             }
@@ -476,34 +473,36 @@ impl SeedanceApp {
         self.history_dirty = true;
     }
 
+    /// Nothing goes to the history while it is still loading (the file would lose what
+    /// it holds) or during the demo (its rows are not the user's).
+    fn may_write_history(&self) -> bool {
+        !self.demo && self.history_job.is_none()
+    }
+
     /// Writes the history now and waits for it (on exit). Goes through the writer thread
     /// so an older snapshot still being written cannot land after this one; with nothing
-    /// new to write it still waits for that one, or the exit would cut it off.
+    /// to write it still waits for that one (also one handed over as the demo started),
+    /// or the exit would cut it off.
     pub fn save_history_now(&mut self) {
-        if self.history_job.is_some() || self.demo {
-            // In the demo, a write handed over when it started may still be running.
-            if let Some(saver) = &self.saver
-                && !saver.wait_idle(Duration::from_secs(10))
-            {
-                eprintln!("warning: the history may not have been saved before exit");
-            }
+        let Some(saver) = &self.saver else {
             return;
+        };
+        let timeout = Duration::from_secs(10);
+        let write = self.history_dirty && self.may_write_history();
+        let saved = if write {
+            saver.save_and_wait(self.book.snapshot(), timeout)
+        } else {
+            saver.wait_idle(timeout)
+        };
+        if !saved {
+            eprintln!("warning: the history may not have been saved before exit");
         }
-        if let Some(saver) = &self.saver {
-            let timeout = Duration::from_secs(10);
-            let saved = if self.history_dirty {
-                saver.save_and_wait(self.book.snapshot(), timeout)
-            } else {
-                saver.wait_idle(timeout)
-            };
-            if !saved {
-                eprintln!("warning: the history may not have been saved before exit");
-            }
-            if let Some(e) = saver.last_error() {
-                eprintln!("error: {e}");
-            }
+        if let Some(e) = saver.last_error() {
+            eprintln!("error: {e}");
         }
-        self.history_dirty = false;
+        if write {
+            self.history_dirty = false;
+        }
     }
 
     fn on_history(&mut self, loaded: Loaded) {

@@ -25,6 +25,15 @@ pub fn step_until(
     h.step();
 }
 
+/// Steps for `time` (for checks that something does *not* happen meanwhile).
+pub fn step_for(h: &mut Harness<'_, SeedanceApp>, time: Duration) {
+    let start = Instant::now();
+    while start.elapsed() < time {
+        h.step();
+        std::thread::sleep(Duration::from_millis(15));
+    }
+}
+
 /// Every task in the book has had an answer.
 pub fn all_answered(app: &SeedanceApp) -> bool {
     !app.book.is_empty() && app.book.entries().iter().all(|e| !e.awaiting)
