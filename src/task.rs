@@ -79,21 +79,19 @@ impl TaskEntry {
     }
 
     /// (code, message) of the failure: the task's own, else the error of the call.
-    pub fn reason(&self) -> (Option<String>, Option<String>) {
+    /// Borrowed: the reason column sorts 100 000 rows by it.
+    pub fn reason(&self) -> (Option<&str>, Option<&str>) {
         if let Some(f) = self.record.as_ref().and_then(|r| r.failure.as_ref()) {
-            return (f.code.clone(), f.message.clone());
+            return (f.code.as_deref(), f.message.as_deref());
         }
         if let Some(e) = &self.error {
-            let code = e
-                .code
-                .clone()
-                .or_else(|| Some(format!("{:?}", e.kind).to_lowercase()));
-            return (code, Some(e.message.clone()));
+            let code = e.code.as_deref().unwrap_or(e.kind.as_str());
+            return (Some(code), Some(e.message.as_str()));
         }
         if self.status == Status::NotFound {
             return (
-                Some("not_found".into()),
-                Some("the API does not know this task id".into()),
+                Some("not_found"),
+                Some("the API does not know this task id"),
             );
         }
         (None, None)
@@ -103,7 +101,7 @@ impl TaskEntry {
     pub fn reason_text(&self) -> String {
         match self.reason() {
             (Some(c), Some(m)) => format!("{c}: {m}"),
-            (Some(x), None) | (None, Some(x)) => x,
+            (Some(x), None) | (None, Some(x)) => x.to_owned(),
             (None, None) => String::new(),
         }
     }

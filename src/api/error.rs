@@ -27,6 +27,24 @@ pub enum ErrorKind {
     InsecureTransport,
 }
 
+impl ErrorKind {
+    /// The word shown (and exported) as the code of an error the API gave no code for.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Auth => "auth",
+            Self::Balance => "balance",
+            Self::RateLimited => "ratelimited",
+            Self::TooLarge => "toolarge",
+            Self::NotFound => "notfound",
+            Self::Server => "server",
+            Self::Request => "request",
+            Self::Network => "network",
+            Self::Decode => "decode",
+            Self::InsecureTransport => "insecuretransport",
+        }
+    }
+}
+
 /// An error of the call itself (not of a task): HTTP status, the API's code and message,
 /// the trace id for support, and how long the server asked us to wait.
 #[derive(Debug, Clone, PartialEq)]
@@ -240,6 +258,25 @@ mod tests {
         }
         let used_up = ApiError::from_response(403, &fixture("var-error-used_up.json"), None, None);
         assert!(used_up.is_balance() && used_up.stops_everything() && !used_up.is_retryable());
+    }
+
+    #[test]
+    fn kind_words_are_the_ones_exports_always_had() {
+        use ErrorKind::*;
+        for kind in [
+            Auth,
+            Balance,
+            RateLimited,
+            TooLarge,
+            NotFound,
+            Server,
+            Request,
+            Network,
+            Decode,
+            InsecureTransport,
+        ] {
+            assert_eq!(kind.as_str(), format!("{kind:?}").to_lowercase());
+        }
     }
 
     #[test]

@@ -142,14 +142,10 @@ type TextKey = fn(&TaskEntry) -> Option<Cow<'_, str>>;
 
 /// The first eight bytes, big-endian: orders like the string itself, as one integer.
 fn prefix_key(s: &str) -> u64 {
-    let mut buf = [0u8; 8];
-    for (b, c) in buf.iter_mut().zip(s.bytes()) {
-        *b = c;
-    }
-    u64::from_be_bytes(buf)
+    (prefix_key16(s) >> 64) as u64
 }
 
-/// The first sixteen bytes, the same way. Sixteen, not eight: prompts and ids often share
+/// The first sixteen bytes, the same way. Sixteen, not eight for text columns: prompts and ids often share
 /// their first eight ("Shot 12…", "cgt-2025…"), and every tie costs a comparison of the
 /// full strings, far apart in memory (measured: sorting 100 000 prompts "Shot {i}: …"
 /// took 56 ms on eight bytes, see BENCHMARKS.md for sixteen).
@@ -221,22 +217,16 @@ fn sort_text(entries: &[Arc<TaskEntry>], asc: bool, key: TextKey) -> Vec<usize> 
 /// By failure code, then message, borrowed from the entries (building each row's
 /// "code: message" text made this the slowest column to sort).
 fn sort_reason(entries: &[Arc<TaskEntry>], asc: bool) -> Vec<usize> {
-    fn borrowed(e: &TaskEntry) -> Option<(&str, &str)> {
-        if let Some(f) = e.record.as_deref().and_then(|r| r.failure.as_ref()) {
-            return Some((
-                f.code.as_deref().unwrap_or(""),
-                f.message.as_deref().unwrap_or(""),
-            ));
-        }
-        if let Some(err) = &e.error {
-            return Some((err.code.as_deref().unwrap_or(""), err.message.as_str()));
-        }
-        (e.status == Status::NotFound).then_some(("not_found", ""))
-    }
     let mut keys: Vec<(Option<(&str, &str)>, u32)> = entries
         .iter()
         .enumerate()
-        .map(|(i, e)| (borrowed(e), i as u32))
+        .map(|(i, e)| {
+            let key = match e.reason() {
+                (None, None) => None,
+                (code, message) => Some((code.unwrap_or(""), message.unwrap_or(""))),
+            };
+            (key, i as u32)
+        })
         .collect();
     keys.sort_unstable_by(|a, b| {
         let o = match (&a.0, &b.0) {
