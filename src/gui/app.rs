@@ -324,30 +324,29 @@ impl SeedanceApp {
             saver.save(self.book.snapshot());
         }
         self.history_dirty = false;
-        self.stash = self.book.remove_where(|_| true);
-        if let Some((handle, _)) = &self.engine {
-            handle.send(Command::Forget(
-                self.stash.iter().map(|e| e.id.clone()).collect(),
-            ));
-        }
-        self.selection.clear();
+        self.stash = self.take_all_rows();
         self.demo = true;
         self.token.expanded = false;
         self.set_backend(Backend::Demo(Arc::new(Demo::new())));
         self.query(Demo::ids());
     }
 
+    /// Empties the grid between the user's session and the demo's: the engine stops
+    /// watching those ids, so no answer for one session lands in the other.
+    fn take_all_rows(&mut self) -> Vec<TaskEntry> {
+        let rows = self.book.remove_where(|_| true);
+        if let Some((handle, _)) = &self.engine {
+            handle.send(Command::Forget(rows.iter().map(|e| e.id.clone()).collect()));
+        }
+        self.selection.clear();
+        rows
+    }
+
     /// Back from the demo (a real token was given): the demo rows go, the user's come back,
     /// and the history is read and written again.
     fn leave_demo(&mut self) {
         self.demo = false;
-        let demo_rows = self.book.remove_where(|_| true);
-        if let Some((handle, _)) = &self.engine {
-            handle.send(Command::Forget(
-                demo_rows.into_iter().map(|e| e.id).collect(),
-            ));
-        }
-        self.selection.clear();
+        self.take_all_rows();
         self.book.extend(std::mem::take(&mut self.stash));
         if let Some(path) = self.history_path.clone() {
             if self.saver.is_none() {
