@@ -85,7 +85,7 @@ fn main() {
 
     let mut book = TaskBook::new();
     book.extend(list);
-    book.order();
+    book.refresh();
     // What the window pays on its own thread, at most once a second while tasks change,
     // to hand the history writer a snapshot.
     let mut snaps = Vec::new();
@@ -110,6 +110,7 @@ fn main() {
             };
             let t = Instant::now();
             book.set_filter(filter);
+            book.refresh();
             let shown = book.order().len();
             times.push(t.elapsed());
             if round == 0 && end == query.len() {

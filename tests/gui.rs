@@ -89,7 +89,7 @@ fn paste_query_rows_sort_and_open() {
     h.get_by_label("Query").click();
     step_until(&mut h, "answers", all_answered);
 
-    let status = |app: &SeedanceApp, id: &str| app.book.get(id).map(|e| e.status.clone());
+    let status = |app: &SeedanceApp, id: &str| app.book().get(id).map(|e| e.status.clone());
     assert_eq!(status(h.state(), &ids[0]), Some(Status::Succeeded));
     assert_eq!(status(h.state(), &ids[1]), Some(Status::Failed));
     assert_eq!(status(h.state(), &ids[2]), Some(Status::Running));
@@ -101,9 +101,9 @@ fn paste_query_rows_sort_and_open() {
     h.get_by_label("Sort by Status").click();
     h.step();
     h.step();
-    assert_eq!(h.state().book.sort().column, Column::Status);
-    assert!(h.state().book.sort().ascending);
-    let order = h.state_mut().book.ids_in_order();
+    assert_eq!(h.state().book().sort().column, Column::Status);
+    assert!(h.state().book().sort().ascending);
+    let order = h.state().book().ids_in_order();
     assert_eq!(
         order,
         vec![
@@ -116,7 +116,7 @@ fn paste_query_rows_sort_and_open() {
     h.get_by_label("Sort by Status").click();
     h.step();
     h.step();
-    let order = h.state_mut().book.ids_in_order();
+    let order = h.state().book().ids_in_order();
     assert_eq!(
         order,
         vec![
@@ -152,7 +152,7 @@ fn paste_query_rows_sort_and_open() {
     // Re-querying the same ids refreshes rows instead of adding new ones.
     h.get_by_label("Query").click();
     step_until(&mut h, "refresh", all_answered);
-    assert_eq!(h.state().book.len(), 4);
+    assert_eq!(h.state().book().len(), 4);
     h.check_accessibility();
 }
 
@@ -167,12 +167,12 @@ fn running_task_turns_succeeded_under_watch() {
     let _enter = s.runtime.enter();
     step_until(&mut h, "first answer", all_answered);
     assert_eq!(
-        h.state().book.get(&ids[0]).map(|e| e.status.clone()),
+        h.state().book().get(&ids[0]).map(|e| e.status.clone()),
         Some(Status::Running)
     );
     s.server.insert(record(&ids[0], "succeeded"));
     step_until(&mut h, "the watch", |app| {
-        app.book
+        app.book()
             .get(&ids[0])
             .is_some_and(|e| e.status == Status::Succeeded)
     });
@@ -195,10 +195,10 @@ fn unauthorized_shows_one_banner() {
     options.engine.concurrency = 1;
     let mut h = s.harness(options);
     let _enter = s.runtime.enter();
-    step_until(&mut h, "the stop", |app| app.status.halted.is_some());
+    step_until(&mut h, "the stop", |app| app.halted().is_some());
     assert!(
         h.state()
-            .book
+            .book()
             .entries()
             .iter()
             .all(|e| e.status == Status::Pending && e.awaiting),
@@ -209,7 +209,7 @@ fn unauthorized_shows_one_banner() {
         .count();
     assert_eq!(banners, 1);
     assert_eq!(s.server.requests().len(), 1, "querying stopped at the 401");
-    assert!(h.state().token.expanded, "the token panel is opened");
+    assert!(h.state().token_settings_open(), "the token panel is opened");
     h.get_by_label("Fix the token");
 }
 
@@ -230,7 +230,7 @@ fn network_errors_offer_a_retry() {
     step_until(&mut h, "errors", all_answered);
     assert!(
         h.state()
-            .book
+            .book()
             .entries()
             .iter()
             .all(|e| e.status == Status::Error)
@@ -238,7 +238,7 @@ fn network_errors_offer_a_retry() {
     h.get_by_label_contains("2 tasks could not be asked");
     h.get_by_label("Retry").click();
     step_until(&mut h, "retry", |app| {
-        app.book
+        app.book()
             .entries()
             .iter()
             .all(|e| e.status == Status::Succeeded)
@@ -255,10 +255,10 @@ fn token_save_and_forget_through_the_keyring() {
     let mut h = s.harness(options);
     let _enter = s.runtime.enter();
     step_until(&mut h, "keyring read", |app| {
-        app.token.keyring == KeyringState::Ready
+        app.keyring_state().clone() == KeyringState::Ready
     });
     assert!(
-        h.state().token.expanded,
+        h.state().token_settings_open(),
         "no token: the panel explains what to do"
     );
     h.get_by_label_contains("No API token yet");
@@ -267,15 +267,15 @@ fn token_save_and_forget_through_the_keyring() {
     h.get_by_label("API token:").type_text("saved-token-9876");
     h.step();
     h.get_by_label("Save").click();
-    step_until(&mut h, "save", |app| app.token.current.is_some());
+    step_until(&mut h, "save", |app| app.token_in_use().is_some());
     assert_eq!(keyring.get(), Ok(Some(Token::new("saved-token-9876"))));
     assert!(matches!(
-        h.state().token.current,
+        h.state().token_in_use(),
         Some((_, TokenSource::Keyring))
     ));
     assert!(h.state().has_backend());
     h.get_by_label("Forget").click();
-    step_until(&mut h, "forget", |app| app.token.current.is_none());
+    step_until(&mut h, "forget", |app| app.token_in_use().is_none());
     assert_eq!(keyring.get(), Ok(None));
 }
 
@@ -292,7 +292,7 @@ fn no_keyring_offers_a_session_token() {
     let mut h = s.harness(options);
     let _enter = s.runtime.enter();
     step_until(&mut h, "keyring read", |app| {
-        matches!(app.token.keyring, KeyringState::Unavailable(_))
+        matches!(app.keyring_state().clone(), KeyringState::Unavailable(_))
     });
     h.get_by_label_contains("No system keyring is reachable");
     assert!(
@@ -306,7 +306,7 @@ fn no_keyring_offers_a_session_token() {
     h.get_by_label("Use for this session").click();
     step_until(&mut h, "the waiting id", all_answered);
     assert!(matches!(
-        h.state().token.current,
+        h.state().token_in_use(),
         Some((_, TokenSource::Session))
     ));
     assert_eq!(
@@ -340,21 +340,21 @@ fn demo_fills_the_grid() {
     step_until(&mut h, "demo answers", all_answered);
     let app = h.state();
     assert!(app.is_demo());
-    assert_eq!(app.book.len(), seedance_tasks::demo::Demo::ids().len());
+    assert_eq!(app.book().len(), seedance_tasks::demo::Demo::ids().len());
     assert!(
-        app.book
+        app.book()
             .entries()
             .iter()
             .any(|e| e.status == Status::Succeeded)
     );
     assert!(
-        app.book
+        app.book()
             .entries()
             .iter()
             .any(|e| e.status == Status::Failed)
     );
     assert!(
-        app.book
+        app.book()
             .entries()
             .iter()
             .any(|e| e.status == Status::NotFound)
@@ -380,7 +380,7 @@ fn ctrl_v_anywhere_pastes_into_the_paste_area() {
     h.event(egui::Event::Paste(format!("{} {}", ids[0], ids[1])));
     h.step();
     h.step();
-    assert_eq!(h.state_mut().input.text(), format!("{} {}", ids[0], ids[1]));
+    assert_eq!(h.state().pasted_text(), format!("{} {}", ids[0], ids[1]));
     h.get_by_label_contains("2 ids found");
 }
 
@@ -397,15 +397,13 @@ fn a_failed_launch_is_shown_and_test_reports_an_invalid_token() {
     step_until(&mut h, "answers", all_answered);
     h.get_by_label(&format!("Open video for task {}", ids[0]))
         .click();
-    step_until(&mut h, "the launch", |app| app.status.problem.is_some());
+    step_until(&mut h, "the launch", |app| app.status_message().is_some());
     h.get_by_label_contains("no browser");
 
     s.server.push_fault(Fault::unauthorized());
     h.get_by_label("Token settings").click();
     h.step();
     h.get_by_label("Test").click();
-    step_until(&mut h, "the test", |app| {
-        app.token.note.is_some() && app.token.busy.is_none()
-    });
+    step_until(&mut h, "the test", |app| app.token_message().is_some());
     h.get_by_label_contains("Invalid token");
 }

@@ -13,7 +13,8 @@ use egui_kittest::kittest::Queryable;
 use seedance_tasks::api::Status;
 use seedance_tasks::engine::EngineConfig;
 use seedance_tasks::gui::{
-    AnsweringDialogs, GuiOptions, ItemState, KeyringProvider, Picked, RecordingOpener, SeedanceApp,
+    AnsweringDialogs, GuiOptions, ItemState, KeyringProvider, Picked, Prefs, RecordingOpener,
+    SeedanceApp, Severity,
 };
 use seedance_tasks::secrets::Keyring;
 use std::path::Path;
@@ -83,15 +84,15 @@ fn restart_restores_rows_and_watches_only_unfinished() {
     let mut h = s.harness(s.options(Some(&history)));
     let _enter = s.runtime.enter();
     step_until(&mut h, "history", |app| {
-        app.book.len() == 4 && all_answered(app)
+        app.book().len() == 4 && all_answered(app)
     });
     let app = h.state();
     assert_eq!(
-        app.book.get(&ids[0]).map(|e| e.note.as_str()),
+        app.book().get(&ids[0]).map(|e| e.note.as_str()),
         Some("best take")
     );
     assert_eq!(
-        app.book.get(&ids[3]).map(|e| e.status.clone()),
+        app.book().get(&ids[3]).map(|e| e.status.clone()),
         Some(Status::NotFound)
     );
     // Only the running task is asked about again.
@@ -117,7 +118,7 @@ fn corrupt_history_is_reported_not_fatal() {
     std::fs::write(&history, "{ not json").expect("write");
     let mut h = s.harness(s.options(Some(&history)));
     let _enter = s.runtime.enter();
-    step_until(&mut h, "the report", |app| app.status.problem.is_some());
+    step_until(&mut h, "the report", |app| app.status_message().is_some());
     h.get_by_label_contains("The task history could not be read");
     let aside: Vec<_> = std::fs::read_dir(dir.path())
         .expect("dir")
@@ -151,7 +152,7 @@ fn search_toggles_and_sort_compose_and_selection_acts() {
         .type_text(&format!("prompt of {}", &ids[4][..8]));
     h.step();
     h.step();
-    assert_eq!(h.state_mut().book.ids_in_order(), vec![ids[4].clone()]);
+    assert_eq!(h.state().book().ids_in_order(), vec![ids[4].clone()]);
     h.get_by_label("Clear search").click();
     h.step();
     h.step();
@@ -160,15 +161,17 @@ fn search_toggles_and_sort_compose_and_selection_acts() {
     h.get_by_label("succeeded 2").click();
     h.step();
     h.step();
-    let shown = h.state_mut().book.ids_in_order();
+    let shown = h.state().book().ids_in_order();
     assert_eq!(shown.len(), 4);
     h.get_by_label_contains("0/2 succeeded");
     h.get_by_label("Sort by Status").click();
+    // The click is applied after its frame; the next frame orders the rows.
     h.step();
-    let shown = h.state_mut().book.ids_in_order();
+    h.step();
+    let shown = h.state().book().ids_in_order();
     let statuses: Vec<Status> = shown
         .iter()
-        .filter_map(|id| h.state().book.get(id).map(|e| e.status.clone()))
+        .filter_map(|id| h.state().book().get(id).map(|e| e.status.clone()))
         .collect();
     assert_eq!(
         statuses,
@@ -183,7 +186,7 @@ fn search_toggles_and_sort_compose_and_selection_acts() {
     // Select all shown, copy as TSV, remove, undo.
     h.get_by_label("Select all").click();
     h.step();
-    assert_eq!(h.state().selection.len(), 4);
+    assert_eq!(h.state().selection().len(), 4);
     h.get_by_label("Copy as TSV").click();
     // The text is built in the background and copied when ready.
     let start = Instant::now();
@@ -211,10 +214,11 @@ fn search_toggles_and_sort_compose_and_selection_acts() {
     );
     h.get_by_label("Remove").click();
     h.step();
-    assert_eq!(h.state().book.len(), 2);
+    assert_eq!(h.state().book().len(), 2);
+    h.step();
     h.get_by_label("Undo").click();
     h.step();
-    assert_eq!(h.state().book.len(), 6);
+    assert_eq!(h.state().book().len(), 6);
     h.check_accessibility();
 }
 
@@ -241,15 +245,18 @@ fn downloads_go_into_the_chosen_folder() {
     let mut h = s.harness(options);
     let _enter = s.runtime.enter();
     step_until(&mut h, "answers", all_answered);
-    h.state_mut().downloads.dir = Some(folder.path().to_path_buf());
+    let prefs = Prefs {
+        download_dir: Some(folder.path().to_path_buf()),
+        ..h.state().prefs().clone()
+    };
+    h.state_mut().apply_prefs(prefs);
     h.get_by_label("Download…").click();
     h.run_steps(3);
     h.get_by_label("Videos and last frames").click();
     step_until(&mut h, "downloads", |app| {
-        app.downloads.items.len() == 4
+        app.download_items().len() == 4
             && app
-                .downloads
-                .items
+                .download_items()
                 .iter()
                 .all(|i| !matches!(i.state, ItemState::Queued | ItemState::Running))
     });
@@ -259,7 +266,12 @@ fn downloads_go_into_the_chosen_folder() {
         std::fs::read(folder.path().join(format!("{}.mp4", ids[1]))).expect("kept"),
         b"already here"
     );
-    let states: Vec<&ItemState> = h.state().downloads.items.iter().map(|i| &i.state).collect();
+    let states: Vec<&ItemState> = h
+        .state()
+        .download_items()
+        .iter()
+        .map(|i| &i.state)
+        .collect();
     assert!(states.iter().any(|s| matches!(s, ItemState::Skipped(_))));
     assert!(
         states
@@ -303,7 +315,10 @@ fn answered_window(
 }
 
 fn problem(h: &Harness<'_, SeedanceApp>) -> String {
-    h.state().status.problem.clone().unwrap_or_default()
+    h.state()
+        .status_message()
+        .map(|m| m.text.clone())
+        .unwrap_or_default()
 }
 
 #[test]
@@ -318,11 +333,14 @@ fn export_writes_where_the_dialog_says() {
     let _enter = s.runtime.enter();
     h.get_by_label("Export CSV…").click();
     step_until(&mut h, "the export", |app| {
-        app.status
-            .problem
-            .as_deref()
-            .is_some_and(|p| p.starts_with("Exported to"))
+        app.status_message()
+            .is_some_and(|m| m.text.starts_with("Exported to"))
     });
+    assert_eq!(
+        h.state().status_message().map(|m| m.severity),
+        Some(Severity::Info),
+        "a finished export is news, not an error"
+    );
     assert_eq!(*asked.lock().expect("asked"), ["seedance-tasks.csv"]);
     let mut csv = csv::Reader::from_path(&target).expect("csv");
     let rows: Vec<csv::StringRecord> = csv.records().map(|r| r.expect("row")).collect();
@@ -345,10 +363,8 @@ fn without_a_dialog_exports_and_downloads_go_to_the_downloads_folder() {
 
     h.get_by_label("Export JSON…").click();
     step_until(&mut h, "the export", |app| {
-        app.status
-            .problem
-            .as_deref()
-            .is_some_and(|p| p.contains("exported to"))
+        app.status_message()
+            .is_some_and(|m| m.text.contains("exported to"))
     });
     assert!(
         problem(&h).contains("xdg-desktop-portal"),
@@ -368,16 +384,15 @@ fn without_a_dialog_exports_and_downloads_go_to_the_downloads_folder() {
     h.run_steps(3);
     h.get_by_label("Videos").click();
     step_until(&mut h, "downloads", |app| {
-        app.downloads.items.len() == ids.len()
+        app.download_items().len() == ids.len()
             && app
-                .downloads
-                .items
+                .download_items()
                 .iter()
                 .all(|i| matches!(i.state, ItemState::Done(..)))
     });
     let folder = fallback.path().join("seedance-tasks");
     assert_eq!(
-        h.state().downloads.dir,
+        h.state().download_dir().cloned(),
         None,
         "not remembered: next time, ask again"
     );
@@ -412,7 +427,7 @@ fn a_history_from_an_older_build_is_written_again_in_the_current_layout() {
     std::fs::write(&history, &old).expect("write");
     let mut h = s.harness(s.options(Some(&history)));
     let _enter = s.runtime.enter();
-    step_until(&mut h, "history", |app| app.book.len() == 3);
+    step_until(&mut h, "history", |app| app.book().len() == 3);
     step_until(&mut h, "the file rewritten one task per line", |_| {
         std::fs::read_to_string(&history).is_ok_and(|t| t.lines().count() == ids.len() + 2)
     });
@@ -469,7 +484,7 @@ fn tasks_finishing_while_away_show_in_the_title() {
     let _enter = s.runtime.enter();
     step_until(&mut h, "answers", all_answered);
     assert_eq!(
-        h.state().attention.unseen,
+        h.state().unseen_finished(),
         0,
         "tasks already done when first asked are not news"
     );
@@ -480,12 +495,12 @@ fn tasks_finishing_while_away_show_in_the_title() {
         .or_default()
         .focused = Some(false);
     s.server.insert(record(&ids[0], "succeeded"));
-    step_until(&mut h, "the watch", |app| app.attention.unseen == 1);
-    step_until(&mut h, "the title", |app| app.attention.title_count() == 1);
+    step_until(&mut h, "the watch", |app| app.unseen_finished() == 1);
+    step_until(&mut h, "the title", |app| app.title_count() == 1);
     h.input_mut()
         .viewports
         .entry(egui::ViewportId::ROOT)
         .or_default()
         .focused = Some(true);
-    step_until(&mut h, "focus back", |app| app.attention.title_count() == 0);
+    step_until(&mut h, "focus back", |app| app.title_count() == 0);
 }

@@ -5,8 +5,8 @@
 mod files;
 
 use files::FileServer;
-use seedance_tasks::download::http_client;
-use seedance_tasks::preview::{PreviewCache, PreviewState};
+use seedance_tasks::gui::{PreviewCache, PreviewState};
+use seedance_tasks::preview::Fetcher;
 use std::time::{Duration, Instant};
 
 /// Only a guard against hangs; nothing here waits on time to be correct.
@@ -64,7 +64,7 @@ fn previews_load_fail_and_stay_cached() {
         b"<html><body>not a picture</body></html>".to_vec(),
     );
     let ctx = egui::Context::default();
-    let mut cache = PreviewCache::new(http_client(), 16);
+    let mut cache = PreviewCache::new(Fetcher::new(), 16);
 
     assert_eq!(
         settle(&mut cache, &ctx, &server.url("/small.png")),
@@ -100,7 +100,7 @@ fn get_never_waits_on_the_network() {
     server.put("/held.png", png(10, 10));
     server.hold();
     let ctx = egui::Context::default();
-    let mut cache = PreviewCache::new(http_client(), 4);
+    let mut cache = PreviewCache::new(Fetcher::new(), 4);
     let url = server.url("/held.png");
 
     // The server has the request and is sitting on it: `get` must still return.
@@ -123,7 +123,7 @@ fn oversized_bodies_are_refused() {
     let server = rt.block_on(FileServer::start());
     server.put("/huge.png", vec![0u8; 20_000_001]);
     let ctx = egui::Context::default();
-    let mut cache = PreviewCache::new(http_client(), 4);
+    let mut cache = PreviewCache::new(Fetcher::new(), 4);
     assert_eq!(
         settle(&mut cache, &ctx, &server.url("/huge.png")),
         Seen::Failed("image larger than 20 MB".into())
@@ -139,7 +139,7 @@ fn the_cache_stays_within_its_capacity() {
         server.put(&format!("/{i}.png"), png(8, 8));
     }
     let ctx = egui::Context::default();
-    let mut cache = PreviewCache::new(http_client(), 3);
+    let mut cache = PreviewCache::new(Fetcher::new(), 3);
     for i in 0..5 {
         settle(&mut cache, &ctx, &server.url(&format!("/{i}.png")));
         assert!(cache.len() <= 3);

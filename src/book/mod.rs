@@ -3,12 +3,12 @@
 //! The order is a permutation of indices, recomputed only when data or sort change.
 
 mod haystacks;
+mod sort;
 
 use crate::api::Status;
 use crate::engine::Outcome;
-use crate::task::{TaskEntry, unix_now};
+use crate::task::TaskEntry;
 use haystacks::Haystacks;
-use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -115,6 +115,9 @@ pub struct TaskBook {
     models: Vec<String>,
     /// Bumped at each recompute: lets the window cache what it derives from the book.
     revision: u64,
+    /// Bumped whenever a task is added, removed or changed: the history writer compares
+    /// it with the one it last saved instead of being told by hand at every change.
+    generation: u64,
 }
 
 fn haystack(e: &TaskEntry) -> String {
@@ -137,112 +140,6 @@ fn haystack(e: &TaskEntry) -> String {
     s.to_lowercase()
 }
 
-/// A row's text for sorting; borrowed where the entry holds it, owned where it is built.
-type TextKey = fn(&TaskEntry) -> Option<Cow<'_, str>>;
-
-/// The first eight bytes, big-endian: orders like the string itself, as one integer.
-fn prefix_key(s: &str) -> u64 {
-    (prefix_key16(s) >> 64) as u64
-}
-
-/// The first sixteen bytes, the same way. Sixteen, not eight for text columns: prompts and ids often share
-/// their first eight ("Shot 12…", "cgt-2025…"), and every tie costs a comparison of the
-/// full strings, far apart in memory (measured: sorting 100 000 prompts "Shot {i}: …"
-/// took 56 ms on eight bytes, see BENCHMARKS.md for sixteen).
-fn prefix_key16(s: &str) -> u128 {
-    let mut buf = [0u8; 16];
-    for (b, c) in buf.iter_mut().zip(s.bytes()) {
-        *b = c;
-    }
-    u128::from_be_bytes(buf)
-}
-
-/// An f64 as a u64 in the same order (IEEE total order); `None` sorts last either way.
-fn numeric_key(value: Option<f64>, asc: bool) -> u64 {
-    match value {
-        None => u64::MAX,
-        Some(v) => {
-            let bits = v.to_bits();
-            let ordered = if bits >> 63 == 1 {
-                !bits
-            } else {
-                bits | (1 << 63)
-            };
-            // Descending flips the key; u64::MAX stays reserved for "missing".
-            if asc {
-                ordered.min(u64::MAX - 1)
-            } else {
-                (!ordered).min(u64::MAX - 1)
-            }
-        }
-    }
-}
-
-fn sort_numeric(
-    entries: &[Arc<TaskEntry>],
-    asc: bool,
-    key: impl Fn(&TaskEntry) -> Option<f64>,
-) -> Vec<usize> {
-    let mut keys: Vec<(u64, u32)> = entries
-        .iter()
-        .enumerate()
-        .map(|(i, e)| (numeric_key(key(e), asc), i as u32))
-        .collect();
-    keys.sort_unstable();
-    keys.into_iter().map(|(_, i)| i as usize).collect()
-}
-
-fn sort_text(entries: &[Arc<TaskEntry>], asc: bool, key: TextKey) -> Vec<usize> {
-    // (missing, prefix, full text, index): the prefix settles most comparisons without
-    // touching the strings.
-    let mut keys: Vec<(bool, u128, Cow<'_, str>, u32)> = entries
-        .iter()
-        .enumerate()
-        .map(|(i, e)| match key(e) {
-            Some(t) => (false, prefix_key16(&t), t, i as u32),
-            None => (true, 0, Cow::Borrowed(""), i as u32),
-        })
-        .collect();
-    keys.sort_unstable_by(|a, b| {
-        a.0.cmp(&b.0)
-            .then_with(|| {
-                let o = a.1.cmp(&b.1).then_with(|| a.2.cmp(&b.2));
-                if asc { o } else { o.reverse() }
-            })
-            .then(a.3.cmp(&b.3))
-    });
-    keys.into_iter().map(|(_, _, _, i)| i as usize).collect()
-}
-
-/// By failure code, then message, borrowed from the entries (building each row's
-/// "code: message" text made this the slowest column to sort).
-fn sort_reason(entries: &[Arc<TaskEntry>], asc: bool) -> Vec<usize> {
-    let mut keys: Vec<(Option<(&str, &str)>, u32)> = entries
-        .iter()
-        .enumerate()
-        .map(|(i, e)| {
-            let key = match e.reason() {
-                (None, None) => None,
-                (code, message) => Some((code.unwrap_or(""), message.unwrap_or(""))),
-            };
-            (key, i as u32)
-        })
-        .collect();
-    keys.sort_unstable_by(|a, b| {
-        let o = match (&a.0, &b.0) {
-            (Some(x), Some(y)) => {
-                let o = x.cmp(y);
-                if asc { o } else { o.reverse() }
-            }
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (None, None) => std::cmp::Ordering::Equal,
-        };
-        o.then(a.1.cmp(&b.1))
-    });
-    keys.into_iter().map(|(_, i)| i as usize).collect()
-}
-
 impl TaskBook {
     pub fn new() -> Self {
         Self::default()
@@ -250,6 +147,7 @@ impl TaskBook {
 
     /// The data changed: everything derived is stale.
     fn mark_dirty(&mut self) {
+        self.generation += 1;
         self.totals_dirty = true;
         self.sorted_dirty = true;
         self.order_dirty = true;
@@ -315,14 +213,19 @@ impl TaskBook {
         }
     }
 
-    /// How many rows the filter lets through (after `order()` this frame).
+    /// How many rows the filter lets through (as of the last `refresh()`).
     pub fn shown(&self) -> usize {
         self.order.len()
     }
 
-    /// The models present, sorted, for the model filter (as of the last `order()`).
+    /// The models present, sorted, for the model filter (as of the last `refresh()`).
     pub fn models(&self) -> &[String] {
         &self.models
+    }
+
+    /// Changes whenever a task was added, removed or changed (what the history saves).
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// Changes whenever the order, counts or data were recomputed.
@@ -409,6 +312,7 @@ impl TaskBook {
         for id in ids {
             if let Some(&i) = self.index.get(id) {
                 Arc::make_mut(&mut self.entries[i]).timed_out = true;
+                self.generation += 1;
             }
         }
     }
@@ -450,8 +354,10 @@ impl TaskBook {
         self.sorted_dirty = true;
     }
 
-    /// The display order (indices into `entries`), recomputed if stale.
-    pub fn order(&mut self) -> &[usize] {
+    /// Brings the order, counts and models up to date with the data, sort and filter.
+    /// The window calls it once at the start of a frame (and before applying each queued
+    /// intent), so everything that draws reads the book through `&self`.
+    pub fn refresh(&mut self) {
         let resorted = self.sorted_dirty;
         if self.sorted_dirty {
             self.recompute_sorted();
@@ -464,10 +370,14 @@ impl TaskBook {
             self.refilter(resorted);
             self.recompute_shown();
         }
+    }
+
+    /// The display order (indices into `entries`) as of the last [`Self::refresh`].
+    pub fn order(&self) -> &[usize] {
         &self.order
     }
 
-    /// The entry shown at `row`, after `order()` has been called this frame.
+    /// The entry shown at `row`, as of the last [`Self::refresh`].
     pub fn row(&self, row: usize) -> Option<&TaskEntry> {
         self.order
             .get(row)
@@ -475,12 +385,12 @@ impl TaskBook {
             .map(Arc::as_ref)
     }
 
-    /// Ids in display order.
-    pub fn ids_in_order(&mut self) -> Vec<String> {
-        self.order();
+    /// Ids in display order, as of the last [`Self::refresh`].
+    pub fn ids_in_order(&self) -> Vec<String> {
         self.order
             .iter()
-            .map(|&i| self.entries[i].id.clone())
+            .filter_map(|&i| self.entries.get(i))
+            .map(|e| e.id.clone())
             .collect()
     }
 
@@ -521,50 +431,8 @@ impl TaskBook {
         self.order_dirty = false;
     }
 
-    /// Sorts by extracting one compact key per row first and sorting those (contiguous,
-    /// no pointer chasing per comparison); ties fall back to the insertion index, which
-    /// makes the unstable sort stable. 100 000 rows: see BENCHMARKS.md.
-    fn recompute_sorted(&mut self) {
-        let entries = &self.entries;
-        let Sort {
-            column,
-            ascending: asc,
-        } = self.sort;
-        let now = unix_now();
-        let record = |e: &TaskEntry| e.record.clone();
-        self.sorted = match column {
-            Column::Status => sort_numeric(entries, asc, |e| {
-                // Rank first; unknown words ("Other") then by their first bytes.
-                let word = prefix_key(e.status.as_str()) >> 8;
-                Some(((u64::from(e.status.rank()) << 56) | word) as f64)
-            }),
-            Column::Created => sort_numeric(entries, asc, |e| record(e)?.created_at),
-            Column::Elapsed => sort_numeric(entries, asc, |e| e.elapsed(now)),
-            Column::Id => sort_text(entries, asc, |e| Some(Cow::Borrowed(e.id.as_str()))),
-            Column::Model => sort_text(entries, asc, |e| {
-                e.record.as_deref()?.model.as_deref().map(Cow::Borrowed)
-            }),
-            Column::Prompt => sort_text(entries, asc, |e| {
-                e.record.as_deref()?.prompt.as_deref().map(Cow::Borrowed)
-            }),
-            Column::TraceId => sort_text(entries, asc, |e| e.trace_id().map(Cow::Borrowed)),
-            Column::Video => sort_text(entries, asc, |e| {
-                e.record.as_deref()?.video_url.as_deref().map(Cow::Borrowed)
-            }),
-            Column::LastFrame => sort_text(entries, asc, |e| {
-                e.record
-                    .as_deref()?
-                    .last_frame_url
-                    .as_deref()
-                    .map(Cow::Borrowed)
-            }),
-            Column::Reason => sort_reason(entries, asc),
-        };
-        self.sorted_dirty = false;
-    }
-
     /// (status, total, shown) for every status present, in the summary's order (as of
-    /// the last `order()`).
+    /// the last `refresh()`).
     pub fn counts(&self) -> &[(Status, usize, usize)] {
         &self.counts
     }
@@ -636,6 +504,11 @@ impl TaskBook {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn shown_ids(b: &mut TaskBook) -> Vec<String> {
+        b.refresh();
+        b.ids_in_order()
+    }
     use crate::api::TaskRecord;
     use serde_json::json;
 
@@ -670,7 +543,7 @@ mod tests {
     #[test]
     fn default_sort_is_newest_first_with_blanks_last() {
         let mut b = book();
-        assert_eq!(b.ids_in_order(), ["b", "e", "c", "a", "d"]);
+        assert_eq!(shown_ids(&mut b), ["b", "e", "c", "a", "d"]);
         b.click_header(Column::Created);
         assert_eq!(
             b.sort(),
@@ -680,7 +553,7 @@ mod tests {
             }
         );
         assert_eq!(
-            b.ids_in_order(),
+            shown_ids(&mut b),
             ["a", "c", "b", "e", "d"],
             "ties stable, blank last"
         );
@@ -690,16 +563,16 @@ mod tests {
     fn status_sorts_by_meaning_and_flips() {
         let mut b = book();
         b.click_header(Column::Status);
-        assert_eq!(b.ids_in_order(), ["c", "d", "b", "a", "e"]);
+        assert_eq!(shown_ids(&mut b), ["c", "d", "b", "a", "e"]);
         b.click_header(Column::Status);
-        assert_eq!(b.ids_in_order(), ["a", "e", "b", "d", "c"]);
+        assert_eq!(shown_ids(&mut b), ["a", "e", "b", "d", "c"]);
     }
 
     #[test]
     fn text_columns_and_counts() {
         let mut b = book();
         b.click_header(Column::Model);
-        assert_eq!(b.ids_in_order(), ["b", "c", "a", "e", "d"]);
+        assert_eq!(shown_ids(&mut b), ["b", "c", "a", "e", "d"]);
         assert_eq!(
             b.summary(),
             "2 succeeded · 1 running · 1 not found · 1 failed"
@@ -743,13 +616,13 @@ mod tests {
             model: Some("m1".into()),
             ..Filter::default()
         });
-        assert_eq!(b.ids_in_order(), ["c", "b"]);
+        assert_eq!(shown_ids(&mut b), ["c", "b"]);
         b.set_filter(Filter {
             text: "TRAILER".into(),
             ..Filter::default()
         });
         assert_eq!(
-            b.ids_in_order(),
+            shown_ids(&mut b),
             ["a"],
             "notes are searched, case-insensitively"
         );
@@ -759,14 +632,14 @@ mod tests {
             hidden_statuses: hidden,
             ..Filter::default()
         });
-        assert_eq!(b.ids_in_order(), ["c", "b", "d"]);
+        assert_eq!(shown_ids(&mut b), ["c", "b", "d"]);
         assert_eq!(
             b.summary(),
             "0/2 succeeded · 1/1 running · 1/1 not found · 1/1 failed"
         );
         b.click_header(Column::Created);
         assert_eq!(
-            b.ids_in_order(),
+            shown_ids(&mut b),
             ["b", "c", "d"],
             "sorting keeps the filter"
         );
@@ -774,10 +647,10 @@ mod tests {
             text: "not_found".into(),
             ..Filter::default()
         });
-        assert_eq!(b.ids_in_order(), ["d"], "the reason is searched");
+        assert_eq!(shown_ids(&mut b), ["d"], "the reason is searched");
         assert_eq!(b.models(), ["m1", "m2", "m3"]);
         let revision = b.revision();
-        b.order();
+        b.refresh();
         assert_eq!(
             b.revision(),
             revision,

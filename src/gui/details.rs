@@ -2,9 +2,9 @@
 //! buttons and a Refresh for that one task.
 
 use super::grid::format_elapsed;
+use super::previews::{PreviewCache, PreviewState};
 use super::theme;
 use crate::api::{format_local, format_rfc3339};
-use crate::preview::{PreviewCache, PreviewState};
 use crate::task::{TaskEntry, unix_now};
 
 #[derive(Debug, Clone, PartialEq)]

@@ -1,11 +1,11 @@
 //! The task grid: a virtual table (only visible rows are laid out), a sort button in each
 //! header, a status badge with text, and Open buttons with real accessible names.
 
+use super::previews::{PreviewCache, PreviewState};
 use super::selection::Selection;
 use super::theme;
 use crate::api::format_local;
 use crate::book::{Column, TaskBook};
-use crate::preview::{PreviewCache, PreviewState};
 use crate::task::{TaskEntry, unix_now};
 use egui::{Sense, WidgetInfo};
 use egui_extras::{Column as Col, TableBuilder};
@@ -200,14 +200,13 @@ fn cell(ui: &mut egui::Ui, column: Column, e: &TaskEntry, now: f64, intents: &mu
 /// Lays out the visible rows only. `previews` turns on the thumbnail column.
 pub fn show(
     ui: &mut egui::Ui,
-    book: &mut TaskBook,
+    book: &TaskBook,
     selection: &Selection,
     mut previews: Option<&mut PreviewCache>,
 ) -> Vec<GridIntent> {
     let mut intents = Vec::new();
     let sort = book.sort();
     let rows = book.order().len();
-    let book: &TaskBook = book;
     let now = unix_now();
     let modifiers = ui.input(|i| i.modifiers);
     let row_height = if previews.is_some() {

@@ -1,6 +1,7 @@
-//! The window: one file per panel, each returning the user's intent; `app` turns intents
-//! into engine commands and background jobs. Nothing here blocks on the network, the
-//! keyring, the disk or a launcher.
+//! The window: one file per panel, each returning the user's intent; `app/` (one file per
+//! role: token, history, files, drawing, …) turns intents into engine commands and
+//! background jobs. Nothing here blocks on the network, the keyring, the disk or a
+//! launcher, and nothing here speaks HTTP: fetching lives in `download` and `preview`.
 
 mod app;
 mod attention;
@@ -9,20 +10,22 @@ mod dialogs;
 mod downloads;
 pub mod grid;
 mod input;
-mod jobs;
 mod opener;
+mod previews;
 mod selection;
 mod status;
 mod theme;
 mod token;
 mod toolbar;
 
-pub use app::{GuiOptions, KeyringProvider, PREFS_KEY, Prefs, SeedanceApp};
+pub use app::{GuiOptions, KeyringProvider, PREFS_KEY, Prefs, SeedanceApp, Undo};
 pub use dialogs::{AnsweringDialogs, Dialogs, Picked, SystemDialogs};
-pub use downloads::ItemState;
+pub use downloads::{Item, ItemState};
 pub use opener::{Opener, RecordingOpener, SystemOpener};
+pub use previews::{PreviewCache, PreviewState};
 pub use selection::Selection;
-pub use token::{KeyringState, Note};
+pub use status::{Severity, StatusMessage};
+pub use token::{KeyringState, TokenMessage};
 
 pub const TITLE: &str = "SeeDance Tasks";
 

@@ -13,8 +13,24 @@ pub struct StatusLine {
     pub retry: Option<(Instant, Duration, String)>,
     /// Set by `Event::Halted`, cleared by a new token or query.
     pub halted: Option<Arc<ApiError>>,
-    /// A launcher or other one-off failure to show until dismissed.
-    pub problem: Option<String>,
+    /// A one-off message (an export's path, a launcher's failure) shown until dismissed
+    /// or replaced.
+    pub message: Option<StatusMessage>,
+}
+
+/// How a status message is drawn: information in the normal text colour, so "Exported
+/// to …" does not look like a failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusMessage {
+    pub severity: Severity,
+    pub text: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -23,10 +39,17 @@ pub enum StatusIntent {
     Retry(Vec<String>),
     RefreshAll,
     SetWatching(bool),
-    DismissProblem,
+    DismissMessage,
 }
 
 impl StatusLine {
+    pub fn say(&mut self, severity: Severity, text: impl Into<String>) {
+        self.message = Some(StatusMessage {
+            severity,
+            text: text.into(),
+        });
+    }
+
     /// The one banner for an auth or balance stop (never one error per row).
     pub fn banner(&self, ui: &mut egui::Ui) -> Option<StatusIntent> {
         let error = self.halted.as_ref()?;
@@ -94,13 +117,8 @@ impl StatusLine {
         let mut intent = None;
         ui.horizontal(|ui| {
             if demo {
-                ui.label(
-                    egui::RichText::new(" DEMO ")
-                        .strong()
-                        .color(egui::Color32::BLACK)
-                        .background_color(egui::Color32::from_rgb(0xf2, 0xc9, 0x4c)),
-                )
-                .on_hover_text("Sample tasks served by the app itself: no network, no token");
+                super::theme::demo_badge(ui)
+                    .on_hover_text("Sample tasks served by the app itself: no network, no token");
             }
             let mut watch = watching;
             if ui
@@ -147,11 +165,16 @@ impl StatusLine {
                     );
                 }
             }
-            if let Some(p) = &self.problem {
+            if let Some(m) = &self.message {
                 ui.separator();
-                ui.colored_label(ui.visuals().error_fg_color, p);
+                let color = match m.severity {
+                    Severity::Info => ui.visuals().text_color(),
+                    Severity::Warning => ui.visuals().warn_fg_color,
+                    Severity::Error => ui.visuals().error_fg_color,
+                };
+                ui.colored_label(color, &m.text);
                 if ui.small_button("Dismiss").clicked() {
-                    intent = Some(StatusIntent::DismissProblem);
+                    intent = Some(StatusIntent::DismissMessage);
                 }
             }
         });

@@ -54,3 +54,13 @@ pub fn badge(ui: &mut egui::Ui, status: &Status, awaiting: bool) -> egui::Respon
         .show(ui, |ui| ui.label(label))
         .inner
 }
+
+/// The yellow " DEMO " tag beside the title and in the status line.
+pub fn demo_badge(ui: &mut egui::Ui) -> egui::Response {
+    ui.label(
+        egui::RichText::new(" DEMO ")
+            .strong()
+            .color(Color32::BLACK)
+            .background_color(Color32::from_rgb(0xf2, 0xc9, 0x4c)),
+    )
+}

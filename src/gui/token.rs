@@ -12,7 +12,8 @@ pub enum KeyringState {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Note {
+/// The token panel's answer to the last action (saved, removed, tested, …).
+pub enum TokenMessage {
     Info(String),
     Good(String),
     Bad(String),
@@ -25,7 +26,7 @@ pub struct TokenPanel {
     pub current: Option<(Token, TokenSource)>,
     pub keyring: KeyringState,
     pub busy: Option<&'static str>,
-    pub note: Option<Note>,
+    pub message: Option<TokenMessage>,
 }
 
 impl Default for TokenPanel {
@@ -37,7 +38,7 @@ impl Default for TokenPanel {
             current: None,
             keyring: KeyringState::Checking,
             busy: None,
-            note: None,
+            message: None,
         }
     }
 }
@@ -169,14 +170,14 @@ impl TokenPanel {
                 ui.label(what);
             }
         });
-        match &self.note {
-            Some(Note::Info(t)) => {
+        match &self.message {
+            Some(TokenMessage::Info(t)) => {
                 ui.label(t);
             }
-            Some(Note::Good(t)) => {
+            Some(TokenMessage::Good(t)) => {
                 ui.colored_label(egui::Color32::from_rgb(0x3f, 0xb9, 0x50), t);
             }
-            Some(Note::Bad(t)) => {
+            Some(TokenMessage::Bad(t)) => {
                 ui.colored_label(ui.visuals().error_fg_color, t);
             }
             None => {}

@@ -36,7 +36,7 @@ pub fn step_for(h: &mut Harness<'_, SeedanceApp>, time: Duration) {
 
 /// Every task in the book has had an answer.
 pub fn all_answered(app: &SeedanceApp) -> bool {
-    !app.book.is_empty() && app.book.entries().iter().all(|e| !e.awaiting)
+    !app.book().is_empty() && app.book().entries().iter().all(|e| !e.awaiting)
 }
 
 /// The whole app in a kittest harness, built inside `runtime` (poll-promise needs it).

@@ -1,0 +1,240 @@
+//! One holder for the window's background work. Every job (a keyring call, a token test,
+//! the history load, a launcher, a save dialog, an export, a notification) is a promise of
+//! one [`Done`], polled in one place and handled in one `match` (`logic.rs`). A job that
+//! panics becomes [`Done::Crashed`], shown as an error, never a second panic on the UI
+//! thread (poll-promise panics when a sender is dropped unfulfilled).
+
+use crate::api::ApiError;
+use crate::download::DownloadJob;
+use crate::secrets::{Keyring, SecretError, Token};
+use crate::store::Loaded;
+use poll_promise::Promise;
+use std::any::Any;
+use std::panic::AssertUnwindSafe;
+use std::path::PathBuf;
+
+/// What a finished background job reports.
+pub enum Done {
+    /// The keyring was opened and read at start.
+    KeyringOpened {
+        keyring: Result<Keyring, SecretError>,
+        token: Result<Option<Token>, SecretError>,
+    },
+    TokenSaved {
+        token: Token,
+        result: Result<(), SecretError>,
+    },
+    TokenForgotten(Result<(), SecretError>),
+    TokenTested(Result<String, ApiError>),
+    HistoryLoaded(Loaded),
+    /// A launcher finished (a browser for a link, a file manager for a folder).
+    Opened(Result<(), String>),
+    Notified(Result<(), String>),
+    /// Where an export went (`None`: the dialog was cancelled).
+    Exported(Result<Option<Export>, String>),
+    /// Text for the clipboard, built in the background.
+    CopyReady(String),
+    /// The download folder was chosen (`None`: cancelled); `then` waited for it.
+    FolderChosen {
+        folder: Option<ChosenFolder>,
+        then: Vec<DownloadJob>,
+    },
+    /// No folder dialog could be shown and there is no fallback folder either.
+    NoFolder,
+    /// A job panicked.
+    Crashed {
+        job: Job,
+        message: String,
+    },
+}
+
+/// Which kind of job it was: what a crash report says, and what it must undo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Job {
+    Keyring,
+    Token,
+    History,
+    Open,
+    Notify,
+    Export,
+    Copy,
+    Folder,
+}
+
+impl Job {
+    /// Completes "Something went wrong …".
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Keyring => "reading the keyring",
+            Self::Token => "with the token",
+            Self::History => "reading the task history",
+            Self::Open => "opening a link",
+            Self::Notify => "showing a notification",
+            Self::Export => "exporting",
+            Self::Copy => "copying",
+            Self::Folder => "choosing a folder",
+        }
+    }
+}
+
+/// A written export.
+pub struct Export {
+    pub path: PathBuf,
+    /// It went to the fallback folder because no dialog could be shown.
+    pub fallback: bool,
+}
+
+/// A folder to download into.
+pub struct ChosenFolder {
+    pub dir: PathBuf,
+    /// The fallback folder (no dialog could be shown): used for these downloads only,
+    /// not remembered, since a later dialog may well show.
+    pub fallback: bool,
+}
+
+#[derive(Default)]
+pub struct Background {
+    jobs: Vec<Promise<Done>>,
+}
+
+impl Background {
+    /// Runs blocking work (keyring, disk, launchers) on tokio's blocking pool.
+    pub fn blocking(
+        &mut self,
+        ctx: &egui::Context,
+        job: Job,
+        work: impl FnOnce() -> Done + Send + 'static,
+    ) {
+        let ctx = ctx.clone();
+        self.jobs.push(Promise::spawn_blocking(move || {
+            let done = std::panic::catch_unwind(AssertUnwindSafe(work))
+                .unwrap_or_else(|panic| crashed(job, panic.as_ref()));
+            // A finished promise does not wake egui by itself.
+            ctx.request_repaint();
+            done
+        }));
+    }
+
+    /// Runs async work (dialogs, requests) on the tokio runtime.
+    pub fn future(
+        &mut self,
+        ctx: &egui::Context,
+        job: Job,
+        work: impl Future<Output = Done> + Send + 'static,
+    ) {
+        let ctx = ctx.clone();
+        self.jobs.push(Promise::spawn_async(async move {
+            // A task of its own, so a panic inside arrives as a `JoinError` here.
+            let done = match tokio::spawn(work).await {
+                Ok(done) => done,
+                Err(e) if e.is_panic() => crashed(job, e.into_panic().as_ref()),
+                Err(e) => Done::Crashed {
+                    job,
+                    message: e.to_string(),
+                },
+            };
+            ctx.request_repaint();
+            done
+        }));
+    }
+
+    /// The jobs that finished since the last call, in the order they were started.
+    pub fn take_finished(&mut self) -> Vec<Done> {
+        let mut finished = Vec::new();
+        let mut pending = Vec::with_capacity(self.jobs.len());
+        for job in self.jobs.drain(..) {
+            match job.try_take() {
+                Ok(done) => finished.push(done),
+                Err(job) => pending.push(job),
+            }
+        }
+        self.jobs = pending;
+        finished
+    }
+
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.jobs.len()
+    }
+}
+
+fn crashed(job: Job, panic: &(dyn Any + Send)) -> Done {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".to_owned());
+    Done::Crashed { job, message }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    fn wait(bg: &mut Background) -> Vec<Done> {
+        let start = Instant::now();
+        loop {
+            let done = bg.take_finished();
+            if !done.is_empty() {
+                return done;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "the job never ended"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime")
+    }
+
+    #[test]
+    fn a_panicking_job_becomes_an_error() {
+        let rt = runtime();
+        let _enter = rt.enter();
+        let ctx = egui::Context::default();
+        let mut bg = Background::default();
+        bg.blocking(&ctx, Job::Copy, || panic!("boom"));
+        match wait(&mut bg).pop() {
+            Some(Done::Crashed { job, message }) => {
+                assert_eq!(job, Job::Copy);
+                assert_eq!(message, "boom");
+            }
+            _ => panic!("expected a crash report"),
+        }
+        bg.future(&ctx, Job::Export, async {
+            let n: u32 = "x".parse().unwrap_or(0);
+            if n == 0 {
+                panic!("async {n}");
+            }
+            Done::NoFolder
+        });
+        match wait(&mut bg).pop() {
+            Some(Done::Crashed { job, message }) => {
+                assert_eq!(job, Job::Export);
+                assert_eq!(message, "async 0");
+            }
+            _ => panic!("expected a crash report"),
+        }
+        assert_eq!(bg.len(), 0);
+    }
+
+    #[test]
+    fn jobs_report_in_order_once() {
+        let rt = runtime();
+        let _enter = rt.enter();
+        let ctx = egui::Context::default();
+        let mut bg = Background::default();
+        bg.blocking(&ctx, Job::Copy, || Done::CopyReady("a".into()));
+        let done = wait(&mut bg);
+        assert!(matches!(done.as_slice(), [Done::CopyReady(t)] if t == "a"));
+        assert!(bg.take_finished().is_empty());
+    }
+}

@@ -1,0 +1,242 @@
+//! What the panels asked for. Panels return intents while they draw; the app queues them
+//! and applies them after drawing (as egui's `wrap_app.rs` runs its commands and rerun
+//! its pending UI commands), so no panel changes the book while the frame is drawn.
+
+use super::SeedanceApp;
+use super::background::{Done, Job};
+use super::files::ExportFormat;
+use crate::gui::details::DetailIntent;
+use crate::gui::downloads::DownloadIntent;
+use crate::gui::grid::GridIntent;
+use crate::gui::status::StatusIntent;
+use crate::gui::token::TokenIntent;
+use crate::gui::toolbar::ToolbarIntent;
+use crate::task::TaskEntry;
+use std::collections::HashSet;
+use std::sync::Arc;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Intent {
+    Query(Vec<String>),
+    RefreshAll,
+    StartDemo,
+    FocusSearch,
+    SelectAllShown,
+    Undo,
+    DismissUndo,
+    Token(TokenIntent),
+    Status(StatusIntent),
+    Toolbar(ToolbarIntent),
+    Grid(GridIntent),
+    Detail(DetailIntent),
+    Download(DownloadIntent),
+}
+
+/// What an undo puts back.
+pub struct Undo {
+    pub label: String,
+    pub entries: Vec<TaskEntry>,
+}
+
+impl SeedanceApp {
+    pub(super) fn push_intent(&mut self, intent: impl Into<Intent>) {
+        self.pending.push(intent.into());
+    }
+
+    /// Applies the intents queued while drawing, in the order they were given.
+    pub(super) fn apply_pending(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        // What they changed is drawn in the next frame: ask for it now.
+        self.ctx.request_repaint();
+        for intent in std::mem::take(&mut self.pending) {
+            // An intent may read the order another one just changed.
+            self.book.refresh();
+            self.apply(intent);
+        }
+    }
+
+    fn apply(&mut self, intent: Intent) {
+        match intent {
+            Intent::Query(ids) => self.query(ids),
+            Intent::RefreshAll => self.query(self.book.all_ids()),
+            Intent::StartDemo => self.start_demo(),
+            Intent::FocusSearch => self.toolbar.focus_search = true,
+            Intent::SelectAllShown => self.selection.select_all(&self.book.ids_in_order()),
+            Intent::Undo => self.undo(),
+            Intent::DismissUndo => self.undo = None,
+            Intent::Token(i) => self.on_token_intent(i),
+            Intent::Status(i) => self.on_status_intent(i),
+            Intent::Toolbar(i) => self.on_toolbar_intent(i),
+            Intent::Grid(i) => self.on_grid_intent(i),
+            Intent::Detail(i) => self.on_detail_intent(i),
+            Intent::Download(i) => self.on_download_intent(i),
+        }
+    }
+
+    fn on_status_intent(&mut self, intent: StatusIntent) {
+        match intent {
+            StatusIntent::OpenTokenPanel => self.token.expanded = true,
+            StatusIntent::Retry(ids) => self.query(ids),
+            StatusIntent::RefreshAll => self.query(self.book.all_ids()),
+            StatusIntent::SetWatching(on) => self.set_watching(on),
+            StatusIntent::DismissMessage => self.status.message = None,
+        }
+    }
+
+    fn on_toolbar_intent(&mut self, intent: ToolbarIntent) {
+        match intent {
+            ToolbarIntent::Filter(filter) => self.book.set_filter(filter),
+            ToolbarIntent::Refresh => {
+                let ids = self.action_targets().iter().map(|e| e.id.clone()).collect();
+                self.query(ids);
+            }
+            ToolbarIntent::Remove => {
+                let ids: HashSet<String> =
+                    self.action_targets().iter().map(|e| e.id.clone()).collect();
+                let removed = self.book.remove(&ids);
+                self.remove_with_undo(removed, "tasks");
+            }
+            ToolbarIntent::CopyIds => {
+                let ids: Vec<String> = self.action_targets().iter().map(|e| e.id.clone()).collect();
+                self.ctx.copy_text(ids.join("\n"));
+            }
+            ToolbarIntent::CopyTsv => self.copy_tsv(),
+            ToolbarIntent::ExportCsv => self.export(ExportFormat::Csv),
+            ToolbarIntent::ExportJson => self.export(ExportFormat::Json),
+            ToolbarIntent::Download(kinds) => self.download(&kinds),
+            ToolbarIntent::ChooseDownloadFolder => self.choose_folder(Vec::new()),
+            ToolbarIntent::ClearFinished => {
+                let removed = self.book.remove_finished();
+                self.remove_with_undo(removed, "finished tasks");
+            }
+            ToolbarIntent::ClearAll => {
+                let removed = self.book.remove_where(|_| true);
+                self.remove_with_undo(removed, "tasks");
+            }
+            ToolbarIntent::SelectAll => self.selection.select_all(&self.book.ids_in_order()),
+            ToolbarIntent::ClearSelection => self.selection.clear(),
+            ToolbarIntent::Thumbnails(on) => self.prefs.thumbnails = on,
+        }
+    }
+
+    fn on_grid_intent(&mut self, intent: GridIntent) {
+        match intent {
+            GridIntent::Sort(column) => {
+                self.book.click_header(column);
+                self.prefs.sort = self.book.sort();
+            }
+            GridIntent::Click { id, ctrl, shift } => {
+                let order = if shift {
+                    self.book.ids_in_order()
+                } else {
+                    Vec::new()
+                };
+                self.selection.click(&id, ctrl, shift, &order);
+            }
+            GridIntent::Open(url) => self.open(url),
+            GridIntent::Copy(text) => self.ctx.copy_text(text),
+        }
+    }
+
+    fn on_detail_intent(&mut self, intent: DetailIntent) {
+        match intent {
+            DetailIntent::Copy(text) => self.ctx.copy_text(text),
+            DetailIntent::Open(url) => self.open(url),
+            DetailIntent::Refresh(id) => self.query(vec![id]),
+            DetailIntent::SetNote(id, text) => self.set_note(&id, text),
+            DetailIntent::Close => self.selection.clear(),
+        }
+    }
+
+    fn on_download_intent(&mut self, intent: DownloadIntent) {
+        match intent {
+            DownloadIntent::Cancel => self.downloads.cancel(),
+            DownloadIntent::RetryFailed => {
+                let jobs = self.downloads.failed_jobs();
+                self.start_downloads(jobs);
+            }
+            DownloadIntent::Close => {
+                self.downloads.visible = false;
+                self.downloads.items.clear();
+            }
+            DownloadIntent::OpenFolder(dir) => self.open(dir.display().to_string()),
+        }
+    }
+
+    /// The selected tasks in display order, or every shown task when none is selected.
+    pub fn action_targets(&self) -> Vec<Arc<TaskEntry>> {
+        let entries = self.book.entries();
+        let selected = self.selection.ids();
+        self.book
+            .order()
+            .iter()
+            .filter_map(|&i| entries.get(i))
+            .filter(|e| selected.is_empty() || selected.contains(&e.id))
+            .cloned()
+            .collect()
+    }
+
+    fn remove_with_undo(&mut self, removed: Vec<TaskEntry>, what: &str) {
+        if removed.is_empty() {
+            return;
+        }
+        self.forget(removed.iter().map(|e| e.id.clone()).collect());
+        let book = &self.book;
+        self.selection.retain(|id| book.get(id).is_some());
+        self.undo = Some(Undo {
+            label: format!("Removed {} {what}", removed.len()),
+            entries: removed,
+        });
+    }
+
+    /// Puts back what the last removal took; unfinished tasks are watched again.
+    pub fn undo(&mut self) {
+        if let Some(undo) = self.undo.take() {
+            let unfinished: Vec<String> = undo
+                .entries
+                .iter()
+                .filter(|e| e.is_unfinished())
+                .map(|e| e.id.clone())
+                .collect();
+            self.book.extend(undo.entries);
+            if !unfinished.is_empty() {
+                self.send_query(unfinished);
+            }
+        }
+    }
+
+    /// The user's note on a task (kept in the history).
+    pub fn set_note(&mut self, id: &str, note: String) {
+        self.book.set_note(id, note);
+    }
+
+    /// Hands a link or folder to the system's launcher off the UI thread (launchers can
+    /// block).
+    pub(super) fn open(&mut self, target: String) {
+        let opener = self.opener.clone();
+        self.background.blocking(&self.ctx, Job::Open, move || {
+            Done::Opened(opener.open(&target))
+        });
+    }
+}
+
+macro_rules! intent_from {
+    ($($variant:ident($t:ty)),* $(,)?) => {
+        $(impl From<$t> for Intent {
+            fn from(i: $t) -> Self {
+                Intent::$variant(i)
+            }
+        })*
+    };
+}
+
+intent_from!(
+    Token(TokenIntent),
+    Status(StatusIntent),
+    Toolbar(ToolbarIntent),
+    Grid(GridIntent),
+    Detail(DetailIntent),
+    Download(DownloadIntent),
+);

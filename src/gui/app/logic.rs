@@ -1,0 +1,145 @@
+//! Every frame, also while the window is hidden (`eframe::App::logic`): engine events,
+//! finished background work, download progress and the history tick. Named `logic_impl`
+//! so it is not confused with `eframe::App::logic`, which calls it.
+
+use super::SeedanceApp;
+use super::background::{Done, Job};
+use crate::api::{ApiError, ErrorKind, Status};
+use crate::engine::Event;
+use crate::engine::Outcome;
+use crate::gui::attention;
+use crate::gui::status::Severity;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Ids whose last question failed, grouped by error (shared: cached across frames).
+pub type FailedGroups = Arc<Vec<(Arc<ApiError>, Vec<String>)>>;
+
+impl SeedanceApp {
+    pub(super) fn logic_impl(&mut self) {
+        let mut events = Vec::new();
+        if let Some((_, rx)) = &mut self.engine {
+            while let Ok(event) = rx.try_recv() {
+                events.push(event);
+            }
+        }
+        for event in events {
+            self.on_event(event);
+        }
+        for done in self.background.take_finished() {
+            self.on_done(done);
+        }
+        self.downloads.poll();
+        self.save_history_if_due();
+    }
+
+    /// The one place where finished background work is handled.
+    fn on_done(&mut self, done: Done) {
+        match done {
+            Done::KeyringOpened { keyring, token } => self.on_keyring_opened(keyring, token),
+            Done::TokenSaved { token, result } => self.on_token_saved(token, result),
+            Done::TokenForgotten(result) => self.on_token_forgotten(result),
+            Done::TokenTested(result) => self.on_token_tested(result),
+            Done::HistoryLoaded(loaded) => self.on_history_loaded(loaded),
+            Done::Opened(Ok(())) => {}
+            Done::Opened(Err(e)) => self.status.say(Severity::Error, e),
+            Done::Notified(Ok(())) => {}
+            Done::Notified(Err(e)) => {
+                // Once is enough: a machine without a notification daemon stays so.
+                if !self.notification_failed {
+                    self.notification_failed = true;
+                    self.status.say(Severity::Error, e);
+                }
+            }
+            Done::Exported(result) => self.on_exported(result),
+            Done::CopyReady(text) => self.ctx.copy_text(text),
+            Done::FolderChosen { folder, then } => self.on_folder_chosen(folder, then),
+            Done::NoFolder => self.on_no_folder(),
+            Done::Crashed { job, message } => {
+                match job {
+                    Job::History => self.on_history_crashed(),
+                    Job::Token => self.token.busy = None,
+                    _ => {}
+                }
+                self.status.say(
+                    Severity::Error,
+                    format!(
+                        "Something went wrong {}: {message}. Please report this.",
+                        job.describe()
+                    ),
+                );
+            }
+        }
+    }
+
+    fn on_event(&mut self, event: Event) {
+        match event {
+            Event::Results(outcomes) => {
+                let success: HashSet<String> = outcomes
+                    .iter()
+                    .filter(
+                        |(_, o)| matches!(o, Outcome::Found(r) if r.status == Status::Succeeded),
+                    )
+                    .map(|(id, _)| id.clone())
+                    .collect();
+                let finished = self.book.apply(outcomes);
+                let focused = self.ctx.input(|i| i.viewport().focused.unwrap_or(true));
+                let summary: Vec<(String, bool)> = finished
+                    .into_iter()
+                    .map(|id| (id.clone(), success.contains(&id)))
+                    .collect();
+                if let Some(text) = self.attention.on_finished(&self.ctx, &summary, focused)
+                    && self.prefs.notifications
+                {
+                    self.background.blocking(&self.ctx, Job::Notify, move || {
+                        Done::Notified(attention::notify(&text))
+                    });
+                }
+            }
+            Event::Retrying { wait, error, .. } => {
+                let what = if error.kind == ErrorKind::RateLimited {
+                    "rate limited".to_owned()
+                } else {
+                    format!("request failed ({})", error.message)
+                };
+                self.status.retry = Some((Instant::now(), wait, what));
+                self.ctx.request_repaint_after(Duration::from_millis(250));
+            }
+            Event::Halted(error) => {
+                if error.is_auth() {
+                    self.token.expanded = true;
+                }
+                self.status.halted = Some(error);
+            }
+            Event::WatchExpired(ids) => self.book.mark_timed_out(&ids),
+            Event::Activity(a) => self.status.activity = a,
+        }
+    }
+
+    /// Tasks whose last question failed for a reason a retry may fix, grouped by error.
+    /// Recomputed only when the book changed (a scan of every task is too much per frame).
+    pub(super) fn failed_batches(&mut self) -> FailedGroups {
+        if let Some((revision, cached)) = &self.failed_cache
+            && *revision == self.book.revision()
+        {
+            return cached.clone();
+        }
+        let mut groups: BTreeMap<String, (Arc<ApiError>, Vec<String>)> = BTreeMap::new();
+        for e in self.book.entries() {
+            if let Some(err) = &e.error
+                && !err.stops_everything()
+                && !e.awaiting
+            {
+                groups
+                    .entry(err.to_string())
+                    .or_insert_with(|| (err.clone(), Vec::new()))
+                    .1
+                    .push(e.id.clone());
+            }
+        }
+        let groups = Arc::new(groups.into_values().collect::<Vec<_>>());
+        self.failed_cache = Some((self.book.revision(), groups.clone()));
+        groups
+    }
+}

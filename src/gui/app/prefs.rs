@@ -1,0 +1,46 @@
+//! What the window remembers across starts, kept in eframe's storage (a plain text file:
+//! never the token). One `#[serde(default)]` struct, as egui's demo app keeps its `State`
+//! apart from the runtime fields: a field added later reads its default from an older
+//! file. The key and the field names are those of earlier versions, so saved settings
+//! survive upgrades.
+
+use crate::book::Sort;
+use std::path::PathBuf;
+
+pub const PREFS_KEY: &str = "seedance-tasks-prefs";
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct Prefs {
+    pub sort: Sort,
+    pub download_dir: Option<PathBuf>,
+    pub thumbnails: bool,
+    pub notifications: bool,
+    pub watching: bool,
+}
+
+impl Default for Prefs {
+    fn default() -> Self {
+        Self {
+            sort: Sort::default(),
+            download_dir: None,
+            thumbnails: false,
+            notifications: true,
+            watching: true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_older_file_keeps_its_fields_and_defaults_the_rest() {
+        let saved = r#"{"download_dir":"/tmp/videos","thumbnails":true}"#;
+        let prefs: Prefs = serde_json::from_str(saved).expect("prefs");
+        assert_eq!(prefs.download_dir, Some(PathBuf::from("/tmp/videos")));
+        assert!(prefs.thumbnails);
+        assert!(prefs.watching && prefs.notifications);
+    }
+}

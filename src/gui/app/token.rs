@@ -1,0 +1,180 @@
+//! The token's lifecycle: read from the keyring at start (in the background, so a keyring
+//! waiting for its unlock prompt never blocks the window), saved, forgotten, tested, or
+//! used for this session only. A token in use gives the engine its HTTP client.
+
+use super::SeedanceApp;
+use super::background::{Done, Job};
+use crate::api::{Client, ClientConfig};
+use crate::engine::Backend;
+use crate::gui::token::{KeyringState, TokenIntent, TokenMessage};
+use crate::secrets::{Keyring, SecretError, Token, TokenSource};
+
+/// Where the window finds the keyring.
+pub enum KeyringProvider {
+    /// The OS keyring (Secret Service, Keychain, Credential Manager).
+    Platform,
+    /// A given store or failure, for tests (`Keyring::mock()`) and machines without one.
+    Given(Result<Keyring, SecretError>),
+}
+
+impl KeyringProvider {
+    fn open(self) -> Result<Keyring, SecretError> {
+        match self {
+            Self::Platform => Keyring::platform(),
+            Self::Given(k) => k,
+        }
+    }
+}
+
+/// A task id used by Test: a valid UUID no task has, so the call is cheap and harmless.
+const PROBE_ID: &str = "00000000-0000-4000-8000-000000000000";
+
+impl SeedanceApp {
+    /// The keyring is read in the background even with a token from the environment, so
+    /// Save and Forget know whether they can work.
+    pub(super) fn open_keyring(&mut self, provider: KeyringProvider) {
+        self.background.blocking(&self.ctx, Job::Keyring, move || {
+            let keyring = provider.open();
+            let token = match &keyring {
+                Ok(k) => k.get(),
+                Err(e) => Err(e.clone()),
+            };
+            Done::KeyringOpened { keyring, token }
+        });
+    }
+
+    pub(super) fn use_token(&mut self, token: Token, source: TokenSource) {
+        let config = ClientConfig {
+            base_url: self.api_base.clone(),
+            ..ClientConfig::default()
+        };
+        match Client::new(&config, &token) {
+            Ok(client) => {
+                if self.demo {
+                    self.leave_demo();
+                }
+                self.token.current = Some((token, source));
+                self.set_backend(Backend::Http(client));
+            }
+            Err(e) => self.token.message = Some(TokenMessage::Bad(format!("{e}. {}", e.hint()))),
+        }
+    }
+
+    pub(super) fn on_keyring_opened(
+        &mut self,
+        keyring: Result<Keyring, SecretError>,
+        token: Result<Option<Token>, SecretError>,
+    ) {
+        match keyring {
+            Ok(k) => {
+                self.keyring = Some(k);
+                self.token.keyring = KeyringState::Ready;
+            }
+            Err(e) => self.token.keyring = KeyringState::Unavailable(e.to_string()),
+        }
+        match token {
+            Ok(Some(t)) if self.token.current.is_none() && !self.demo => {
+                self.use_token(t, TokenSource::Keyring);
+            }
+            Ok(_) | Err(SecretError::Unavailable(_)) => {}
+            Err(e) => self.token.message = Some(TokenMessage::Bad(e.to_string())),
+        }
+        if self.token.current.is_none() && !self.demo {
+            self.token.expanded = true;
+        }
+    }
+
+    pub(super) fn on_token_saved(&mut self, token: Token, result: Result<(), SecretError>) {
+        self.token.busy = None;
+        match result {
+            Ok(()) => {
+                self.token.field.clear();
+                self.token.message =
+                    Some(TokenMessage::Good("Saved in the system keyring.".into()));
+                self.use_token(token, TokenSource::Keyring);
+            }
+            Err(e) => self.token.message = Some(TokenMessage::Bad(format!("Could not save: {e}"))),
+        }
+    }
+
+    pub(super) fn on_token_forgotten(&mut self, result: Result<(), SecretError>) {
+        self.token.busy = None;
+        match result {
+            Ok(()) => {
+                self.token.message = Some(TokenMessage::Info(
+                    "Removed from the system keyring.".into(),
+                ));
+                if matches!(self.token.current, Some((_, TokenSource::Keyring))) {
+                    self.token.current = None;
+                    self.stop_engine();
+                }
+            }
+            Err(e) => {
+                self.token.message = Some(TokenMessage::Bad(format!("Could not remove: {e}")))
+            }
+        }
+    }
+
+    pub(super) fn on_token_tested(&mut self, result: Result<String, crate::api::ApiError>) {
+        self.token.busy = None;
+        self.token.message = Some(match result {
+            Ok(text) => TokenMessage::Good(text),
+            Err(e) if e.is_auth() => TokenMessage::Bad(format!("Invalid token: {e}")),
+            Err(e) if e.is_balance() => {
+                TokenMessage::Bad(format!("The token works but the balance is used up: {e}"))
+            }
+            Err(e) => TokenMessage::Bad(format!("Could not check: {e}")),
+        });
+    }
+
+    pub(super) fn on_token_intent(&mut self, intent: TokenIntent) {
+        match intent {
+            TokenIntent::Save(token) => {
+                let Some(keyring) = self.keyring.clone() else {
+                    return;
+                };
+                self.token.busy = Some("Saving…");
+                self.background.blocking(&self.ctx, Job::Token, move || {
+                    let result = keyring.set(&token);
+                    Done::TokenSaved { token, result }
+                });
+            }
+            TokenIntent::UseForSession(token) => {
+                self.token.field.clear();
+                self.token.message = Some(TokenMessage::Info(
+                    "Using the token for this session only.".into(),
+                ));
+                self.use_token(token, TokenSource::Session);
+            }
+            TokenIntent::Forget => {
+                let Some(keyring) = self.keyring.clone() else {
+                    return;
+                };
+                self.token.busy = Some("Removing…");
+                self.background.blocking(&self.ctx, Job::Token, move || {
+                    Done::TokenForgotten(keyring.delete())
+                });
+            }
+            TokenIntent::Test(token) => {
+                let config = ClientConfig {
+                    base_url: self.api_base.clone(),
+                    ..ClientConfig::default()
+                };
+                self.token.busy = Some("Testing…");
+                self.background.future(&self.ctx, Job::Token, async move {
+                    let client = match Client::new(&config, &token) {
+                        Ok(c) => c,
+                        Err(e) => return Done::TokenTested(Err(e)),
+                    };
+                    Done::TokenTested(
+                        client
+                            .retrieve(PROBE_ID)
+                            .await
+                            .map(|_| "The token is valid.".to_owned()),
+                    )
+                });
+            }
+            TokenIntent::StartDemo => self.start_demo(),
+        }
+    }
+}

@@ -1,0 +1,189 @@
+//! Drawing: the panels in their places. Panels return intents, queued here and applied
+//! after the frame is drawn (`intents.rs`); the book is only read while drawing.
+
+use super::SeedanceApp;
+use super::intents::Intent;
+use crate::gui::details;
+use crate::gui::grid;
+use crate::gui::input::InputIntent;
+use crate::gui::theme;
+use crate::secrets::TokenSource;
+
+impl SeedanceApp {
+    /// Lays out every panel for one frame.
+    pub(super) fn draw(&mut self, ui: &mut egui::Ui) {
+        let query_shortcut = self.keyboard(ui.ctx());
+        egui::Panel::top("top").show(ui, |ui| self.top_panel(ui, query_shortcut));
+        egui::Panel::bottom("status").show(ui, |ui| {
+            if let Some(intent) = self.status.bar(ui, self.prefs.watching, self.demo) {
+                self.push_intent(intent);
+            }
+        });
+        if self.downloads.visible {
+            egui::Panel::bottom("downloads")
+                .resizable(true)
+                .show(ui, |ui| {
+                    if let Some(intent) = self.downloads.ui(ui) {
+                        self.push_intent(intent);
+                    }
+                });
+        }
+        if let Some(id) = self.selection.primary().map(str::to_owned) {
+            egui::Panel::right("details")
+                .resizable(true)
+                .default_size(380.0)
+                .min_size(260.0)
+                .show(ui, |ui| match self.book.get(&id) {
+                    Some(entry) => {
+                        for intent in details::show(ui, entry, &mut self.previews, &mut self.note) {
+                            self.pending.push(intent.into());
+                        }
+                    }
+                    // Removed meanwhile (by an undo of an add, or a clear).
+                    None => self
+                        .pending
+                        .push(Intent::Detail(details::DetailIntent::Close)),
+                });
+        }
+        egui::CentralPanel::default().show(ui, |ui| self.central(ui));
+    }
+
+    /// Shortcuts that work wherever the focus is. Returns whether Ctrl+Enter was pressed
+    /// (the paste area's Query).
+    fn keyboard(&mut self, ctx: &egui::Context) -> bool {
+        let (refresh, query, find, paste, select_all) = ctx.input(|i| {
+            let paste = i.events.iter().find_map(|e| match e {
+                egui::Event::Paste(text) => Some(text.clone()),
+                _ => None,
+            });
+            (
+                i.key_pressed(egui::Key::F5),
+                i.modifiers.command && i.key_pressed(egui::Key::Enter),
+                i.modifiers.command && i.key_pressed(egui::Key::F),
+                paste,
+                i.modifiers.command && i.key_pressed(egui::Key::A),
+            )
+        });
+        if refresh {
+            self.push_intent(Intent::RefreshAll);
+        }
+        if find {
+            self.push_intent(Intent::FocusSearch);
+        }
+        let nothing_focused = ctx.memory(|m| m.focused().is_none());
+        if let Some(text) = paste
+            && nothing_focused
+        {
+            self.input.set_text(text);
+        }
+        if select_all && nothing_focused {
+            self.push_intent(Intent::SelectAllShown);
+        }
+        query
+    }
+
+    fn top_panel(&mut self, ui: &mut egui::Ui, query_shortcut: bool) {
+        ui.horizontal(|ui| {
+            ui.heading(crate::gui::TITLE);
+            if self.demo {
+                theme::demo_badge(ui);
+            }
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                let label = if self.token.expanded { "Hide token settings" } else { "Token settings" };
+                // The panel's own view state: toggled now, so it opens in this frame.
+                if ui.button(label).on_hover_text("Set, test or forget the API token").clicked() {
+                    self.token.expanded = !self.token.expanded;
+                }
+                ui.checkbox(&mut self.prefs.notifications, "Notify")
+                    .on_hover_text("A desktop notification when tasks finish while the window is in the background");
+                if let Some((t, source)) = &self.token.current {
+                    let where_ = match source {
+                        TokenSource::Environment => "environment",
+                        TokenSource::Keyring => "keyring",
+                        TokenSource::Session => "this session",
+                    };
+                    ui.weak(format!("token {} ({where_})", t.hint()));
+                }
+            });
+        });
+        if self.token.expanded {
+            egui::Frame::group(ui.style()).show(ui, |ui| {
+                if let Some(intent) = self.token.ui(ui, self.demo) {
+                    self.pending.push(intent.into());
+                }
+            });
+        }
+        if let Some(intent) = self.status.banner(ui) {
+            self.push_intent(intent);
+        }
+        if let Some(InputIntent::Query(ids)) = self.input.ui(ui, query_shortcut) {
+            self.push_intent(Intent::Query(ids));
+        }
+        ui.add_space(4.0);
+    }
+
+    fn central(&mut self, ui: &mut egui::Ui) {
+        if self.book.is_empty() {
+            ui.vertical_centered(|ui| {
+                ui.add_space(40.0);
+                if self.history.is_loading() {
+                    ui.spinner();
+                    ui.label("Loading the task history…");
+                    return;
+                }
+                ui.heading("Paste task ids above and press Query.");
+                ui.label("Ids come from the SeeDance generation call (`task_id`) or the AceDataCloud console.");
+                if !self.demo && ui.button("Try the demo").clicked() {
+                    self.pending.push(Intent::StartDemo);
+                }
+            });
+            return;
+        }
+        ui.horizontal(|ui| {
+            ui.label(egui::RichText::new(self.book.summary()).strong());
+            if self.book.filter().is_active() {
+                ui.weak(format!(
+                    "({} of {} shown)",
+                    self.book.shown(),
+                    self.book.len()
+                ));
+            }
+        });
+        let dir = self
+            .prefs
+            .download_dir
+            .as_ref()
+            .map(|d| d.display().to_string());
+        let intents = self.toolbar.ui(
+            ui,
+            &self.book,
+            self.selection.len(),
+            self.prefs.thumbnails,
+            dir.as_deref(),
+        );
+        self.pending.extend(intents.into_iter().map(Intent::from));
+        if let Some(undo) = &self.undo {
+            let label = undo.label.clone();
+            ui.horizontal(|ui| {
+                ui.label(label);
+                if ui
+                    .button("Undo")
+                    .on_hover_text("Put the removed tasks back")
+                    .clicked()
+                {
+                    self.pending.push(Intent::Undo);
+                }
+                if ui.small_button("Dismiss").clicked() {
+                    self.pending.push(Intent::DismissUndo);
+                }
+            });
+        }
+        let failed = self.failed_batches();
+        if let Some(intent) = self.status.failed_batches(ui, &failed) {
+            self.push_intent(intent);
+        }
+        let previews = self.prefs.thumbnails.then_some(&mut self.previews);
+        let intents = grid::show(ui, &self.book, &self.selection, previews);
+        self.pending.extend(intents.into_iter().map(Intent::from));
+    }
+}
