@@ -11,13 +11,10 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use seedance_tasks::api::Status;
 use seedance_tasks::book::Column;
-use seedance_tasks::engine::EngineConfig;
 use seedance_tasks::gui::{
-    AnsweringDialogs, GuiOptions, KeyringProvider, KeyringState, Picked, RecordingOpener,
-    SeedanceApp,
+    GuiOptions, KeyringProvider, KeyringState, RecordingOpener, SeedanceApp,
 };
 use seedance_tasks::secrets::{Keyring, SecretError, Token, TokenSource};
-use std::sync::Arc;
 use std::time::Duration;
 use ui::{all_answered, step_until};
 
@@ -31,11 +28,7 @@ struct Setup {
 
 impl Setup {
     fn new() -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
+        let runtime = ui::runtime();
         let server = runtime.block_on(TestServer::start());
         Self {
             runtime,
@@ -45,20 +38,7 @@ impl Setup {
     }
 
     fn options(&self) -> GuiOptions {
-        let mut o = GuiOptions::new(self.server.url());
-        o.env_token = Some("gui-test-token".into());
-        o.keyring = KeyringProvider::Given(Keyring::mock());
-        o.opener = Arc::new(self.opener.clone());
-        // Never a real dialog (or a real Downloads folder) from a test.
-        o.dialogs = Arc::new(AnsweringDialogs::new(Picked::Cancelled, None));
-        o.history = None;
-        o.notifications = false;
-        o.engine = EngineConfig {
-            watch_interval: Duration::from_secs(2),
-            backoff_base: Duration::from_millis(20),
-            ..EngineConfig::default()
-        };
-        o
+        ui::options(&self.server.url(), "gui-test-token", &self.opener)
     }
 
     fn harness(&self, options: GuiOptions) -> Harness<'static, SeedanceApp> {

@@ -11,12 +11,9 @@ use common::{TestServer, make_ids, record};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use seedance_tasks::api::Status;
-use seedance_tasks::engine::EngineConfig;
 use seedance_tasks::gui::{
-    AnsweringDialogs, GuiOptions, ItemState, KeyringProvider, Picked, Prefs, RecordingOpener,
-    SeedanceApp, Severity,
+    AnsweringDialogs, GuiOptions, ItemState, Picked, Prefs, RecordingOpener, SeedanceApp, Severity,
 };
-use seedance_tasks::secrets::Keyring;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -29,28 +26,18 @@ struct Setup {
 
 impl Setup {
     fn new() -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
+        let runtime = ui::runtime();
         let server = runtime.block_on(TestServer::start());
         Self { runtime, server }
     }
 
     fn options(&self, history: Option<&Path>) -> GuiOptions {
-        let mut o = GuiOptions::new(self.server.url());
-        o.env_token = Some("daily-token".into());
-        o.keyring = KeyringProvider::Given(Keyring::mock());
-        o.opener = Arc::new(RecordingOpener::default());
-        // Never a real dialog (or a real Downloads folder) from a test.
-        o.dialogs = Arc::new(AnsweringDialogs::new(Picked::Cancelled, None));
+        let mut o = ui::options(
+            &self.server.url(),
+            "daily-token",
+            &RecordingOpener::default(),
+        );
         o.history = history.map(Path::to_path_buf);
-        o.notifications = false;
-        o.engine = EngineConfig {
-            watch_interval: Duration::from_secs(2),
-            ..EngineConfig::default()
-        };
         o
     }
 

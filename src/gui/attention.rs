@@ -67,8 +67,6 @@ pub fn notify(body: &str) -> Result<(), String> {
         .show()
         .map(|_| ())
         .map_err(|e| {
-            format!(
-                "Desktop notifications are not available here ({e}); untick Notify to stop trying."
-            )
+            format!("Desktop notifications are not available here ({e}); Notify is now off.")
         })
 }

@@ -1,6 +1,7 @@
 //! The task grid: a virtual table (only visible rows are laid out), a sort button in each
 //! header, a status badge with text, and Open buttons with real accessible names.
 
+use super::grid_layout::{self, column_spec};
 use super::previews::{PreviewCache, PreviewState};
 use super::selection::Selection;
 use super::theme;
@@ -50,25 +51,6 @@ fn thumbnail(ui: &mut egui::Ui, e: &TaskEntry, previews: &mut PreviewCache) {
     }
 }
 
-fn column_spec(column: Column) -> Col {
-    let width = match column {
-        Column::Status => 104.0,
-        Column::Id => 150.0,
-        Column::Model => 190.0,
-        Column::Created => 140.0,
-        Column::Elapsed => 70.0,
-        Column::Prompt => 280.0,
-        Column::Video => 64.0,
-        Column::LastFrame => 84.0,
-        Column::Reason => 240.0,
-        Column::TraceId => 150.0,
-    };
-    Col::initial(width)
-        .at_least(40.0)
-        .clip(true)
-        .resizable(true)
-}
-
 pub fn short_id(id: &str) -> String {
     match id.get(..8) {
         Some(head) if id.len() > 12 => format!("{head}…"),
@@ -113,6 +95,24 @@ fn open_button(
     }
 }
 
+/// The full name where it fits; else the name without its date suffix (display only),
+/// with the full name on hover.
+fn model_label(ui: &mut egui::Ui, model: &str) {
+    let font = egui::TextStyle::Body.resolve(ui.style());
+    let color = ui.visuals().text_color();
+    let full = ui
+        .painter()
+        .layout_no_wrap(model.to_owned(), font, color)
+        .size()
+        .x;
+    if full <= ui.available_width() {
+        ui.label(model);
+    } else {
+        ui.add(egui::Label::new(grid_layout::short_model(model)).truncate())
+            .on_hover_text(model);
+    }
+}
+
 fn cell(ui: &mut egui::Ui, column: Column, e: &TaskEntry, now: f64, intents: &mut Vec<GridIntent>) {
     let record = e.record.as_deref();
     match column {
@@ -135,9 +135,9 @@ fn cell(ui: &mut egui::Ui, column: Column, e: &TaskEntry, now: f64, intents: &mu
             }
         }
         Column::Model => {
-            ui.add(
-                egui::Label::new(record.and_then(|r| r.model.as_deref()).unwrap_or("")).truncate(),
-            );
+            if let Some(model) = record.and_then(|r| r.model.as_deref()) {
+                model_label(ui, model);
+            }
         }
         Column::Created => {
             let text = record
@@ -214,73 +214,85 @@ pub fn show(
     } else {
         ROW_HEIGHT
     };
-    let mut table = TableBuilder::new(ui)
-        .id_salt("task-grid")
-        .striped(true)
-        .resizable(true)
-        .sense(Sense::click())
+    let window_width = ui.ctx().content_rect().width();
+    let visible = ui.available_width();
+    let spacing = ui.spacing().item_spacing.x;
+    // Sideways scrolling: Trace id lies past the right edge, and a window too narrow for
+    // the reading columns scrolls instead of cutting them off.
+    egui::ScrollArea::horizontal()
+        .id_salt("task-grid-h")
         .auto_shrink([false, false])
-        .cell_layout(egui::Layout::left_to_right(egui::Align::Center));
-    if previews.is_some() {
-        table = table.column(Col::exact(84.0));
-    }
-    for column in Column::ALL {
-        table = table.column(column_spec(column));
-    }
-    table
-        .header(24.0, |mut header| {
+        .show(ui, |ui| {
+            ui.set_width(grid_layout::table_width(visible, spacing));
+            let mut table = TableBuilder::new(ui)
+                .id_salt("task-grid")
+                .striped(true)
+                .resizable(true)
+                .sense(Sense::click())
+                .auto_shrink([false, false])
+                .cell_layout(egui::Layout::left_to_right(egui::Align::Center));
             if previews.is_some() {
-                header.col(|ui| {
-                    ui.strong("Preview");
-                });
+                table = table.column(Col::exact(84.0));
             }
             for column in Column::ALL {
-                header.col(|ui| {
-                    let mut title = column.title().to_owned();
-                    if sort.column == column {
-                        title.push_str(if sort.ascending { " ⏶" } else { " ⏷" });
-                    }
-                    let r =
-                        ui.add(egui::Button::new(egui::RichText::new(title).strong()).frame(false));
-                    let order = if sort.column == column && sort.ascending {
-                        "descending"
-                    } else {
-                        "ascending"
-                    };
-                    let name = format!("Sort by {}", column.title());
-                    r.widget_info(|| WidgetInfo::labeled(egui::Role::Button, true, &name));
-                    if r.on_hover_text(format!("Sort {order}")).clicked() {
-                        intents.push(GridIntent::Sort(column));
-                    }
-                });
+                table = table.column(column_spec(column, window_width));
             }
-        })
-        .body(|body| {
-            body.rows(row_height, rows, |mut row| {
-                let Some(entry) = book.row(row.index()) else {
-                    return;
-                };
-                row.set_selected(selection.contains(&entry.id));
-                if let Some(p) = previews.as_deref_mut() {
-                    row.col(|ui| {
-                        ui.push_id((&entry.id, "thumb"), |ui| thumbnail(ui, entry, p));
-                    });
-                }
-                for column in Column::ALL {
-                    row.col(|ui| {
-                        ui.push_id((&entry.id, column.title()), |ui| {
-                            cell(ui, column, entry, now, &mut intents)
+            table
+                .header(24.0, |mut header| {
+                    if previews.is_some() {
+                        header.col(|ui| {
+                            ui.strong("Preview");
                         });
+                    }
+                    for column in Column::ALL {
+                        header.col(|ui| {
+                            let mut title = column.title().to_owned();
+                            if sort.column == column {
+                                title.push_str(if sort.ascending { " ⏶" } else { " ⏷" });
+                            }
+                            let r = ui.add(
+                                egui::Button::new(egui::RichText::new(title).strong()).frame(false),
+                            );
+                            let order = if sort.column == column && sort.ascending {
+                                "descending"
+                            } else {
+                                "ascending"
+                            };
+                            let name = format!("Sort by {}", column.title());
+                            r.widget_info(|| WidgetInfo::labeled(egui::Role::Button, true, &name));
+                            if r.on_hover_text(format!("Sort {order}")).clicked() {
+                                intents.push(GridIntent::Sort(column));
+                            }
+                        });
+                    }
+                })
+                .body(|body| {
+                    body.rows(row_height, rows, |mut row| {
+                        let Some(entry) = book.row(row.index()) else {
+                            return;
+                        };
+                        row.set_selected(selection.contains(&entry.id));
+                        if let Some(p) = previews.as_deref_mut() {
+                            row.col(|ui| {
+                                ui.push_id((&entry.id, "thumb"), |ui| thumbnail(ui, entry, p));
+                            });
+                        }
+                        for column in Column::ALL {
+                            row.col(|ui| {
+                                ui.push_id((&entry.id, column.title()), |ui| {
+                                    cell(ui, column, entry, now, &mut intents)
+                                });
+                            });
+                        }
+                        if row.response().clicked() {
+                            intents.push(GridIntent::Click {
+                                id: entry.id.clone(),
+                                ctrl: modifiers.command,
+                                shift: modifiers.shift,
+                            });
+                        }
                     });
-                }
-                if row.response().clicked() {
-                    intents.push(GridIntent::Click {
-                        id: entry.id.clone(),
-                        ctrl: modifiers.command,
-                        shift: modifiers.shift,
-                    });
-                }
-            });
+                });
         });
     intents
 }

@@ -9,6 +9,7 @@ mod details;
 mod dialogs;
 mod downloads;
 pub mod grid;
+mod grid_layout;
 mod input;
 mod opener;
 mod previews;

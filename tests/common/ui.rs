@@ -2,8 +2,42 @@
 #![allow(dead_code)]
 
 use egui_kittest::Harness;
-use seedance_tasks::gui::{GuiOptions, SeedanceApp};
+use seedance_tasks::engine::EngineConfig;
+use seedance_tasks::gui::{
+    AnsweringDialogs, GuiOptions, KeyringProvider, Picked, RecordingOpener, SeedanceApp,
+};
+use seedance_tasks::secrets::Keyring;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// The options every window test starts from: a token as if from the environment, the
+/// mock keyring, a recording opener, dialogs that answer "cancelled" (never a real dialog
+/// or a real Downloads folder from a test), no history, no desktop notifications, a 2 s
+/// watch and a fast back-off. Tests change what they are about.
+pub fn options(api_base: &str, token: &str, opener: &RecordingOpener) -> GuiOptions {
+    let mut o = GuiOptions::new(api_base);
+    o.env_token = Some(token.into());
+    o.keyring = KeyringProvider::Given(Keyring::mock());
+    o.opener = Arc::new(opener.clone());
+    o.dialogs = Arc::new(AnsweringDialogs::new(Picked::Cancelled, None));
+    o.history = None;
+    o.notifications = false;
+    o.engine = EngineConfig {
+        watch_interval: Duration::from_secs(2),
+        backoff_base: Duration::from_millis(20),
+        ..EngineConfig::default()
+    };
+    o
+}
+
+/// A two-thread runtime for the engine and the background jobs.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
 
 /// Steps until `cond` holds (the engine answers on other threads), then two more frames
 /// so the UI shows it. Panics with `what` after 20 s: a hang guard, not a timing test.

@@ -46,10 +46,12 @@ impl SeedanceApp {
             Done::Opened(Err(e)) => self.status.say(Severity::Error, e),
             Done::Notified(Ok(())) => {}
             Done::Notified(Err(e)) => {
-                // Once is enough: a machine without a notification daemon stays so.
-                if !self.notification_failed {
-                    self.notification_failed = true;
-                    self.status.say(Severity::Error, e);
+                // Said once, as information: a machine without a notification service
+                // stays so, and with Notify unticked (and remembered) later starts say
+                // nothing.
+                if self.prefs.notifications {
+                    self.prefs.notifications = false;
+                    self.status.say(Severity::Info, e);
                 }
             }
             Done::Exported(result) => self.on_exported(result),

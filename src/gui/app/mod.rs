@@ -108,7 +108,6 @@ pub struct SeedanceApp {
     prefs: Prefs,
     /// Off in tests and where the caller said so, whatever the saved preference says.
     notifications_allowed: bool,
-    notification_failed: bool,
     history: HistorySync,
     book: TaskBook,
     selection: Selection,
@@ -145,7 +144,6 @@ impl SeedanceApp {
             pending: Vec::new(),
             prefs,
             notifications_allowed: options.notifications,
-            notification_failed: false,
             history: HistorySync::new(options.history, options.demo),
             book: TaskBook::new(),
             selection: Selection::default(),
