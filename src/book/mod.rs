@@ -2,8 +2,11 @@
 //! them in. Pure (no I/O, no egui) so sorting is tested and benchmarked without a window.
 //! The order is a permutation of indices, recomputed only when data or sort change.
 
+mod failures;
 mod haystacks;
 mod sort;
+
+pub use failures::{FailureGroup, failure_groups};
 
 use crate::api::Status;
 use crate::engine::Outcome;

@@ -2,6 +2,7 @@
 //! stopped engine (token rejected, balance used up) and for failed batches.
 
 use crate::api::ApiError;
+use crate::book::FailureGroup;
 use crate::engine::Activity;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -84,21 +85,23 @@ impl StatusLine {
     }
 
     /// A notice for ids whose last question failed (network, server): one line per
-    /// distinct error, with a Retry for those ids.
+    /// kind of error with a Retry for its ids, the largest groups first; past three, one
+    /// "and N more" line retries the rest.
     pub fn failed_batches(
         &self,
         ui: &mut egui::Ui,
-        failed: &[(Arc<ApiError>, Vec<String>)],
+        failed: &[FailureGroup],
     ) -> Option<StatusIntent> {
+        const SHOWN: usize = 3;
         let mut intent = None;
-        for (error, ids) in failed.iter().take(3) {
+        for group in failed.iter().take(SHOWN) {
             ui.horizontal_wrapped(|ui| {
                 ui.colored_label(
                     ui.visuals().warn_fg_color,
                     format!(
-                        "{} task{} could not be asked: {error}",
-                        ids.len(),
-                        if ids.len() == 1 { "" } else { "s" }
+                        "⚠ {} could not be asked: {}",
+                        count(group.ids.len(), "task", "tasks"),
+                        group.describe()
                     ),
                 );
                 if ui
@@ -106,7 +109,28 @@ impl StatusLine {
                     .on_hover_text("Ask about these tasks again")
                     .clicked()
                 {
-                    intent = Some(StatusIntent::Retry(ids.clone()));
+                    intent = Some(StatusIntent::Retry(group.ids.clone()));
+                }
+            });
+        }
+        if failed.len() > SHOWN {
+            let rest = &failed[SHOWN..];
+            let ids: Vec<String> = rest.iter().flat_map(|g| g.ids.iter().cloned()).collect();
+            ui.horizontal_wrapped(|ui| {
+                ui.colored_label(
+                    ui.visuals().warn_fg_color,
+                    format!(
+                        "and {} more ({})",
+                        count(rest.len(), "kind of error", "kinds of error"),
+                        count(ids.len(), "task", "tasks")
+                    ),
+                );
+                if ui
+                    .button("Retry these")
+                    .on_hover_text("Ask about the tasks of the other errors again")
+                    .clicked()
+                {
+                    intent = Some(StatusIntent::Retry(ids));
                 }
             });
         }
@@ -140,15 +164,13 @@ impl StatusLine {
             if a.in_flight > 0 {
                 ui.spinner();
                 ui.label(format!(
-                    "asking about {} task{}",
-                    a.in_flight,
-                    if a.in_flight == 1 { "" } else { "s" }
+                    "asking about {}",
+                    count(a.in_flight, "task", "tasks")
                 ));
             } else if a.watching > 0 && a.watch_active {
                 ui.label(format!(
-                    "watching {} unfinished task{}",
-                    a.watching,
-                    if a.watching == 1 { "" } else { "s" }
+                    "watching {}",
+                    count(a.watching, "unfinished task", "unfinished tasks")
                 ));
             } else if a.watching > 0 {
                 ui.label(format!("{} unfinished, not watched", a.watching));
@@ -179,5 +201,14 @@ impl StatusLine {
             }
         });
         intent
+    }
+}
+
+/// "1 task", "3 tasks": counts that read naturally for one and for many.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
     }
 }

@@ -4,17 +4,18 @@
 
 use super::SeedanceApp;
 use super::background::{Done, Job};
-use crate::api::{ApiError, ErrorKind, Status};
+use crate::api::{ErrorKind, Status};
+use crate::book::{FailureGroup, failure_groups};
 use crate::engine::Event;
 use crate::engine::Outcome;
 use crate::gui::attention;
 use crate::gui::status::Severity;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Ids whose last question failed, grouped by error (shared: cached across frames).
-pub type FailedGroups = Arc<Vec<(Arc<ApiError>, Vec<String>)>>;
+pub type FailedGroups = Arc<Vec<FailureGroup>>;
 
 impl SeedanceApp {
     pub(super) fn logic_impl(&mut self) {
@@ -127,20 +128,7 @@ impl SeedanceApp {
         {
             return cached.clone();
         }
-        let mut groups: BTreeMap<String, (Arc<ApiError>, Vec<String>)> = BTreeMap::new();
-        for e in self.book.entries() {
-            if let Some(err) = &e.error
-                && !err.stops_everything()
-                && !e.awaiting
-            {
-                groups
-                    .entry(err.to_string())
-                    .or_insert_with(|| (err.clone(), Vec::new()))
-                    .1
-                    .push(e.id.clone());
-            }
-        }
-        let groups = Arc::new(groups.into_values().collect::<Vec<_>>());
+        let groups = Arc::new(failure_groups(self.book.entries()));
         self.failed_cache = Some((self.book.revision(), groups.clone()));
         groups
     }
