@@ -6,7 +6,7 @@
 mod format;
 mod saver;
 
-pub use saver::Saver;
+pub use saver::{Saver, Written};
 
 use crate::task::TaskEntry;
 use format::ReadError;
@@ -84,12 +84,13 @@ pub enum Loaded {
         tasks: Vec<TaskEntry>,
         rewrite: bool,
     },
-    /// The file could not be read or parsed; it was moved aside (not deleted) so the user
-    /// can recover it, and the app starts empty.
-    MovedAside {
-        reason: String,
-        moved_to: Option<PathBuf>,
-    },
+    /// The file is damaged (not JSON, not a history); it was moved aside (not deleted) so
+    /// the user can recover it, and the app starts empty.
+    MovedAside { reason: String, moved_to: PathBuf },
+    /// The file is there but could not be used as it is: written by a newer version, or
+    /// not readable (permissions, an I/O error, a lock on Windows), or damaged but could
+    /// not be moved aside. It is left alone, and nothing may be written over it.
+    Unreadable { reason: String },
 }
 
 pub fn load(path: &Path) -> Loaded {
@@ -98,20 +99,23 @@ pub fn load(path: &Path) -> Loaded {
     let bytes = match fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Loaded::Missing,
-        Err(e) => return move_aside(path, format!("cannot read {}: {e}", path.display())),
+        Err(e) => {
+            return Loaded::Unreadable {
+                reason: format!("cannot read {}: {e}", path.display()),
+            };
+        }
     };
     match format::read(&bytes) {
         Ok((tasks, rewrite)) => Loaded::Tasks { tasks, rewrite },
         Err(ReadError::Damaged(e)) => {
             move_aside(path, format!("{} is damaged: {e}", path.display()))
         }
-        Err(ReadError::Newer(version)) => move_aside(
-            path,
-            format!(
-                "{} was written by a newer version (format {version})",
+        Err(ReadError::Newer(version)) => Loaded::Unreadable {
+            reason: format!(
+                "{} was written by a newer version of the app (format {version})",
                 path.display()
             ),
-        ),
+        },
     }
 }
 
@@ -127,11 +131,75 @@ fn move_aside(path: &Path, reason: String) -> Loaded {
     match fs::rename(path, &aside) {
         Ok(()) => Loaded::MovedAside {
             reason,
-            moved_to: Some(aside),
+            moved_to: aside,
         },
-        Err(_) => Loaded::MovedAside {
-            reason,
-            moved_to: None,
+        Err(e) => Loaded::Unreadable {
+            reason: format!("{reason}; it could not be moved aside either ({e})"),
+        },
+    }
+}
+
+/// The history's lock: one window writes the history at a time. Held (an OS file lock
+/// on `history.lock` beside it) for as long as the value lives; the OS drops it when the
+/// process ends, also on a crash.
+#[derive(Debug)]
+pub struct HistoryLock {
+    _file: File,
+}
+
+/// Takes the history's lock without waiting. `Ok(None)`: another instance holds it.
+pub fn lock(path: &Path) -> io::Result<Option<HistoryLock>> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir)?;
+    let file = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path.with_extension("lock"))?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(HistoryLock { _file: file })),
+        Err(fs::TryLockError::WouldBlock) => Ok(None),
+        Err(fs::TryLockError::Error(e)) => Err(e),
+    }
+}
+
+/// What the window gets at start: the history, and whether it may write it.
+#[derive(Debug)]
+pub struct Opened {
+    pub loaded: Loaded,
+    /// `Some`: the lock is held by this process. `None` with `busy`: another window.
+    pub lock: Option<HistoryLock>,
+    pub busy: bool,
+}
+
+/// Locks, then loads. A file another instance holds is read but never moved aside.
+pub fn open(path: &Path) -> Opened {
+    match lock(path) {
+        Ok(Some(lock)) => Opened {
+            loaded: load(path),
+            lock: Some(lock),
+            busy: false,
+        },
+        Ok(None) => Opened {
+            loaded: match fs::read(path) {
+                Ok(bytes) => match format::read(&bytes) {
+                    Ok((tasks, _)) => Loaded::Tasks {
+                        tasks,
+                        rewrite: false,
+                    },
+                    Err(_) => Loaded::Missing,
+                },
+                Err(_) => Loaded::Missing,
+            },
+            lock: None,
+            busy: true,
+        },
+        // No lock to be had (a read-only folder, a file system without locks): load as
+        // before; the writes will say what is wrong.
+        Err(_) => Opened {
+            loaded: load(path),
+            lock: None,
+            busy: false,
         },
     }
 }
@@ -275,18 +343,52 @@ mod tests {
         let path = dir.path().join(FILE_NAME);
         fs::write(&path, b"{\"version\":1,\"tasks\":[{\"id\":\"a\"},").expect("write");
         match load(&path) {
-            Loaded::MovedAside {
-                reason,
-                moved_to: Some(aside),
-            } => {
+            Loaded::MovedAside { reason, moved_to } => {
                 assert!(reason.contains("damaged"), "{reason}");
-                assert!(aside.exists());
+                assert!(moved_to.exists());
                 assert!(!path.exists());
             }
             other => panic!("{other:?}"),
         }
         assert!(matches!(load(&path), Loaded::Missing));
-        fs::write(&path, br#"{"version": 99, "tasks": []}"#).expect("write");
-        assert!(matches!(load(&path), Loaded::MovedAside { .. }));
+    }
+
+    #[test]
+    fn a_file_from_a_newer_version_is_left_alone() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join(FILE_NAME);
+        let newer = br#"{"version": 99, "tasks": []}"#;
+        fs::write(&path, newer).expect("write");
+        match load(&path) {
+            Loaded::Unreadable { reason } => assert!(reason.contains("newer"), "{reason}"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(fs::read(&path).expect("still there"), newer);
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_read_is_left_alone() {
+        let dir = tempfile::tempdir().expect("tmp");
+        // A directory where the file should be: reading it fails with an I/O error, as a
+        // permission problem or a Windows lock would.
+        let path = dir.path().join(FILE_NAME);
+        fs::create_dir(&path).expect("dir");
+        assert!(matches!(load(&path), Loaded::Unreadable { .. }));
+        assert!(path.is_dir(), "not moved aside");
+    }
+
+    #[test]
+    fn a_second_instance_reads_but_does_not_get_the_lock() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join(FILE_NAME);
+        save(&path, &entries(3)).expect("save");
+        let first = open(&path);
+        assert!(first.lock.is_some() && !first.busy);
+        let second = open(&path);
+        assert!(second.lock.is_none() && second.busy);
+        assert!(matches!(second.loaded, Loaded::Tasks { ref tasks, .. } if tasks.len() == 3));
+        drop(first);
+        let third = open(&path);
+        assert!(third.lock.is_some(), "the lock goes with its holder");
     }
 }

@@ -6,22 +6,30 @@ use std::path::PathBuf;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
-/// A snapshot to write (`None`: nothing new, only the reply), and who waits for the disk.
-type Job = (Option<Vec<Arc<TaskEntry>>>, Option<mpsc::Sender<()>>);
+/// A snapshot to write with the generation it shows (`None`: nothing new, only the
+/// reply), and who waits for the disk.
+type Job = (Option<(Vec<Arc<TaskEntry>>, u64)>, Option<mpsc::Sender<()>>);
+
+/// What the writer last did: the newest generation on disk, and the last write's error.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Written {
+    pub generation: u64,
+    pub error: Option<String>,
+}
 
 /// Writes snapshots on a background thread; a burst of changes costs one write (the
 /// thread always writes the newest snapshot it has). Writes happen in the order sent, so
 /// the newest snapshot is always the one left on disk.
 pub struct Saver {
     tx: mpsc::Sender<Job>,
-    last_error: Arc<Mutex<Option<String>>>,
+    written: Arc<Mutex<Written>>,
 }
 
 impl Saver {
     pub fn start(path: PathBuf) -> Self {
         let (tx, rx) = mpsc::channel::<Job>();
-        let last_error = Arc::new(Mutex::new(None));
-        let err = last_error.clone();
+        let written = Arc::new(Mutex::new(Written::default()));
+        let state = written.clone();
         let spawned = std::thread::Builder::new()
             .name("seedance-save".into())
             .spawn(move || {
@@ -31,12 +39,23 @@ impl Saver {
                         snapshot = newer.or(snapshot);
                         replies.extend(reply);
                     }
-                    if let Some(snapshot) = snapshot {
+                    if let Some((snapshot, generation)) = snapshot {
                         let result = save(&path, &snapshot);
-                        if let Ok(mut slot) = err.lock() {
-                            *slot = result.err().map(|e| {
-                                format!("could not save the history to {}: {e}", path.display())
-                            });
+                        if let Ok(mut w) = state.lock() {
+                            match result {
+                                Ok(()) => {
+                                    *w = Written {
+                                        generation,
+                                        error: None,
+                                    }
+                                }
+                                Err(e) => {
+                                    w.error = Some(format!(
+                                        "could not save the history to {}: {e}",
+                                        path.display()
+                                    ))
+                                }
+                            }
                         }
                     }
                     for r in replies {
@@ -45,15 +64,17 @@ impl Saver {
                 }
             });
         if let Err(e) = spawned
-            && let Ok(mut slot) = last_error.lock()
+            && let Ok(mut w) = written.lock()
         {
-            *slot = Some(format!("could not start the history writer: {e}"));
+            w.error = Some(format!("could not start the history writer: {e}"));
         }
-        Self { tx, last_error }
+        Self { tx, written }
     }
 
-    pub fn save(&self, snapshot: Vec<Arc<TaskEntry>>) {
-        let _ = self.tx.send((Some(snapshot), None));
+    /// Hands over a snapshot of the book at `generation`; [`Self::written`] tells when it
+    /// (or a newer one) is on disk.
+    pub fn save(&self, snapshot: Vec<Arc<TaskEntry>>, generation: u64) {
+        let _ = self.tx.send((Some((snapshot, generation)), None));
     }
 
     /// Waits until every snapshot sent so far is on disk (or `timeout` passes): for an
@@ -66,14 +87,15 @@ impl Saver {
     pub fn save_and_wait(
         &self,
         snapshot: Vec<Arc<TaskEntry>>,
+        generation: u64,
         timeout: std::time::Duration,
     ) -> bool {
-        self.send_and_wait(Some(snapshot), timeout)
+        self.send_and_wait(Some((snapshot, generation)), timeout)
     }
 
     fn send_and_wait(
         &self,
-        snapshot: Option<Vec<Arc<TaskEntry>>>,
+        snapshot: Option<(Vec<Arc<TaskEntry>>, u64)>,
         timeout: std::time::Duration,
     ) -> bool {
         let (reply_tx, reply_rx) = mpsc::channel();
@@ -83,8 +105,13 @@ impl Saver {
         reply_rx.recv_timeout(timeout).is_ok()
     }
 
+    /// The newest generation on disk and whether the last write failed.
+    pub fn written(&self) -> Written {
+        self.written.lock().map(|w| w.clone()).unwrap_or_default()
+    }
+
     pub fn last_error(&self) -> Option<String> {
-        self.last_error.lock().ok().and_then(|e| e.clone())
+        self.written().error
     }
 }
 
@@ -100,8 +127,8 @@ mod tests {
         let path = dir.path().join("sub").join(FILE_NAME);
         let saver = Saver::start(path.clone());
         let shared = |n| entries(n).into_iter().map(Arc::new).collect();
-        saver.save(shared(1));
-        saver.save(shared(7));
+        saver.save(shared(1), 1);
+        saver.save(shared(7), 2);
         let start = std::time::Instant::now();
         while !matches!(load(&path), Loaded::Tasks { tasks, .. } if tasks.len() == 7) {
             assert!(
@@ -111,6 +138,25 @@ mod tests {
             std::thread::sleep(std::time::Duration::from_millis(10));
         }
         assert_eq!(saver.last_error(), None);
+        assert!(saver.wait_idle(std::time::Duration::from_secs(10)));
+        assert_eq!(saver.written().generation, 2);
+    }
+
+    #[test]
+    fn a_failed_write_is_reported_and_not_confirmed() {
+        let dir = tempfile::tempdir().expect("tmp");
+        // A directory where the file goes: the rename fails.
+        let path = dir.path().join(FILE_NAME);
+        std::fs::create_dir_all(path.join("x")).expect("dir");
+        let saver = Saver::start(path.clone());
+        assert!(saver.save_and_wait(
+            entries(2).into_iter().map(Arc::new).collect(),
+            5,
+            std::time::Duration::from_secs(10)
+        ));
+        let written = saver.written();
+        assert_eq!(written.generation, 0, "nothing confirmed");
+        assert!(written.error.is_some_and(|e| e.contains("could not save")));
     }
 
     #[test]
@@ -118,7 +164,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tmp");
         let path = dir.path().join(FILE_NAME);
         let saver = Saver::start(path.clone());
-        saver.save(entries(2_000).into_iter().map(Arc::new).collect());
+        saver.save(entries(2_000).into_iter().map(Arc::new).collect(), 1);
         assert!(saver.wait_idle(std::time::Duration::from_secs(20)));
         assert!(matches!(load(&path), Loaded::Tasks { tasks, .. } if tasks.len() == 2_000));
     }

@@ -7,7 +7,7 @@
 use crate::api::ApiError;
 use crate::download::DownloadJob;
 use crate::secrets::{Keyring, SecretError, Token};
-use crate::store::Loaded;
+use crate::store::Opened;
 use poll_promise::Promise;
 use std::any::Any;
 use std::panic::AssertUnwindSafe;
@@ -26,7 +26,7 @@ pub enum Done {
     },
     TokenForgotten(Result<(), SecretError>),
     TokenTested(Result<String, ApiError>),
-    HistoryLoaded(Loaded),
+    HistoryLoaded(Opened),
     /// A launcher finished (a browser for a link, a file manager for a folder).
     Opened(Result<(), String>),
     Notified(Result<(), String>),

@@ -8,13 +8,16 @@ use super::SeedanceApp;
 use super::background::{Done, Job};
 use crate::book::TaskBook;
 use crate::gui::status::Severity;
-use crate::store::{self, Loaded, Saver};
+use crate::store::{self, HistoryLock, Loaded, Opened, Saver};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// At most one snapshot a second goes to the writer thread: a burst of answers costs one
 /// write, and the encoding happens on that thread.
 const SAVE_EVERY: Duration = Duration::from_secs(1);
+
+/// After a failed write, the next try waits this long (the disk may stay full a while).
+const RETRY_EVERY: Duration = Duration::from_secs(5);
 
 pub struct HistorySync {
     /// Where the history lives (`None`: nothing is kept across restarts). Kept while the
@@ -25,11 +28,18 @@ pub struct HistorySync {
     /// The file has been read into the book (or there was none).
     loaded: bool,
     saver: Option<Saver>,
+    /// Held while this window may write the history; another instance cannot take it.
+    lock: Option<HistoryLock>,
+    /// Why this window does not write the history (another instance has it, or the file
+    /// could not be read and must not be replaced).
+    read_only: Option<String>,
     /// The book's generation last handed to the writer.
-    saved_generation: u64,
+    sent_generation: u64,
     /// Write even if the book did not change (an older layout to heal, a file moved aside).
     force: bool,
     last_save: Instant,
+    /// The last write failed: shown until a write succeeds, and tried again.
+    failed: Option<String>,
 }
 
 impl HistorySync {
@@ -39,9 +49,12 @@ impl HistorySync {
             path,
             loading: false,
             loaded: false,
-            saved_generation: 0,
+            lock: None,
+            read_only: None,
+            sent_generation: 0,
             force: false,
             last_save: Instant::now(),
+            failed: None,
         }
     }
 
@@ -49,14 +62,34 @@ impl HistorySync {
         self.loading
     }
 
+    /// Why the history is not being saved, for a banner: a failed write, or read-only.
+    pub fn problem(&self) -> Option<String> {
+        if let Some(e) = &self.failed {
+            return Some(format!("The task history is not saved: {e}. Retrying."));
+        }
+        self.read_only
+            .as_ref()
+            .map(|why| format!("The task history is read-only in this window: {why}."))
+    }
+
     fn is_due(&self, book: &TaskBook) -> bool {
-        self.force || book.generation() != self.saved_generation
+        self.force || self.failed.is_some() || book.generation() != self.sent_generation
     }
 
     fn handed_over(&mut self, book: &TaskBook) {
-        self.saved_generation = book.generation();
+        self.sent_generation = book.generation();
         self.force = false;
         self.last_save = Instant::now();
+    }
+
+    /// What the writer confirmed: a failure keeps the history due (and shown) until a
+    /// later write succeeds.
+    fn check_writer(&mut self) {
+        let Some(saver) = &self.saver else {
+            return;
+        };
+        // The error is that of the last write: cleared by the next one that succeeds.
+        self.failed = saver.written().error;
     }
 }
 
@@ -74,7 +107,7 @@ impl SeedanceApp {
         }
         self.history.loading = true;
         self.background.blocking(&self.ctx, Job::History, move || {
-            Done::HistoryLoaded(store::load(&path))
+            Done::HistoryLoaded(store::open(&path))
         });
     }
 
@@ -88,15 +121,21 @@ impl SeedanceApp {
     /// Nothing goes to the history while it is still loading (the file would lose what
     /// it holds) or during the demo (its rows are not the user's).
     fn may_write_history(&self) -> bool {
-        !self.demo && !self.history.loading
+        !self.demo && !self.history.loading && self.history.read_only.is_none()
     }
 
     /// Hands a snapshot to the writer when the book changed, at most once a second.
     pub(super) fn save_history_if_due(&mut self) {
+        self.history.check_writer();
         if !self.may_write_history() || !self.history.is_due(&self.book) {
             return;
         }
-        let wait = SAVE_EVERY.saturating_sub(self.history.last_save.elapsed());
+        let every = if self.history.failed.is_some() {
+            RETRY_EVERY
+        } else {
+            SAVE_EVERY
+        };
+        let wait = every.saturating_sub(self.history.last_save.elapsed());
         if !wait.is_zero() {
             self.ctx
                 .request_repaint_after(wait + Duration::from_millis(50));
@@ -105,10 +144,7 @@ impl SeedanceApp {
         let Some(saver) = &self.history.saver else {
             return;
         };
-        saver.save(self.book.snapshot());
-        if let Some(e) = saver.last_error() {
-            self.status.say(Severity::Error, e);
-        }
+        saver.save(self.book.snapshot(), self.book.generation());
         self.history.handed_over(&self.book);
     }
 
@@ -119,14 +155,14 @@ impl SeedanceApp {
             && self.history.is_due(&self.book)
             && let Some(saver) = &self.history.saver
         {
-            saver.save(self.book.snapshot());
+            saver.save(self.book.snapshot(), self.book.generation());
         }
         self.history.handed_over(&self.book);
     }
 
     /// The demo ends: what the book holds now is the user's saved state, not a change.
     pub(super) fn history_in_step(&mut self) {
-        self.history.saved_generation = self.book.generation();
+        self.history.sent_generation = self.book.generation();
     }
 
     /// Writes the history now and waits for it (on exit). Goes through the writer thread
@@ -140,7 +176,7 @@ impl SeedanceApp {
         let timeout = Duration::from_secs(10);
         let write = self.may_write_history() && self.history.is_due(&self.book);
         let saved = if write {
-            saver.save_and_wait(self.book.snapshot(), timeout)
+            saver.save_and_wait(self.book.snapshot(), self.book.generation(), timeout)
         } else {
             saver.wait_idle(timeout)
         };
@@ -155,9 +191,15 @@ impl SeedanceApp {
         }
     }
 
-    pub(super) fn on_history_loaded(&mut self, loaded: Loaded) {
+    pub(super) fn on_history_loaded(&mut self, opened: Opened) {
+        let Opened { loaded, lock, busy } = opened;
         self.history.loading = false;
         self.history.loaded = !self.demo;
+        self.history.lock = lock;
+        if busy {
+            self.history.read_only =
+                Some("another SeeDance Tasks window is using it, and that one saves it".into());
+        }
         if self.demo {
             // The demo started while the history was loading: keep the two apart (the file
             // is untouched and comes back on the next normal start).
@@ -168,11 +210,11 @@ impl SeedanceApp {
             Loaded::Missing => {}
             Loaded::Tasks { tasks, rewrite } => {
                 // Tasks pasted before the history arrived stay as they are.
-                let pasted_meanwhile = before != self.history.saved_generation;
+                let pasted_meanwhile = before != self.history.sent_generation;
                 self.book.extend(tasks);
                 if !pasted_meanwhile {
                     // What was just read is what the file holds: nothing new to write.
-                    self.history.saved_generation = self.book.generation();
+                    self.history.sent_generation = self.book.generation();
                 }
                 // Once in this build's layout, the next start loads it fast.
                 self.history.force |= rewrite;
@@ -183,15 +225,19 @@ impl SeedanceApp {
                 }
             }
             Loaded::MovedAside { reason, moved_to } => {
-                let where_ = moved_to.map_or_else(
-                    || "it could not be moved; it will be replaced".to_owned(),
-                    |p| format!("it was kept as {}", p.display()),
-                );
                 self.status.say(
                     Severity::Error,
-                    format!("The task history could not be read ({reason}); {where_}."),
+                    format!(
+                        "The task history could not be read ({reason}); it was kept as {}.",
+                        moved_to.display()
+                    ),
                 );
                 self.history.force = true;
+            }
+            Loaded::Unreadable { reason } => {
+                // Never replaced: the file may be fine for a newer version or after the
+                // permission is fixed.
+                self.history.read_only = Some(format!("{reason}; it is left as it is"));
             }
         }
     }

@@ -227,6 +227,12 @@ impl SeedanceApp {
         self.status.message.as_ref()
     }
 
+    /// Why the history is not being saved (a failed write, another window, a file from a
+    /// newer version), as the banner says it.
+    pub fn history_problem(&self) -> Option<String> {
+        self.history.problem()
+    }
+
     /// Tasks that finished while the window was in the background, as the title shows.
     pub fn unseen_finished(&self) -> usize {
         self.attention.unseen

@@ -116,6 +116,9 @@ impl SeedanceApp {
         if let Some(intent) = self.status.banner(ui) {
             self.push_intent(intent);
         }
+        if let Some(problem) = self.history.problem() {
+            ui.colored_label(ui.visuals().warn_fg_color, format!("⚠ {problem}"));
+        }
         if let Some(InputIntent::Query(ids)) = self.input.ui(ui, query_shortcut) {
             self.push_intent(Intent::Query(ids));
         }

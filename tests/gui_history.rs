@@ -1,0 +1,137 @@
+//! The window and its history file when things go wrong: a second window, a write that
+//! fails, a file from a newer version. Through kittest, against the loopback server.
+
+mod common;
+#[path = "common/ui.rs"]
+mod ui;
+
+use common::{TestServer, make_ids, record};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use seedance_tasks::gui::{GuiOptions, RecordingOpener, SeedanceApp};
+use seedance_tasks::store;
+use std::path::Path;
+use ui::{all_answered, step_until};
+
+struct Setup {
+    runtime: tokio::runtime::Runtime,
+    server: TestServer,
+}
+
+impl Setup {
+    fn new() -> Self {
+        let runtime = ui::runtime();
+        let server = runtime.block_on(TestServer::start());
+        Self { runtime, server }
+    }
+
+    fn options(&self, history: &Path, ids: &[String]) -> GuiOptions {
+        let mut o = ui::options(
+            &self.server.url(),
+            "history-token",
+            &RecordingOpener::default(),
+        );
+        o.history = Some(history.to_path_buf());
+        o.initial_ids = ids.to_vec();
+        o
+    }
+
+    fn harness(&self, options: GuiOptions) -> Harness<'static, SeedanceApp> {
+        ui::harness(&self.runtime, [1280.0, 760.0], options)
+    }
+}
+
+fn saved_tasks(path: &Path) -> Option<usize> {
+    store::load_readonly(path)
+}
+
+#[test]
+fn a_second_window_reads_the_history_but_never_writes_it() {
+    let s = Setup::new();
+    let dir = tempfile::tempdir().expect("tmp");
+    let history = dir.path().join("history.json");
+    let ids = make_ids(3);
+    for id in &ids {
+        s.server.insert(record(id, "succeeded"));
+    }
+    let mut first = s.harness(s.options(&history, &ids[..2]));
+    let _enter = s.runtime.enter();
+    step_until(&mut first, "the first window's answers", all_answered);
+    first.state_mut().save_history_now();
+    assert_eq!(saved_tasks(&history), Some(2));
+
+    let mut second = s.harness(s.options(&history, &ids[2..]));
+    step_until(&mut second, "the second window's rows", |app| {
+        app.book().len() == 3 && all_answered(app)
+    });
+    let problem = second.state().history_problem().unwrap_or_default();
+    assert!(
+        problem.contains("another SeeDance Tasks window"),
+        "{problem}"
+    );
+    second.get_by_label_contains("read-only in this window");
+    second.state_mut().save_history_now();
+    assert_eq!(
+        saved_tasks(&history),
+        Some(2),
+        "the second window wrote nothing"
+    );
+    assert_eq!(first.state().history_problem(), None);
+}
+
+#[test]
+fn a_failed_save_is_shown_and_retried_until_it_succeeds() {
+    let s = Setup::new();
+    let dir = tempfile::tempdir().expect("tmp");
+    let history = dir.path().join("history.json");
+    let ids = make_ids(2);
+    for id in &ids {
+        s.server.insert(record(id, "succeeded"));
+    }
+    let mut h = s.harness(s.options(&history, &ids[..1]));
+    let _enter = s.runtime.enter();
+    step_until(&mut h, "answers", all_answered);
+    h.state_mut().save_history_now();
+    // A directory where the file goes: the next write cannot rename onto it.
+    std::fs::remove_file(&history).expect("remove");
+    std::fs::create_dir(&history).expect("block");
+    h.state_mut().query(vec![ids[1].clone()]);
+    step_until(&mut h, "the failure banner", |app| {
+        app.history_problem()
+            .is_some_and(|p| p.contains("not saved"))
+    });
+    h.get_by_label_contains("The task history is not saved");
+    std::fs::remove_dir(&history).expect("unblock");
+    step_until(&mut h, "a write that succeeds", |app| {
+        app.history_problem().is_none()
+    });
+    assert_eq!(
+        saved_tasks(&history),
+        Some(2),
+        "the change was not forgotten"
+    );
+}
+
+#[test]
+fn a_history_from_a_newer_version_is_left_alone() {
+    let s = Setup::new();
+    let dir = tempfile::tempdir().expect("tmp");
+    let history = dir.path().join("history.json");
+    let newer = br#"{"version": 99, "tasks": [{"id": "from-the-future"}]}"#;
+    std::fs::write(&history, newer).expect("write");
+    let ids = make_ids(1);
+    s.server.insert(record(&ids[0], "succeeded"));
+    let mut h = s.harness(s.options(&history, &ids));
+    let _enter = s.runtime.enter();
+    step_until(&mut h, "answers", all_answered);
+    step_until(&mut h, "the reason", |app| app.history_problem().is_some());
+    let problem = h.state().history_problem().unwrap_or_default();
+    assert!(problem.contains("newer version"), "{problem}");
+    h.state_mut().save_history_now();
+    assert_eq!(std::fs::read(&history).expect("still there"), newer);
+    assert_eq!(
+        std::fs::read_dir(dir.path()).expect("dir").count(),
+        2,
+        "history.json and its lock, nothing moved aside"
+    );
+}
