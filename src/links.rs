@@ -100,39 +100,42 @@ fn is_loopback(url: &Url) -> bool {
     }
 }
 
-/// The redirect rule of every client that fetches links: each hop must itself pass
-/// [`fetch_link`], and a secure link never continues in clear text. Checked before the
-/// next hop is requested, so a refused hop makes no connection.
+/// The redirect rule of every client that fetches links (see [`redirect_allowed`]).
+/// reqwest asks it before the next hop is requested, so a refused hop makes no connection.
 pub fn redirect_policy() -> reqwest::redirect::Policy {
-    const MAX_HOPS: usize = 10;
     reqwest::redirect::Policy::custom(|attempt| {
-        if attempt.previous().len() > MAX_HOPS {
-            return attempt.error("too many redirects");
-        }
-        let next = attempt.url().clone();
-        let downgrade = next.scheme() == "http"
-            && attempt
-                .previous()
-                .iter()
-                .any(|earlier| earlier.scheme() == "https");
-        if downgrade {
-            let refused = LinkRefused {
-                kind: RefusalKind::Insecure,
-                reason: format!(
-                    "refused a redirect from https to plain http: {}",
-                    shown(next.as_str())
-                ),
-            };
-            return attempt.error(refused);
-        }
-        match fetch_link(next.as_str()) {
-            Ok(_) => attempt.follow(),
-            Err(refused) => attempt.error(LinkRefused {
-                reason: format!("refused a redirect: {}", refused.reason),
-                ..refused
-            }),
+        match redirect_allowed(attempt.url(), attempt.previous()) {
+            Ok(()) => attempt.follow(),
+            Err(refused) => attempt.error(refused),
         }
     })
+}
+
+/// Whether a redirect to `next` may be followed after the hops in `previous`: at most ten
+/// hops, each a [`fetch_link`], and once on `https` never back to plain `http`.
+pub fn redirect_allowed(next: &Url, previous: &[Url]) -> Result<(), LinkRefused> {
+    const MAX_HOPS: usize = 10;
+    if previous.len() > MAX_HOPS {
+        return Err(LinkRefused {
+            kind: RefusalKind::NotWeb,
+            reason: "refused a redirect: too many redirects".into(),
+        });
+    }
+    if next.scheme() == "http" && previous.iter().any(|earlier| earlier.scheme() == "https") {
+        return Err(LinkRefused {
+            kind: RefusalKind::Insecure,
+            reason: format!(
+                "refused a redirect from https to plain http: {}",
+                shown(next.as_str())
+            ),
+        });
+    }
+    fetch_link(next.as_str())
+        .map(drop)
+        .map_err(|refused| LinkRefused {
+            reason: format!("refused a redirect: {}", refused.reason),
+            ..refused
+        })
 }
 
 /// A link as it may be shown: no control characters, not endless.
@@ -238,5 +241,39 @@ mod tests {
         assert!(!is_demo("not a link"));
         assert_eq!(refused(web_link(&link)).kind, RefusalKind::Demo);
         assert_eq!(refused(fetch_link(&link)).kind, RefusalKind::Demo);
+    }
+
+    fn url(s: &str) -> Url {
+        Url::parse(s).expect("test url")
+    }
+
+    #[test]
+    fn redirects_follow_the_fetch_rule_and_never_downgrade() {
+        let local = url("http://127.0.0.1:9/a");
+        let secure = url("https://cdn.example/a");
+        assert!(
+            redirect_allowed(&url("http://127.0.0.1:9/b"), std::slice::from_ref(&local)).is_ok()
+        );
+        assert!(
+            redirect_allowed(
+                &url("https://cdn2.example/b"),
+                std::slice::from_ref(&secure)
+            )
+            .is_ok()
+        );
+        assert!(
+            redirect_allowed(&url("https://cdn.example/b"), std::slice::from_ref(&local)).is_ok()
+        );
+        let down = redirect_allowed(&url("http://127.0.0.1:9/b"), std::slice::from_ref(&secure));
+        assert_eq!(down.map_err(|e| e.kind), Err(RefusalKind::Insecure));
+        let remote = redirect_allowed(&url("http://192.0.2.1/x"), std::slice::from_ref(&local));
+        assert!(remote.is_err_and(|e| {
+            e.reason
+                .starts_with("refused a redirect: not a secure link")
+        }));
+        let file = redirect_allowed(&url("file:///etc/passwd"), std::slice::from_ref(&secure));
+        assert_eq!(file.map_err(|e| e.kind), Err(RefusalKind::NotWeb));
+        let hops = vec![secure; 11];
+        assert!(redirect_allowed(&url("https://cdn.example/z"), &hops).is_err());
     }
 }
