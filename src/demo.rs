@@ -231,10 +231,9 @@ impl Demo {
             record["elapsed"] = json!(((t.ends_at - t.starts_at) * 10.0).round() / 10.0);
             match t.end {
                 End::Succeeded { last_frame } => {
-                    let video = format!("https://platform.cdn.acedata.cloud/seedance/{}.mp4", t.id);
-                    let frame = last_frame.then(|| {
-                        format!("https://platform.cdn.acedata.cloud/seedance/{}.png", t.id)
-                    });
+                    let video = crate::links::demo_link(&format!("{}.mp4", t.id));
+                    let frame =
+                        last_frame.then(|| crate::links::demo_link(&format!("{}.png", t.id)));
                     if t.content_shape {
                         json!({"id": upstream, "status": "succeeded", "model": t.model,
                                "content": {"video_url": video, "last_frame_url": frame}})
@@ -282,5 +281,38 @@ mod tests {
                 .iter()
                 .all(|r| r.model.is_some() && r.prompt.is_some())
         );
+    }
+
+    #[test]
+    fn every_demo_link_is_a_demo_link() {
+        let demo = Demo::new();
+        let mut links = 0;
+        // Long after the start: every task has finished and carries its links.
+        for t in &TASKS {
+            let value = demo.record(t, 1e6);
+            let mut strings = Vec::new();
+            collect_strings(&value, &mut strings);
+            for s in strings.iter().filter(|s| s.contains("://")) {
+                assert!(crate::links::is_demo(s), "{} links to {s}", t.id);
+                links += 1;
+            }
+            let record = TaskRecord::from_value(value).expect("demo record");
+            for url in [&record.video_url, &record.last_frame_url]
+                .into_iter()
+                .flatten()
+            {
+                assert!(crate::links::is_demo(url), "{url}");
+            }
+        }
+        assert!(links >= 6, "the demo shows links: {links}");
+    }
+
+    fn collect_strings(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::String(s) => out.push(s.clone()),
+            Value::Array(a) => a.iter().for_each(|v| collect_strings(v, out)),
+            Value::Object(o) => o.values().for_each(|v| collect_strings(v, out)),
+            _ => {}
+        }
     }
 }

@@ -162,10 +162,13 @@ impl Events {
     }
 }
 
-/// A plain client for public CDN links: no API token goes to a third-party host.
+/// A plain client for public CDN links: no API token goes to a third-party host. Its
+/// redirects follow [`crate::links::redirect_policy`]: never from https to http, never
+/// off the web, never in clear text to another machine.
 pub fn http_client() -> reqwest::Client {
     reqwest::Client::builder()
         .user_agent(concat!("seedance-tasks/", env!("CARGO_PKG_VERSION")))
+        .redirect(crate::links::redirect_policy())
         .connect_timeout(Duration::from_secs(10))
         // Per read, not overall: a large video on a slow link may take many minutes.
         .read_timeout(Duration::from_secs(60))
@@ -401,12 +404,17 @@ async fn fetch_to_part(
     part: &Path,
     events: &Events,
 ) -> Result<u64, Outcome> {
+    // Checked here, not only by the client's redirect rule: the first hop is the record's.
+    let url = crate::links::fetch_link(&job.url).map_err(|e| Outcome::Failed(e.reason))?;
     let mut response = client
-        .get(&job.url)
+        .get(url)
         .send()
         .await
         .map_err(|e| Outcome::Failed(describe_request(&e)))?;
     let status = response.status();
+    if status.is_redirection() {
+        return Err(Outcome::Failed(describe_unfollowed(&response)));
+    }
     if !status.is_success() {
         return Err(Outcome::Failed(describe_status(status)));
     }
@@ -480,6 +488,26 @@ fn describe_status(status: reqwest::StatusCode) -> String {
     }
 }
 
+/// A redirect that comes back as the answer was not followed: the client could not even
+/// read its target as a link (`file:`, `javascript:`), or there was none.
+fn describe_unfollowed(response: &reqwest::Response) -> String {
+    let location = response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok());
+    let refused = location.and_then(|loc| {
+        let target = response
+            .url()
+            .join(loc)
+            .map_or_else(|_| loc.to_owned(), String::from);
+        crate::links::fetch_link(&target).err()
+    });
+    match refused {
+        Some(refused) => format!("refused a redirect: {}", refused.reason),
+        None => describe_status(response.status()),
+    }
+}
+
 fn describe_request(e: &reqwest::Error) -> String {
     let host = e
         .url()
@@ -491,6 +519,9 @@ fn describe_request(e: &reqwest::Error) -> String {
         format!("cannot connect to {host}: {}", root_cause(e))
     } else if e.is_builder() {
         format!("invalid link: {}", root_cause(e))
+    } else if e.is_redirect() {
+        // The refusal says which hop and why; the host alone would blame the first one.
+        root_cause(e)
     } else {
         root_cause(e)
     }

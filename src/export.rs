@@ -1,8 +1,10 @@
 //! Exports of the shown rows (or the selection): CSV and JSON files with the same fields
 //! as the CLI's `--json` (JSON adds the raw record), and TSV for pasting into a
-//! spreadsheet.
+//! spreadsheet. Cells that a spreadsheet would run as a formula are defused, and the
+//! `_redacted` forms hide the API token wherever a server message echoed it.
 
 use crate::task::TaskEntry;
+use crate::text;
 use serde_json::Value;
 
 /// The columns of CSV and TSV, in the order of the CLI's JSON object.
@@ -24,24 +26,51 @@ pub const FIELDS: [&str; 15] = [
     "note",
 ];
 
-fn cells(entry: &TaskEntry) -> Vec<String> {
+fn cells(entry: &TaskEntry, token: Option<&str>) -> Vec<String> {
     let json = entry.to_json();
     FIELDS
         .iter()
-        .map(|f| match json.get(*f) {
-            Some(Value::String(s)) => s.clone(),
-            Some(Value::Null) | None => String::new(),
-            Some(other) => other.to_string(),
+        .map(|f| {
+            let cell = match json.get(*f) {
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Null) | None => String::new(),
+                Some(other) => other.to_string(),
+            };
+            defuse_formula(&hide(&cell, token))
         })
         .collect()
 }
 
+fn hide(text: &str, token: Option<&str>) -> String {
+    token.map_or_else(|| text.to_owned(), |t| text::redact(text, t))
+}
+
+/// Spreadsheets run a cell that starts with `=`, `+`, `-` or `@` (or a tab or CR before
+/// one) as a formula, and a prompt or error message is text from elsewhere: a leading
+/// single quote makes it plain text again (the OWASP CSV injection rule).
+fn defuse_formula(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell.to_owned()
+    }
+}
+
 /// RFC 4180 CSV (quotes, commas and newlines inside fields are escaped by the `csv` crate).
 pub fn to_csv(entries: &[&TaskEntry]) -> Result<String, String> {
+    csv_text(entries, None)
+}
+
+/// [`to_csv`] with every echo of the API token replaced (see [`text::redact`]).
+pub fn to_csv_redacted(entries: &[&TaskEntry], token: &str) -> Result<String, String> {
+    csv_text(entries, Some(token))
+}
+
+fn csv_text(entries: &[&TaskEntry], token: Option<&str>) -> Result<String, String> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(FIELDS).map_err(|e| e.to_string())?;
     for e in entries {
-        w.write_record(cells(e)).map_err(|e| e.to_string())?;
+        w.write_record(cells(e, token)).map_err(|e| e.to_string())?;
     }
     let bytes = w.into_inner().map_err(|e| e.to_string())?;
     String::from_utf8(bytes).map_err(|e| e.to_string())
@@ -49,25 +78,62 @@ pub fn to_csv(entries: &[&TaskEntry]) -> Result<String, String> {
 
 /// A JSON array: one object per task, the CLI's fields plus `record` (the raw API record).
 pub fn to_json(entries: &[&TaskEntry]) -> String {
+    json_text(entries, None)
+}
+
+/// [`to_json`] with every echo of the API token replaced, in the raw record too.
+pub fn to_json_redacted(entries: &[&TaskEntry], token: &str) -> String {
+    json_text(entries, Some(token))
+}
+
+fn json_text(entries: &[&TaskEntry], token: Option<&str>) -> String {
     let list: Vec<Value> = entries
         .iter()
         .map(|e| {
             let mut obj = e.to_json();
             obj["record"] = e.record.as_ref().map_or(Value::Null, |r| r.raw_owned());
+            if let Some(token) = token {
+                hide_in_json(&mut obj, token);
+            }
             obj
         })
         .collect();
     serde_json::to_string_pretty(&list).unwrap_or_else(|_| "[]".to_owned())
 }
 
+/// Keys are redacted too: a server may echo anything anywhere.
+fn hide_in_json(value: &mut Value, token: &str) {
+    match value {
+        Value::String(s) => *s = text::redact(s, token),
+        Value::Array(items) => items.iter_mut().for_each(|v| hide_in_json(v, token)),
+        Value::Object(map) => {
+            let fields = std::mem::take(map);
+            for (k, mut v) in fields {
+                hide_in_json(&mut v, token);
+                map.insert(text::redact(&k, token), v);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Tab-separated, for the clipboard: spreadsheets split pasted text on tabs and lines, so
 /// those characters inside a field become spaces.
 pub fn to_tsv(entries: &[&TaskEntry]) -> String {
+    tsv_text(entries, None)
+}
+
+/// [`to_tsv`] with every echo of the API token replaced.
+pub fn to_tsv_redacted(entries: &[&TaskEntry], token: &str) -> String {
+    tsv_text(entries, Some(token))
+}
+
+fn tsv_text(entries: &[&TaskEntry], token: Option<&str>) -> String {
     let clean = |s: &str| s.replace(['\t', '\n', '\r'], " ");
     let mut out = FIELDS.join("\t");
     out.push('\n');
     for e in entries {
-        let row: Vec<String> = cells(e).iter().map(|c| clean(c)).collect();
+        let row: Vec<String> = cells(e, token).iter().map(|c| clean(c)).collect();
         out.push_str(&row.join("\t"));
         out.push('\n');
     }
@@ -158,5 +224,72 @@ mod tests {
         assert_eq!(lines.len(), list.len() + 1);
         assert!(lines.iter().all(|l| l.split('\t').count() == FIELDS.len()));
         assert!(text.contains("東京の夜景"));
+    }
+
+    fn entry_with(prompt: &str, message: &str) -> TaskEntry {
+        let id = "00000000-0000-4000-8000-0000000000aa".to_owned();
+        let mut e = TaskEntry::new(id.clone());
+        let v = json!({"id": id, "created_at": 1766329436.091, "trace_id": "t",
+            "request": {"model": "m", "content": [{"type": "text", "text": prompt}]},
+            "response": {"success": true, "data": {"status": "failed",
+                "error": {"code": "bad", "message": message}}}});
+        e.apply(Outcome::Found(Arc::new(
+            TaskRecord::from_value(v).expect("record"),
+        )));
+        e
+    }
+
+    #[test]
+    fn formulas_are_defused_in_csv_and_tsv() {
+        for hostile in [
+            "=HYPERLINK(\"http://x\")",
+            "+1+1",
+            "-2+3",
+            "@SUM(A1)",
+            "\t=1",
+            "\r=1",
+        ] {
+            let e = entry_with(hostile, "m");
+            let csv_text = to_csv(&[&e]).expect("csv");
+            let mut r = csv::Reader::from_reader(csv_text.as_bytes());
+            let row = r.records().next().expect("row").expect("parses");
+            // The record parser may trim the prompt; whatever it kept is quoted.
+            let prompt = e
+                .record
+                .as_ref()
+                .and_then(|r| r.prompt.clone())
+                .expect("prompt");
+            assert_eq!(row[6], format!("'{prompt}"), "{hostile:?}");
+            let tsv = to_tsv(&[&e]);
+            let cell = tsv
+                .lines()
+                .nth(1)
+                .expect("row")
+                .split('\t')
+                .nth(6)
+                .expect("cell");
+            assert!(cell.starts_with('\''), "{hostile:?} → {cell:?}");
+        }
+        let plain = entry_with("a calm sea", "m");
+        let csv_text = to_csv(&[&plain]).expect("csv");
+        assert!(csv_text.contains(",a calm sea,"), "{csv_text}");
+    }
+
+    #[test]
+    fn redacted_exports_hide_the_token() {
+        let token = "sk-LEAKCANARY-0123456789";
+        let e = entry_with("p", &format!("token {token} is invalid"));
+        assert!(
+            to_csv(&[&e]).expect("csv").contains(token),
+            "the fixture echoes it"
+        );
+        let csv_text = to_csv_redacted(&[&e], token).expect("csv");
+        assert!(!csv_text.contains(token), "{csv_text}");
+        assert!(csv_text.contains(text::REDACTED));
+        let json_text = to_json_redacted(&[&e], token);
+        assert!(!json_text.contains(token), "{json_text}");
+        let parsed: Value = serde_json::from_str(&json_text).expect("still JSON");
+        assert!(parsed[0]["record"].is_object());
+        assert!(!to_tsv_redacted(&[&e], token).contains(token));
     }
 }

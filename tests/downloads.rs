@@ -509,3 +509,73 @@ async fn an_unusable_folder_fails_every_job() {
     }
     assert_eq!(server.total_requests(), 0);
 }
+
+fn failure(events: &[DownloadEvent], j: &DownloadJob) -> String {
+    match outcome(events, j) {
+        DownloadEvent::Failed { error, .. } => error.clone(),
+        other => panic!("{j:?} did not fail: {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn links_off_the_web_or_in_clear_text_are_refused_before_any_request() {
+    let jobs = [
+        video("file", "file:///etc/passwd".into()),
+        video("winpath", r"C:\Windows\System32\calc.exe".into()),
+        // TEST-NET-1 (RFC 5737): refused before any connection, so nothing is sent there.
+        video("remote", "http://192.0.2.1/x.mp4".into()),
+        video("demo", "https://demo.invalid/seedance/x.mp4".into()),
+    ];
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (_handle, mut rx) = start(tmp.path(), &jobs, 2);
+    let events = collect(&mut rx).await;
+    check_contract(&jobs, &events);
+    assert!(failure(&events, &jobs[0]).starts_with("not a web link"));
+    assert!(failure(&events, &jobs[1]).starts_with("not a web link"));
+    assert!(failure(&events, &jobs[2]).starts_with("not a secure link"));
+    assert!(failure(&events, &jobs[3]).contains("demo"));
+    assert!(leftovers(tmp.path()).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redirects_are_followed_only_to_fetchable_links() {
+    let server = FileServer::start().await;
+    let movie = content(20_000, 7);
+    server.put("/real.mp4", movie.clone());
+    // On this computer, plain http to plain http is fine.
+    server.redirect("/moved.mp4", &server.url("/real.mp4"));
+    server.redirect("/to-file.mp4", "file:///etc/passwd");
+    server.redirect("/to-remote.mp4", "http://192.0.2.1/x.mp4");
+    server.redirect("/to-js.mp4", "javascript:alert(1)");
+    let jobs = [
+        video("moved", server.url("/moved.mp4")),
+        video("to-file", server.url("/to-file.mp4")),
+        video("to-remote", server.url("/to-remote.mp4")),
+        video("to-js", server.url("/to-js.mp4")),
+    ];
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (_handle, mut rx) = start(tmp.path(), &jobs, 2);
+    let events = collect(&mut rx).await;
+    check_contract(&jobs, &events);
+
+    match outcome(&events, &jobs[0]) {
+        DownloadEvent::Done { path, .. } => {
+            assert_eq!(std::fs::read(path).expect("saved"), movie);
+        }
+        other => panic!("the loopback redirect was not followed: {other:?}"),
+    }
+    let to_file = failure(&events, &jobs[1]);
+    assert!(
+        to_file.contains("refused a redirect: not a web link"),
+        "{to_file}"
+    );
+    // The refusal names the hop; "cannot connect" would mean it had been tried.
+    let to_remote = failure(&events, &jobs[2]);
+    assert!(
+        to_remote.contains("refused a redirect: not a secure link: http://192.0.2.1/x.mp4"),
+        "{to_remote}"
+    );
+    assert!(failure(&events, &jobs[3]).contains("not a web link"));
+    assert_eq!(server.requests("/real.mp4"), 1);
+    assert!(leftovers(tmp.path()).is_empty());
+}

@@ -1,14 +1,18 @@
 //! The real binary in a real window: `seedance-tasks gui <ids>` against the loopback
 //! server under an X display (Xvfb in CI, which sets SEEDANCE_REQUIRE_DISPLAY=1 so that a
 //! missing display fails instead of skipping). Then SIGKILL, and a second start with no
-//! arguments must bring the rows back from the history without re-asking finished tasks.
+//! arguments must bring the rows back from the history without re-asking finished tasks:
+//! it asks only about the unfinished ones, and the history it saves again holds every task.
 //! Takes a screenshot with ImageMagick's `import`; with SEEDANCE_UPDATE_SCREENSHOT=1 it
 //! becomes assets/screenshot.png.
 
 mod common;
 
 use common::{TestServer, make_ids, record};
-use std::path::PathBuf;
+use seedance_tasks::api::Status;
+use seedance_tasks::store::{self, Loaded};
+use seedance_tasks::task::TaskEntry;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -52,6 +56,24 @@ fn window_ids(name: &str) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// The tasks in the history file, when it can be read.
+fn history(path: &Path) -> Vec<TaskEntry> {
+    match store::load(path) {
+        Loaded::Tasks { tasks, .. } => tasks,
+        _ => Vec::new(),
+    }
+}
+
+/// Ids the server was asked about since request number `since`.
+fn asked_since(server: &TestServer, since: usize) -> Vec<String> {
+    server
+        .requests()
+        .into_iter()
+        .skip(since)
+        .flat_map(|r| r.ids)
+        .collect()
 }
 
 #[test]
@@ -189,5 +211,65 @@ fn gui_queries_ids_in_a_real_window() {
     assert!(
         child.0.try_wait().expect("status").is_none(),
         "no crash during the test"
+    );
+
+    // Once every answer is in the history, the window dies without a chance to save more.
+    let history_file = data.path().join("seedance").join(store::FILE_NAME);
+    wait_for(
+        "the answers in the history",
+        Duration::from_secs(60),
+        || {
+            let saved = history(&history_file);
+            saved.len() == ids.len() && saved.iter().all(|e| e.record.is_some())
+        },
+    );
+    child.0.kill().expect("SIGKILL the window");
+    child.0.wait().expect("reap the window");
+    drop(child);
+
+    // Meanwhile the running task finished.
+    let mut done = record(&ids[1], "succeeded");
+    done["created_at"] = serde_json::json!(now - 60.0);
+    server.insert(done);
+    let before_restart = server.requests().len();
+    let unfinished = [ids[1].clone(), ids[3].clone()];
+    let finished = [&ids[0], &ids[2], &ids[4], &ids[5]];
+
+    let mut again = start_app(&["gui".to_owned()]);
+    wait_for(
+        "the restarted window to ask about the unfinished tasks",
+        Duration::from_secs(60),
+        || {
+            let asked = asked_since(&server, before_restart);
+            unfinished.iter().all(|id| asked.contains(id))
+        },
+    );
+    // The rows came back: the book the restarted window saves holds every task, with the
+    // new answer of the one that finished meanwhile.
+    wait_for(
+        "the restarted window to save the new answer",
+        Duration::from_secs(60),
+        || {
+            history(&history_file)
+                .iter()
+                .any(|e| e.id == ids[1] && e.status == Status::Succeeded)
+        },
+    );
+    let saved = history(&history_file);
+    let mut saved_ids: Vec<&str> = saved.iter().map(|e| e.id.as_str()).collect();
+    saved_ids.sort_unstable();
+    let mut expected: Vec<&str> = ids.iter().map(String::as_str).collect();
+    expected.sort_unstable();
+    assert_eq!(saved_ids, expected, "every row came back");
+    let asked = asked_since(&server, before_restart);
+    for id in finished {
+        assert!(
+            !asked.contains(id),
+            "finished task {id} was asked again after the restart: {asked:?}"
+        );
+    }
+    assert!(
+        again.0.try_wait().expect("status").is_none(),
+        "the restarted window is still running"
     );
 }

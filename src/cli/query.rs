@@ -4,16 +4,18 @@ use crate::api::{Client, ClientConfig, ErrorKind};
 use crate::demo::Demo;
 use crate::engine::{self, Backend, EngineConfig, Event};
 use crate::ids;
-use crate::secrets::{self, Keyring};
+use crate::secrets::{self, Keyring, Token};
 use crate::task::TaskEntry;
+use crate::text;
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 use std::time::Duration;
 
-pub(super) fn backend(cli: &Cli) -> Result<Backend, u8> {
+/// The backend, and the token it uses (to hide it where the server echoes it).
+pub(super) fn backend(cli: &Cli) -> Result<(Backend, Option<Token>), u8> {
     if cli.demo {
-        return Ok(Backend::Demo(Arc::new(Demo::new())));
+        return Ok((Backend::Demo(Arc::new(Demo::new())), None));
     }
     let env = secrets::env_token();
     // The keyring is only opened when the environment gives no token: a script with
@@ -48,7 +50,7 @@ pub(super) fn backend(cli: &Cli) -> Result<Backend, u8> {
         ..ClientConfig::default()
     };
     Client::new(&config, &token)
-        .map(Backend::Http)
+        .map(|client| (Backend::Http(client), Some(token.clone())))
         .map_err(|e| {
             eprintln!("error: {e}");
             if e.kind == ErrorKind::Auth {
@@ -87,10 +89,14 @@ pub(super) async fn run(cli: &Cli, args: &QueryArgs, wait: Option<&WaitArgs>) ->
         eprintln!("error: --interval must be at least 2 seconds");
         return exit::USAGE;
     }
-    let backend = match backend(cli) {
+    let (backend, token) = match backend(cli) {
         Ok(b) => b,
         Err(code) => return code,
     };
+    let token = token.as_ref().map(Token::expose);
+    // Everything the server says goes through this before it reaches a terminal.
+    let shown =
+        |server_text: &dyn std::fmt::Display| text::for_terminal(&server_text.to_string(), token);
 
     let config = EngineConfig {
         batch_size: usize::from(args.batch_size),
@@ -142,7 +148,12 @@ pub(super) async fn run(cli: &Cli, args: &QueryArgs, wait: Option<&WaitArgs>) ->
                     let before = task.status.clone();
                     task.apply(outcome);
                     if wait.is_some() && !first && before != task.status {
-                        eprintln!("{id}: {before} → {}", task.status);
+                        eprintln!(
+                            "{}: {} → {}",
+                            shown(&id),
+                            shown(&before),
+                            shown(&task.status)
+                        );
                     }
                 }
                 if wait.is_none() && progress {
@@ -163,6 +174,7 @@ pub(super) async fn run(cli: &Cli, args: &QueryArgs, wait: Option<&WaitArgs>) ->
                 } else {
                     "request failed"
                 };
+                let error = shown(&error);
                 eprintln!(
                     "{what} ({error}); retrying {ids} id{} in {:.1} s (attempt {attempt})",
                     if ids == 1 { "" } else { "s" },
@@ -170,7 +182,7 @@ pub(super) async fn run(cli: &Cli, args: &QueryArgs, wait: Option<&WaitArgs>) ->
                 );
             }
             Event::Halted(error) => {
-                eprintln!("error: {error}\nhint: {}", error.hint());
+                eprintln!("error: {}\nhint: {}", shown(&error), error.hint());
                 halted = true;
             }
             Event::WatchExpired(ids) => {
@@ -194,11 +206,16 @@ pub(super) async fn run(cli: &Cli, args: &QueryArgs, wait: Option<&WaitArgs>) ->
     let ordered: Vec<&TaskEntry> = found.ids.iter().filter_map(|id| tasks.get(id)).collect();
     let mut out = std::io::stdout().lock();
     let written = if args.json {
-        ordered
-            .iter()
-            .try_for_each(|t| writeln!(out, "{}", t.to_json()))
+        ordered.iter().try_for_each(|t| {
+            let line = t.to_json().to_string();
+            writeln!(
+                out,
+                "{}",
+                token.map_or(line.clone(), |t| text::redact(&line, t))
+            )
+        })
     } else {
-        out.write_all(table::render(&ordered).as_bytes())
+        out.write_all(table::render(&ordered, token).as_bytes())
     };
     if let Err(e) = written.and_then(|()| out.flush()) {
         // A closed pipe (`| head`) is the reader's choice, not our failure.

@@ -1,13 +1,11 @@
 use crate::api::format_local;
 use crate::task::{TaskEntry, unix_now};
+use crate::text::{for_terminal, format_elapsed};
 
 const PROMPT_WIDTH: usize = 40;
 
-fn clip(text: &str, width: usize) -> String {
-    let one_line: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
+/// `text` is already one clean line (see [`for_terminal`]).
+fn clip(one_line: String, width: usize) -> String {
     if one_line.chars().count() <= width {
         return one_line;
     }
@@ -16,18 +14,11 @@ fn clip(text: &str, width: usize) -> String {
     out
 }
 
-pub fn format_elapsed(seconds: f64) -> String {
-    let s = seconds.max(0.0).round() as u64;
-    match s {
-        0..=59 => format!("{s}s"),
-        60..=3599 => format!("{}m{:02}s", s / 60, s % 60),
-        _ => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
-    }
-}
-
 /// An aligned table for people: the result column holds the video link of a success, or
-/// the reason of a failure.
-pub fn render(tasks: &[&TaskEntry]) -> String {
+/// the reason of a failure. Every cell comes from the server, so each is cleaned of
+/// terminal escapes and has `token` (the API token in use) hidden.
+pub fn render(tasks: &[&TaskEntry], token: Option<&str>) -> String {
+    let shown = |text: &str| for_terminal(text, token);
     let now = unix_now();
     let header = [
         "ID", "STATUS", "MODEL", "CREATED", "ELAPSED", "PROMPT", "RESULT",
@@ -45,18 +36,18 @@ pub fn render(tasks: &[&TaskEntry]) -> String {
                 _ => t.reason_text(),
             };
             [
-                t.id.clone(),
-                status,
-                r.and_then(|r| r.model.clone()).unwrap_or_default(),
+                shown(&t.id),
+                shown(&status),
+                shown(r.and_then(|r| r.model.as_deref()).unwrap_or_default()),
                 r.and_then(|r| r.created_at)
                     .and_then(format_local)
                     .unwrap_or_default(),
                 t.elapsed(now).map(format_elapsed).unwrap_or_default(),
                 clip(
-                    r.and_then(|r| r.prompt.as_deref()).unwrap_or(""),
+                    shown(r.and_then(|r| r.prompt.as_deref()).unwrap_or("")),
                     PROMPT_WIDTH,
                 ),
-                clip(&result, 200),
+                clip(shown(&result), 200),
             ]
         })
         .collect();
@@ -92,24 +83,60 @@ pub fn render(tasks: &[&TaskEntry]) -> String {
 mod tests {
     use super::*;
 
+    use crate::api::TaskRecord;
+    use crate::engine::Outcome;
+    use serde_json::json;
+    use std::sync::Arc;
+
+    fn failed_with(message: &str, prompt: &str) -> TaskEntry {
+        let id = "00000000-0000-4000-8000-0000000000bb".to_owned();
+        let mut e = TaskEntry::new(id.clone());
+        let v = json!({"id": id, "created_at": 1766329436.091, "elapsed": 65.1,
+            "request": {"model": "m\u{1b}]0;title\u{7}", "content": [{"type": "text", "text": prompt}]},
+            "response": {"success": true, "data": {"status": "failed",
+                "error": {"code": "bad", "message": message}}}});
+        e.apply(Outcome::Found(Arc::new(
+            TaskRecord::from_value(v).expect("record"),
+        )));
+        e
+    }
+
     #[test]
-    fn elapsed_is_short() {
-        assert_eq!(format_elapsed(5.2), "5s");
-        assert_eq!(format_elapsed(65.1), "1m05s");
-        assert_eq!(format_elapsed(7300.0), "2h01m");
+    fn elapsed_uses_the_shared_form() {
+        let e = failed_with("m", "p");
+        assert!(render(&[&e], None).contains("  1m 05s  "));
+    }
+
+    #[test]
+    fn server_text_cannot_drive_the_terminal() {
+        let token = "sk-LEAKCANARY-0123456789";
+        let e = failed_with(
+            &format!("\u{1b}[2J\u{1b}[1;1Hbad token {token}\u{202e}"),
+            "\u{9b}31mprompt\r\nSTATUS forged",
+        );
+        let text = render(&[&e], Some(token));
+        assert!(!text.contains(token), "{text}");
+        assert!(text.contains("bad token [token hidden]"), "{text}");
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "{text:?}"
+        );
+        assert!(!text.contains('\u{202e}'));
+        assert!(!text.contains("title"), "{text}");
+        assert_eq!(text.lines().count(), 2, "one line per task: {text}");
     }
 
     #[test]
     fn columns_line_up() {
         let a = TaskEntry::new("short");
         let b = TaskEntry::new("a-much-longer-id");
-        let text = render(&[&a, &b]);
+        let text = render(&[&a, &b], None);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 3);
         let col = lines[0].find("STATUS").expect("header");
         assert_eq!(lines[1].find("pending"), Some(col));
         assert_eq!(lines[2].find("pending"), Some(col));
-        assert_eq!(clip("a\nb", 10), "a b");
-        assert_eq!(clip("abcdef", 4), "abc…");
+        assert_eq!(clip(for_terminal("a\nb", None), 10), "a b");
+        assert_eq!(clip("abcdef".into(), 4), "abc…");
     }
 }

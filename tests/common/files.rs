@@ -1,6 +1,7 @@
 //! A static file server on 127.0.0.1 for the download and preview tests: raw HTTP/1.1
 //! over TCP, GET only, keep-alive. Faults (dropped or stalled bodies, held responses) are
-//! set per path so a test can make a download fail, or stay in flight, on purpose.
+//! set per path so a test can make a download fail, or stay in flight, on purpose, and a
+//! path may redirect elsewhere. The transport is the shared loopback core in `http.rs`.
 #![allow(dead_code)]
 
 // Also included by `common` in crates that use both servers: clippy's duplicate_mod is
@@ -9,13 +10,10 @@
 #[path = "http.rs"]
 mod http;
 
-use http::{header, read_request};
+use http::{InFlightCounter, Loopback, Reply, Request};
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
 #[derive(Default)]
@@ -25,11 +23,12 @@ struct State {
     drop_after: Mutex<HashMap<String, usize>>,
     /// Send the full Content-Length and this many body bytes, then go silent.
     stall_after: Mutex<HashMap<String, usize>>,
+    /// Path → Location of a 302.
+    redirects: Mutex<HashMap<String, String>>,
     requests: Mutex<HashMap<String, usize>>,
     user_agents: Mutex<Vec<Option<String>>>,
     authorizations: Mutex<Vec<Option<String>>>,
-    in_flight: AtomicUsize,
-    max_in_flight: AtomicUsize,
+    in_flight: InFlightCounter,
     /// While true, every request is counted then waits before it is answered.
     hold: Mutex<Option<watch::Receiver<bool>>>,
     hold_tx: Mutex<Option<watch::Sender<bool>>>,
@@ -44,18 +43,22 @@ pub struct FileServer {
 impl FileServer {
     /// Starts on an ephemeral loopback port, on the current tokio runtime.
     pub async fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind loopback");
-        let addr = listener.local_addr().expect("addr");
         let state = Arc::new(State::default());
         let s = state.clone();
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                tokio::spawn(serve(stream, s.clone()));
-            }
-        });
-        Self { addr, state }
+        let server = Loopback::start(move |request| serve(request, s.clone())).await;
+        Self {
+            addr: server.addr,
+            state,
+        }
+    }
+
+    /// GET `path` answers 302 to `location` (any text: the client decides whether to go).
+    pub fn redirect(&self, path: &str, location: &str) {
+        self.state
+            .redirects
+            .lock()
+            .expect("lock")
+            .insert(path.to_owned(), location.to_owned());
     }
 
     pub fn put(&self, path: &str, bytes: Vec<u8>) {
@@ -132,101 +135,73 @@ impl FileServer {
 
     /// Requests being answered right now (held ones included).
     pub fn in_flight(&self) -> usize {
-        self.state.in_flight.load(Ordering::SeqCst)
+        self.state.in_flight.now()
     }
 
     /// The most requests that were ever being answered at once.
     pub fn max_in_flight(&self) -> usize {
-        self.state.max_in_flight.load(Ordering::SeqCst)
+        self.state.in_flight.max()
     }
 }
 
-struct InFlight<'a>(&'a State);
+async fn serve(request: Request, state: Arc<State>) -> Reply {
+    let _guard = state.in_flight.enter();
+    let path = request.path.clone();
+    *state
+        .requests
+        .lock()
+        .expect("lock")
+        .entry(path.clone())
+        .or_default() += 1;
+    state
+        .user_agents
+        .lock()
+        .expect("lock")
+        .push(request.header("user-agent"));
+    state
+        .authorizations
+        .lock()
+        .expect("lock")
+        .push(request.header("authorization"));
 
-impl<'a> InFlight<'a> {
-    fn new(state: &'a State) -> Self {
-        let now = state.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-        state.max_in_flight.fetch_max(now, Ordering::SeqCst);
-        Self(state)
+    let hold = state.hold.lock().expect("lock").clone();
+    if let Some(mut hold) = hold {
+        // An error means the server state was dropped: answer anyway.
+        let _ = hold.wait_for(|released| *released).await;
     }
-}
 
-impl Drop for InFlight<'_> {
-    fn drop(&mut self) {
-        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    if request.method != "GET" {
+        return Reply::new(405, Vec::new(), Vec::new());
     }
-}
-
-async fn serve(mut stream: TcpStream, state: Arc<State>) {
-    let mut buf = Vec::new();
-    while let Some((head, _body)) = read_request(&mut stream, &mut buf).await {
-        let _guard = InFlight::new(&state);
-        let mut parts = head.lines().next().unwrap_or("").split_whitespace();
-        let method = parts.next().unwrap_or("").to_owned();
-        let target = parts.next().unwrap_or("/");
-        let path = target.split('?').next().unwrap_or("/").to_owned();
-        *state
-            .requests
-            .lock()
-            .expect("lock")
-            .entry(path.clone())
-            .or_default() += 1;
-        state
-            .user_agents
-            .lock()
-            .expect("lock")
-            .push(header(&head, "user-agent"));
-        state
-            .authorizations
-            .lock()
-            .expect("lock")
-            .push(header(&head, "authorization"));
-
-        let hold = state.hold.lock().expect("lock").clone();
-        if let Some(mut hold) = hold {
-            // An error means the server state was dropped: answer anyway.
-            let _ = hold.wait_for(|released| *released).await;
-        }
-
-        if method != "GET" {
-            let reply = "HTTP/1.1 405 Method Not Allowed\r\ncontent-length: 0\r\n\r\n";
-            if stream.write_all(reply.as_bytes()).await.is_err() {
-                return;
-            }
-            continue;
-        }
-        let file = state.files.lock().expect("lock").get(&path).cloned();
-        let Some(body) = file else {
-            let reply = "HTTP/1.1 404 Not Found\r\ncontent-length: 9\r\ncontent-type: text/plain\r\n\r\nnot found";
-            if stream.write_all(reply.as_bytes()).await.is_err() {
-                return;
-            }
-            continue;
-        };
-        let head = format!(
-            "HTTP/1.1 200 OK\r\ncontent-length: {}\r\ncontent-type: application/octet-stream\r\n\r\n",
-            body.len()
-        );
-        if stream.write_all(head.as_bytes()).await.is_err() {
-            return;
-        }
-        let drop_after = state.drop_after.lock().expect("lock").get(&path).copied();
-        let stall_after = state.stall_after.lock().expect("lock").get(&path).copied();
-        if let Some(n) = drop_after {
-            let _ = stream.write_all(&body[..n.min(body.len())]).await;
-            let _ = stream.flush().await;
-            return;
-        }
-        if let Some(n) = stall_after {
-            let _ = stream.write_all(&body[..n.min(body.len())]).await;
-            let _ = stream.flush().await;
-            // Silent until the client gives up and closes the connection.
-            let mut sink = [0u8; 1024];
-            while matches!(stream.read(&mut sink).await, Ok(n) if n > 0) {}
-            return;
-        }
-        if stream.write_all(&body).await.is_err() {
-            return;
-        }
+    let redirect = state.redirects.lock().expect("lock").get(&path).cloned();
+    if let Some(location) = redirect {
+        return Reply::new(302, vec![("location".into(), location)], Vec::new());
+    }
+    let file = state.files.lock().expect("lock").get(&path).cloned();
+    let Some(body) = file else {
+        return Reply::text(404, "not found");
+    };
+    let headers = vec![(
+        "content-type".to_owned(),
+        "application/octet-stream".to_owned(),
+    )];
+    let drop_after = state.drop_after.lock().expect("lock").get(&path).copied();
+    let stall_after = state.stall_after.lock().expect("lock").get(&path).copied();
+    match (drop_after, stall_after) {
+        (Some(sent), _) => Reply::Partial {
+            status: 200,
+            headers,
+            body,
+            sent,
+            stall: false,
+        },
+        (None, Some(sent)) => Reply::Partial {
+            status: 200,
+            headers,
+            body,
+            sent,
+            stall: true,
+        },
+        (None, None) => Reply::new(200, headers, body),
     }
 }

@@ -1,20 +1,21 @@
 //! A SeeDance Tasks API stand-in on 127.0.0.1 for the tests and benchmarks: real HTTP/1.1
 //! over TCP (keep-alive included), so the client's headers, timeouts and connection
-//! handling are exercised for real. Faults are scripted per request.
+//! handling are exercised for real. Faults are scripted per request. The transport is the
+//! shared loopback core in `http.rs`; this file is the API's handler.
 #![allow(dead_code)]
 
 use serde_json::{Value, json};
+// Also included by `files.rs` in crates that use both servers: clippy's duplicate_mod is
+// about that, and two copies of a small helper module are harmless.
+#[allow(clippy::duplicate_mod)]
 #[path = "http.rs"]
 mod http;
 
-use http::{header, read_request};
+use http::{InFlightCounter, Loopback, Reply, Request};
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::io::AsyncWriteExt;
-use tokio::net::{TcpListener, TcpStream};
 
 /// What the next request gets instead of a normal answer.
 #[derive(Debug, Clone)]
@@ -29,6 +30,9 @@ pub enum Fault {
     Hang,
     /// Read the request, close the connection without a byte.
     Drop,
+    /// A refusal whose message repeats the Authorization header it was sent, as some
+    /// servers do: what the client shows of it must not show the token.
+    EchoToken { status: u16 },
 }
 
 impl Fault {
@@ -56,6 +60,11 @@ impl Fault {
         }
     }
 
+    /// 401 whose message repeats the token it was sent.
+    pub fn echo_token() -> Self {
+        Self::EchoToken { status: 401 }
+    }
+
     pub fn unauthorized() -> Self {
         Self::status(401, json!({"error": {"code": "invalid_token", "message": "The specified token is invalid or wrong."}, "trace_id": "t-401"}).to_string())
     }
@@ -79,33 +88,27 @@ struct State {
     latency: Mutex<Duration>,
     /// Batches with more ids than this get 413.
     batch_limit: Mutex<Option<usize>>,
-    in_flight: AtomicUsize,
-    max_in_flight: AtomicUsize,
-    connections: AtomicUsize,
+    in_flight: InFlightCounter,
 }
 
 #[derive(Clone)]
 pub struct TestServer {
     pub addr: SocketAddr,
     state: Arc<State>,
+    server: Loopback,
 }
 
 impl TestServer {
     /// Starts on an ephemeral loopback port, on the current tokio runtime.
     pub async fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind loopback");
-        let addr = listener.local_addr().expect("addr");
         let state = Arc::new(State::default());
         let s = state.clone();
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                s.connections.fetch_add(1, Ordering::SeqCst);
-                tokio::spawn(serve(stream, s.clone()));
-            }
-        });
-        Self { addr, state }
+        let server = Loopback::start(move |request| serve(request, s.clone())).await;
+        Self {
+            addr: server.addr,
+            state,
+            server,
+        }
     }
 
     pub fn url(&self) -> String {
@@ -138,11 +141,11 @@ impl TestServer {
     }
 
     pub fn max_in_flight(&self) -> usize {
-        self.state.max_in_flight.load(Ordering::SeqCst)
+        self.state.in_flight.max()
     }
 
     pub fn connections(&self) -> usize {
-        self.state.connections.load(Ordering::SeqCst)
+        self.server.connections()
     }
 }
 
@@ -171,88 +174,68 @@ pub fn make_ids(n: usize) -> Vec<String> {
         .collect()
 }
 
-struct InFlight<'a>(&'a State);
-
-impl<'a> InFlight<'a> {
-    fn new(state: &'a State) -> Self {
-        let now = state.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-        state.max_in_flight.fetch_max(now, Ordering::SeqCst);
-        Self(state)
+/// Answers one request: scripted faults first, then the tasks it knows.
+async fn serve(request: Request, state: Arc<State>) -> Reply {
+    let _guard = state.in_flight.enter();
+    let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+    let action = body["action"].as_str().unwrap_or("retrieve").to_owned();
+    let ids: Vec<String> = if action == "retrieve_batch" {
+        body["ids"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    } else {
+        body["id"]
+            .as_str()
+            .map(|s| vec![s.to_owned()])
+            .unwrap_or_default()
+    };
+    state.log.lock().expect("lock").push(Logged {
+        action: action.clone(),
+        ids: ids.clone(),
+        authorization: request.header("authorization"),
+        user_agent: request.header("user-agent"),
+        content_type: request.header("content-type"),
+        at: Instant::now(),
+    });
+    let latency = *state.latency.lock().expect("lock");
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
     }
-}
-
-impl Drop for InFlight<'_> {
-    fn drop(&mut self) {
-        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    let fault = state.faults.lock().expect("lock").pop_front();
+    let (status, body, mut headers) = match fault {
+        Some(Fault::Hang) => {
+            // Held here, not by the core, so the request still counts as in flight.
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            return Reply::Drop;
+        }
+        Some(Fault::Drop) => return Reply::Drop,
+        Some(Fault::Reply {
+            status,
+            body,
+            headers,
+        }) => (status, body, headers),
+        Some(Fault::EchoToken { status }) => {
+            let sent = request.header("authorization").unwrap_or_default();
+            let body = json!({"error": {"code": "invalid_token",
+                "message": format!("The token in '{sent}' is invalid or wrong.")},
+                "trace_id": "t-echo"});
+            (status, body.to_string(), Vec::new())
+        }
+        None => answer(&state, &action, &ids),
+    };
+    headers.insert(0, ("x-trace-id".into(), "hdr-trace".into()));
+    if !headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+    {
+        headers.insert(1, ("content-type".into(), "application/json".into()));
     }
-}
-
-async fn serve(mut stream: TcpStream, state: Arc<State>) {
-    let mut buf = Vec::new();
-    while let Some((head, body)) = read_request(&mut stream, &mut buf).await {
-        let _guard = InFlight::new(&state);
-        let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-        let action = body["action"].as_str().unwrap_or("retrieve").to_owned();
-        let ids: Vec<String> = if action == "retrieve_batch" {
-            body["ids"]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|v| v.as_str().map(str::to_owned))
-                        .collect()
-                })
-                .unwrap_or_default()
-        } else {
-            body["id"]
-                .as_str()
-                .map(|s| vec![s.to_owned()])
-                .unwrap_or_default()
-        };
-        state.log.lock().expect("lock").push(Logged {
-            action: action.clone(),
-            ids: ids.clone(),
-            authorization: header(&head, "authorization"),
-            user_agent: header(&head, "user-agent"),
-            content_type: header(&head, "content-type"),
-            at: Instant::now(),
-        });
-        let latency = *state.latency.lock().expect("lock");
-        if !latency.is_zero() {
-            tokio::time::sleep(latency).await;
-        }
-        let fault = state.faults.lock().expect("lock").pop_front();
-        let (status, body, headers) = match fault {
-            Some(Fault::Hang) => {
-                tokio::time::sleep(Duration::from_secs(3600)).await;
-                return;
-            }
-            Some(Fault::Drop) => return,
-            Some(Fault::Reply {
-                status,
-                body,
-                headers,
-            }) => (status, body, headers),
-            None => answer(&state, &action, &ids),
-        };
-        let mut response = format!(
-            "HTTP/1.1 {status} X\r\ncontent-length: {}\r\nx-trace-id: hdr-trace\r\n",
-            body.len()
-        );
-        if !headers
-            .iter()
-            .any(|(k, _)| k.eq_ignore_ascii_case("content-type"))
-        {
-            response.push_str("content-type: application/json\r\n");
-        }
-        for (k, v) in headers {
-            response.push_str(&format!("{k}: {v}\r\n"));
-        }
-        response.push_str("\r\n");
-        response.push_str(&body);
-        if stream.write_all(response.as_bytes()).await.is_err() {
-            return;
-        }
-    }
+    Reply::new(status, headers, body)
 }
 
 fn answer(state: &State, action: &str, ids: &[String]) -> (u16, String, Vec<(String, String)>) {

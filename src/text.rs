@@ -1,0 +1,183 @@
+//! Text helpers shared by the window, the CLI and the exports: durations as people read
+//! them, server text made safe for a terminal, and the API token kept out of what is shown.
+
+/// What replaces the API token wherever a server message echoes it.
+pub const REDACTED: &str = "[token hidden]";
+
+/// Shorter tokens are not searched for: redacting every "a" would garble the message and
+/// no real token is that short.
+const MIN_SECRET_CHARS: usize = 8;
+
+/// A duration in seconds, as the window shows it: "45s", "1m 05s", "2h 03m", and past a
+/// day "3 d 4 h". Negative or not-a-number durations read as "0s".
+pub fn format_elapsed(seconds: f64) -> String {
+    // `as` saturates and maps NaN to 0: no input panics.
+    let s = seconds.max(0.0).round() as u64;
+    match s {
+        0..=59 => format!("{s}s"),
+        60..=3_599 => format!("{}m {:02}s", s / 60, s % 60),
+        3_600..=86_399 => format!("{}h {:02}m", s / 3_600, (s % 3_600) / 60),
+        _ => format!("{} d {} h", s / 86_400, (s % 86_400) / 3_600),
+    }
+}
+
+/// Server text made safe to print on one line of a terminal: escape sequences (CSI, OSC
+/// and the other ESC forms, in their 7- and 8-bit spellings) are removed with their
+/// parameters, line breaks and tabs become spaces, and every other control character and
+/// bidirectional override is dropped — so a record cannot move the cursor, retitle the
+/// window, hide text or reorder what the user reads.
+pub fn clean_for_terminal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{1b}' => match chars.next() {
+                Some('[') => skip_csi(&mut chars),
+                Some(']' | 'P' | 'X' | '^' | '_') => skip_string(&mut chars),
+                // Two-character forms (ESC 7, ESC c, …): the second one goes too.
+                _ => {}
+            },
+            '\u{9b}' => skip_csi(&mut chars),
+            '\u{9d}' | '\u{90}' | '\u{98}' | '\u{9e}' | '\u{9f}' => skip_string(&mut chars),
+            '\n' | '\r' | '\t' => out.push(' '),
+            c if c.is_control() || is_bidi_control(c) => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `text` with every occurrence of `token` replaced by [`REDACTED`]. Servers sometimes
+/// echo the credential they refused; what they say is then shown, logged or saved.
+pub fn redact(text: &str, token: &str) -> String {
+    let token = token.trim();
+    if token.chars().count() < MIN_SECRET_CHARS || !text.contains(token) {
+        return text.to_owned();
+    }
+    text.replace(token, REDACTED)
+}
+
+/// Both at once, for anything from the server that goes to a terminal.
+pub fn for_terminal(text: &str, token: Option<&str>) -> String {
+    match token {
+        // Redacted after cleaning too: an escape sequence inside the token's echo must not
+        // split it into pieces that survive.
+        Some(t) => redact(&clean_for_terminal(&redact(text, t)), t),
+        None => clean_for_terminal(text),
+    }
+}
+
+/// Control Sequence: parameter and intermediate bytes up to a final byte in `@`..=`~`.
+fn skip_csi(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+    for c in chars.by_ref() {
+        if ('@'..='~').contains(&c) {
+            return;
+        }
+    }
+}
+
+/// Operating System Command and the other string controls: up to BEL, ST (ESC \) or the
+/// 8-bit ST.
+fn skip_string(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{7}' | '\u{9c}' => return,
+            '\u{1b}' => {
+                if chars.peek() == Some(&'\\') {
+                    chars.next();
+                }
+                return;
+            }
+            _ => {}
+        }
+    }
+}
+
+fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn elapsed_reads_like_the_window() {
+        assert_eq!(format_elapsed(0.0), "0s");
+        assert_eq!(format_elapsed(45.2), "45s");
+        assert_eq!(format_elapsed(65.1), "1m 05s");
+        assert_eq!(format_elapsed(3_599.0), "59m 59s");
+        assert_eq!(format_elapsed(7_380.0), "2h 03m");
+        assert_eq!(format_elapsed(86_399.0), "23h 59m");
+        assert_eq!(format_elapsed(86_400.0), "1 d 0 h");
+        assert_eq!(
+            format_elapsed(3.0 * 86_400.0 + 4.0 * 3_600.0 + 59.0),
+            "3 d 4 h"
+        );
+        // 8210 hours is a year old task, not "8210h 03m".
+        assert_eq!(format_elapsed(8_210.0 * 3_600.0 + 180.0), "342 d 2 h");
+    }
+
+    #[test]
+    fn odd_durations_do_not_panic() {
+        assert_eq!(format_elapsed(-5.0), "0s");
+        assert_eq!(format_elapsed(f64::NAN), "0s");
+        assert!(format_elapsed(f64::INFINITY).ends_with(" h"));
+        assert!(format_elapsed(1e300).ends_with(" h"));
+    }
+
+    #[test]
+    fn escape_sequences_are_removed_whole() {
+        assert_eq!(clean_for_terminal("\u{1b}[31mred\u{1b}[0m"), "red");
+        assert_eq!(clean_for_terminal("a\u{1b}[2J\u{1b}[1;1Hb"), "ab");
+        // OSC: window title and hyperlinks, ended by BEL or ST.
+        assert_eq!(clean_for_terminal("\u{1b}]0;pwned\u{7}ok"), "ok");
+        assert_eq!(
+            clean_for_terminal("\u{1b}]8;;https://evil\u{1b}\\click\u{1b}]8;;\u{1b}\\"),
+            "click"
+        );
+        assert_eq!(clean_for_terminal("\u{9b}31mred"), "red");
+        assert_eq!(clean_for_terminal("\u{9d}0;t\u{9c}ok"), "ok");
+        assert_eq!(clean_for_terminal("x\u{1b}cy"), "xy");
+        // An unterminated sequence eats the rest rather than leaking half of it.
+        assert_eq!(clean_for_terminal("ok\u{1b}[31"), "ok");
+        assert_eq!(clean_for_terminal("ok\u{1b}"), "ok");
+    }
+
+    #[test]
+    fn controls_and_bidi_overrides_are_removed() {
+        assert_eq!(clean_for_terminal("a\nb\r\nc\td"), "a b  c d");
+        assert_eq!(clean_for_terminal("a\u{0}\u{7}\u{8}\u{7f}\u{85}b"), "ab");
+        assert_eq!(
+            clean_for_terminal("abc\u{202e}fed\u{2066}\u{2069}"),
+            "abcfed"
+        );
+        assert_eq!(clean_for_terminal("東京 café 🎬"), "東京 café 🎬");
+    }
+
+    #[test]
+    fn the_token_is_redacted() {
+        let token = "sk-LEAKCANARY-123456";
+        assert_eq!(
+            redact(&format!("bad token {token}, again {token}"), token),
+            format!("bad token {REDACTED}, again {REDACTED}")
+        );
+        assert_eq!(redact("nothing here", token), "nothing here");
+        // Too short to be a token: left alone rather than garbling the text.
+        assert_eq!(redact("a b c", "a"), "a b c");
+        assert_eq!(redact("x", ""), "x");
+    }
+
+    #[test]
+    fn terminal_text_is_clean_and_redacted() {
+        let token = "sk-LEAKCANARY-123456";
+        let hostile = format!("\u{1b}[31m{token}\u{1b}[0m and sk-LEAK\u{1b}[0mCANARY-123456");
+        let shown = for_terminal(&hostile, Some(token));
+        assert!(!shown.contains(token), "{shown}");
+        assert!(!shown.contains('\u{1b}'));
+        assert_eq!(for_terminal("a\nb", None), "a b");
+    }
+}
