@@ -176,6 +176,31 @@ pub fn http_client() -> reqwest::Client {
         .unwrap_or_default()
 }
 
+/// The web client that downloads (and previews) share, as a handle for callers that
+/// should not depend on the HTTP library, such as the window: one connection pool, the
+/// link and redirect rules of [`http_client`].
+#[derive(Debug, Clone)]
+pub struct WebClient(reqwest::Client);
+
+impl Default for WebClient {
+    fn default() -> Self {
+        Self(http_client())
+    }
+}
+
+impl WebClient {
+    /// Starts a batch of downloads into `dir` (see [`Downloads::start`]).
+    pub fn download(
+        &self,
+        dir: PathBuf,
+        jobs: Vec<DownloadJob>,
+        concurrency: usize,
+        notify: Option<Notify>,
+    ) -> (Downloads, mpsc::UnboundedReceiver<DownloadEvent>) {
+        Downloads::start(self.0.clone(), dir, jobs, concurrency, notify)
+    }
+}
+
 enum Outcome {
     Skipped(PathBuf),
     Done(PathBuf, u64),

@@ -41,8 +41,11 @@ impl Fetcher {
     }
 
     /// The picture at `url`, or why there is none ("HTTP 404 Not Found", "not an image: …").
+    /// Links that are not fetched (off the web, plain http to another machine, the
+    /// demo's) are refused before any connection, with the reason.
     pub async fn fetch(&self, url: &str) -> Result<Picture, String> {
-        fetch(&self.client, url).await
+        let url = crate::links::fetch_link(url).map_err(|refused| refused.reason)?;
+        fetch(&self.client, url.as_str()).await
     }
 }
 

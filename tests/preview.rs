@@ -152,3 +152,24 @@ fn the_cache_stays_within_its_capacity() {
     settle(&mut cache, &ctx, &server.url("/0.png"));
     assert_eq!(server.requests("/0.png"), 2);
 }
+
+#[test]
+fn previews_of_links_not_fetched_fail_before_any_connection() {
+    let rt = runtime();
+    let _entered = rt.enter();
+    let ctx = egui::Context::default();
+    let mut cache = PreviewCache::new(Fetcher::new(), 8);
+    let demo = seedance_tasks::links::demo_link("x-last-frame.png");
+    for (url, says) in [
+        ("file:///etc/passwd", "not a web link"),
+        // Plain http to another machine: refused before connecting (192.0.2.0/24 is
+        // TEST-NET-1, which nothing answers; a connection attempt would time out).
+        ("http://192.0.2.1/frame.png", "not a secure link"),
+        (demo.as_str(), "demo"),
+    ] {
+        match settle(&mut cache, &ctx, url) {
+            Seen::Failed(error) => assert!(error.contains(says), "{url}: {error}"),
+            other => panic!("{url}: expected a refusal, got {other:?}"),
+        }
+    }
+}

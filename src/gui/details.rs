@@ -1,11 +1,12 @@
 //! The details of the selected task: every field, the full prompt, the raw JSON, copy
 //! buttons and a Refresh for that one task.
 
-use super::grid::format_elapsed;
+use super::link_button;
 use super::previews::{PreviewCache, PreviewState};
 use super::theme;
 use crate::api::{format_local, format_rfc3339};
 use crate::task::{TaskEntry, unix_now};
+use crate::text::format_elapsed;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum DetailIntent {
@@ -159,13 +160,10 @@ pub fn show(
                     ("video", r.and_then(|r| r.video_url.as_deref())),
                     ("last frame", r.and_then(|r| r.last_frame_url.as_deref())),
                 ] {
-                    let b = ui
-                        .add_enabled(url.is_some(), egui::Button::new(format!("Open {what}")))
-                        .on_disabled_hover_text(format!("No {what} link"));
-                    if b.clicked()
-                        && let Some(u) = url
-                    {
-                        intents.push(DetailIntent::Open(u.to_owned()));
+                    let target = link_button::target(url, || format!("No {what} link"));
+                    let label = format!("Open {what}");
+                    if let Some(u) = link_button::show(ui, &label, &label, &target, false) {
+                        intents.push(DetailIntent::Open(u));
                     }
                 }
             });

@@ -1,7 +1,8 @@
 //! The downloads panel: one progress bar per file and one overall, Cancel, Retry for the
 //! failed ones, and the reason of each failure.
 
-use crate::download::{DownloadEvent, DownloadJob, Downloads};
+use crate::download::{DownloadEvent, DownloadJob, Downloads, WebClient};
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::mpsc::UnboundedReceiver;
@@ -34,20 +35,18 @@ pub enum DownloadIntent {
 
 #[derive(Default)]
 pub struct DownloadsPanel {
+    web: WebClient,
+    /// The folder of the last batch, for "Open folder".
     pub dir: Option<PathBuf>,
+    /// Every folder a batch went into: the only ones "Open folder" may open.
+    written: HashSet<PathBuf>,
     pub items: Vec<Item>,
     pub visible: bool,
     runs: Vec<(Downloads, UnboundedReceiver<DownloadEvent>)>,
 }
 
 impl DownloadsPanel {
-    pub fn start(
-        &mut self,
-        ctx: &egui::Context,
-        client: reqwest::Client,
-        dir: PathBuf,
-        jobs: Vec<DownloadJob>,
-    ) {
+    pub fn start(&mut self, ctx: &egui::Context, dir: PathBuf, jobs: Vec<DownloadJob>) {
         let fresh: Vec<DownloadJob> = jobs
             .into_iter()
             .filter(|j| {
@@ -69,8 +68,15 @@ impl DownloadsPanel {
         let ctx = ctx.clone();
         let notify: Arc<dyn Fn() + Send + Sync> = Arc::new(move || ctx.request_repaint());
         self.runs
-            .push(Downloads::start(client, dir, fresh, 3, Some(notify)));
+            .push(self.web.download(dir.clone(), fresh, 3, Some(notify)));
+        self.written.insert(dir.clone());
+        self.dir = Some(dir);
         self.visible = true;
+    }
+
+    /// Whether a batch of this session went into `dir`.
+    pub fn wrote_into(&self, dir: &std::path::Path) -> bool {
+        self.written.contains(dir)
     }
 
     pub fn is_running(&self) -> bool {

@@ -2,13 +2,15 @@
 //! header, a status badge with text, and Open buttons with real accessible names.
 
 use super::grid_layout::{self, column_spec};
+use super::link_button;
 use super::previews::{PreviewCache, PreviewState};
 use super::selection::Selection;
 use super::theme;
 use crate::api::format_local;
 use crate::book::{Column, TaskBook};
 use crate::task::{TaskEntry, unix_now};
-use egui::{Sense, WidgetInfo};
+use crate::text::format_elapsed;
+use egui::Sense;
 use egui_extras::{Column as Col, TableBuilder};
 
 pub const ROW_HEIGHT: f32 = 22.0;
@@ -58,15 +60,6 @@ pub fn short_id(id: &str) -> String {
     }
 }
 
-pub fn format_elapsed(seconds: f64) -> String {
-    let s = seconds.max(0.0).round() as u64;
-    match s {
-        0..=59 => format!("{s}s"),
-        60..=3599 => format!("{}m {:02}s", s / 60, s % 60),
-        _ => format!("{}h {:02}m", s / 3600, (s % 3600) / 60),
-    }
-}
-
 fn open_button(
     ui: &mut egui::Ui,
     url: Option<&str>,
@@ -75,23 +68,18 @@ fn open_button(
     intents: &mut Vec<GridIntent>,
 ) {
     let name = format!("Open {what} for task {}", entry.id);
-    let response = ui.add_enabled(url.is_some(), egui::Button::new("Open").small());
-    response.widget_info(|| WidgetInfo::labeled(egui::Role::Button, url.is_some(), &name));
-    let why_not = if entry.status.is_unfinished() {
-        format!(
-            "No {what} yet: the task is {}",
-            theme::status_label(&entry.status)
-        )
-    } else {
-        format!("This task has no {what} link")
-    };
-    let response = response
-        .on_hover_text(url.unwrap_or_default())
-        .on_disabled_hover_text(why_not);
-    if response.clicked()
-        && let Some(u) = url
-    {
-        intents.push(GridIntent::Open(u.to_owned()));
+    let target = link_button::target(url, || {
+        if entry.status.is_unfinished() {
+            format!(
+                "No {what} yet: the task is {}",
+                theme::status_label(&entry.status)
+            )
+        } else {
+            format!("This task has no {what} link")
+        }
+    });
+    if let Some(url) = link_button::show(ui, "Open", &name, &target, true) {
+        intents.push(GridIntent::Open(url));
     }
 }
 
@@ -259,7 +247,9 @@ pub fn show(
                                 "ascending"
                             };
                             let name = format!("Sort by {}", column.title());
-                            r.widget_info(|| WidgetInfo::labeled(egui::Role::Button, true, &name));
+                            r.widget_info(|| {
+                                egui::WidgetInfo::labeled(egui::Role::Button, true, &name)
+                            });
                             if r.on_hover_text(format!("Sort {order}")).clicked() {
                                 intents.push(GridIntent::Sort(column));
                             }

@@ -11,6 +11,7 @@ mod downloads;
 pub mod grid;
 mod grid_layout;
 mod input;
+mod link_button;
 mod opener;
 mod previews;
 mod selection;

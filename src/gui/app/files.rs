@@ -4,7 +4,7 @@
 
 use super::SeedanceApp;
 use super::background::{ChosenFolder, Done, Export, Job};
-use crate::download::{self, DownloadJob, FileKind};
+use crate::download::{DownloadJob, FileKind};
 use crate::export;
 use crate::gui::dialogs::{self, NO_DIALOG, Picked};
 use crate::gui::status::Severity;
@@ -33,6 +33,7 @@ impl SeedanceApp {
     /// records take a while to encode; the UI thread only copies the row pointers).
     pub(super) fn export(&mut self, format: ExportFormat) {
         let entries = self.action_targets();
+        let token = self.token_text();
         let ext = format.extension();
         let name = format!("seedance-tasks.{ext}");
         let dialogs = self.dialogs.clone();
@@ -51,9 +52,12 @@ impl SeedanceApp {
             };
             let written = tokio::task::spawn_blocking(move || {
                 let refs: Vec<&TaskEntry> = entries.iter().map(Arc::as_ref).collect();
-                let text = match format {
-                    ExportFormat::Csv => export::to_csv(&refs)?,
-                    ExportFormat::Json => export::to_json(&refs),
+                // A server message may quote the token: never into a file.
+                let text = match (format, token.as_deref()) {
+                    (ExportFormat::Csv, Some(t)) => export::to_csv_redacted(&refs, t)?,
+                    (ExportFormat::Csv, None) => export::to_csv(&refs)?,
+                    (ExportFormat::Json, Some(t)) => export::to_json_redacted(&refs, t),
+                    (ExportFormat::Json, None) => export::to_json(&refs),
                 };
                 std::fs::write(&path, text.as_bytes())
                     .map(|()| {
@@ -73,10 +77,22 @@ impl SeedanceApp {
     /// Tab-separated rows for a spreadsheet, built off the UI thread.
     pub(super) fn copy_tsv(&mut self) {
         let entries = self.action_targets();
+        let token = self.token_text();
         self.background.blocking(&self.ctx, Job::Copy, move || {
             let refs: Vec<&TaskEntry> = entries.iter().map(Arc::as_ref).collect();
-            Done::CopyReady(export::to_tsv(&refs))
+            Done::CopyReady(match token {
+                Some(t) => export::to_tsv_redacted(&refs, &t),
+                None => export::to_tsv(&refs),
+            })
         });
+    }
+
+    /// The token in use, to redact from what leaves the app.
+    fn token_text(&self) -> Option<String> {
+        self.token
+            .current
+            .as_ref()
+            .map(|(t, _)| t.expose().to_owned())
     }
 
     pub(super) fn on_exported(&mut self, result: Result<Option<Export>, String>) {
@@ -140,8 +156,7 @@ impl SeedanceApp {
     }
 
     fn start_downloads_in(&mut self, dir: PathBuf, jobs: Vec<DownloadJob>) {
-        self.downloads
-            .start(&self.ctx, download::http_client(), dir, jobs);
+        self.downloads.start(&self.ctx, dir, jobs);
     }
 
     /// Asks for the download folder; `then` are the downloads waiting for it.

@@ -8,11 +8,13 @@ use super::files::ExportFormat;
 use crate::gui::details::DetailIntent;
 use crate::gui::downloads::DownloadIntent;
 use crate::gui::grid::GridIntent;
+use crate::gui::status::Severity;
 use crate::gui::status::StatusIntent;
 use crate::gui::token::TokenIntent;
 use crate::gui::toolbar::ToolbarIntent;
 use crate::task::TaskEntry;
 use std::collections::HashSet;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -135,7 +137,7 @@ impl SeedanceApp {
                 };
                 self.selection.click(&id, ctrl, shift, &order);
             }
-            GridIntent::Open(url) => self.open(url),
+            GridIntent::Open(url) => self.open_link(url),
             GridIntent::Copy(text) => self.ctx.copy_text(text),
         }
     }
@@ -143,7 +145,7 @@ impl SeedanceApp {
     fn on_detail_intent(&mut self, intent: DetailIntent) {
         match intent {
             DetailIntent::Copy(text) => self.ctx.copy_text(text),
-            DetailIntent::Open(url) => self.open(url),
+            DetailIntent::Open(url) => self.open_link(url),
             DetailIntent::Refresh(id) => self.query(vec![id]),
             DetailIntent::SetNote(id, text) => self.set_note(&id, text),
             DetailIntent::Close => self.selection.clear(),
@@ -161,7 +163,7 @@ impl SeedanceApp {
                 self.downloads.visible = false;
                 self.downloads.items.clear();
             }
-            DownloadIntent::OpenFolder(dir) => self.open(dir.display().to_string()),
+            DownloadIntent::OpenFolder(dir) => self.open_folder(dir),
         }
     }
 
@@ -212,9 +214,35 @@ impl SeedanceApp {
         self.book.set_note(id, note);
     }
 
-    /// Hands a link or folder to the system's launcher off the UI thread (launchers can
-    /// block).
-    pub(super) fn open(&mut self, target: String) {
+    /// Hands a web link to the system's browser off the UI thread (launchers can block).
+    /// Anything but `http`/`https` is refused here too, whatever the button thought.
+    pub(super) fn open_link(&mut self, url: String) {
+        match crate::links::web_link(&url) {
+            Ok(url) => self.launch(url.to_string()),
+            Err(refused) => self.status.say(Severity::Warning, refused.reason),
+        }
+    }
+
+    /// Opens a download folder in the file manager: only one the app itself wrote into.
+    pub(super) fn open_folder(&mut self, dir: PathBuf) {
+        if !self.downloads.wrote_into(&dir) {
+            self.status.say(
+                Severity::Warning,
+                format!("Not opened: {} is not a download folder", dir.display()),
+            );
+            return;
+        }
+        let opener = self.opener.clone();
+        self.background.blocking(&self.ctx, Job::Open, move || {
+            // Checked off the UI thread: a stat can hang on a network drive.
+            if !dir.is_dir() {
+                return Done::Opened(Err(format!("{} is gone", dir.display())));
+            }
+            Done::Opened(opener.open(&dir.display().to_string()))
+        });
+    }
+
+    fn launch(&mut self, target: String) {
         let opener = self.opener.clone();
         self.background.blocking(&self.ctx, Job::Open, move || {
             Done::Opened(opener.open(&target))

@@ -1,0 +1,73 @@
+//! Open buttons for a task's links: enabled only for a web link (`links::web_link`), and
+//! otherwise disabled with the reason as their tooltip, so `file:///…`, a local path or a
+//! demo link never reaches the system's launcher.
+
+use crate::links;
+
+/// What an Open button for `url` does: the link to open, or why it is disabled.
+pub fn target(url: Option<&str>, missing: impl FnOnce() -> String) -> Result<String, String> {
+    match url {
+        None => Err(missing()),
+        Some(u) => links::web_link(u)
+            .map(|url| url.to_string())
+            .map_err(|refused| match refused.kind {
+                links::RefusalKind::Demo => {
+                    "A demo link: the demo has no real videos or images".to_owned()
+                }
+                _ => format!("Not opened: {}", refused.reason),
+            }),
+    }
+}
+
+/// A small or normal Open button; returns the link to open when clicked.
+pub fn show(
+    ui: &mut egui::Ui,
+    label: &str,
+    accessible_name: &str,
+    target: &Result<String, String>,
+    small: bool,
+) -> Option<String> {
+    let mut button = egui::Button::new(label);
+    if small {
+        button = button.small();
+    }
+    let response = ui.add_enabled(target.is_ok(), button);
+    response.widget_info(|| {
+        egui::WidgetInfo::labeled(egui::Role::Button, target.is_ok(), accessible_name)
+    });
+    let response = match target {
+        Ok(url) => response.on_hover_text(url),
+        Err(why) => response.on_disabled_hover_text(why),
+    };
+    if response.clicked() {
+        target.as_ref().ok().cloned()
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_web_links_are_opened() {
+        let missing = || "no link".to_owned();
+        assert_eq!(
+            target(Some("https://cdn.example.com/v.mp4"), missing),
+            Ok("https://cdn.example.com/v.mp4".to_owned())
+        );
+        assert_eq!(target(None, missing), Err("no link".to_owned()));
+        for bad in [
+            "file:///etc/passwd",
+            "C:\\Windows\\x.exe",
+            "\\\\host\\share\\x",
+            "javascript:alert(1)",
+        ] {
+            let why = target(Some(bad), missing).expect_err(bad);
+            assert!(why.starts_with("Not opened:"), "{bad}: {why}");
+        }
+        let demo = target(Some(&links::demo_link("v.mp4")), missing).expect_err("demo");
+        assert!(demo.contains("demo"), "{demo}");
+    }
+}
