@@ -37,15 +37,35 @@ impl Token {
         &self.0
     }
 
-    /// `sk-…9f3a`-style hint so a person can tell which token is in use.
+    /// A noun phrase that tells which token is in use without giving it away: "a
+    /// 21-character token ending in …3456", or "a 1-character token" when the token is
+    /// too short to show any of it. Reads in a sentence: "saved {hint} in the keyring".
     pub fn hint(&self) -> String {
         let chars: Vec<char> = self.0.chars().collect();
-        if chars.len() < 12 {
-            return format!("{} characters", chars.len());
+        let n = chars.len();
+        let article = if starts_with_vowel_sound(n) {
+            "an"
+        } else {
+            "a"
+        };
+        if n < 12 {
+            return format!("{article} {n}-character token");
         }
-        let tail: String = chars[chars.len() - 4..].iter().collect();
-        format!("…{tail} ({} characters)", chars.len())
+        let tail: String = chars[n - 4..].iter().collect();
+        format!("{article} {n}-character token ending in …{tail}")
     }
+}
+
+/// Whether a number read aloud starts with a vowel: "an 8-", "an 11-", "an 18-", "an 80-",
+/// "an 800-" but "a 1-", "a 110-".
+fn starts_with_vowel_sound(n: usize) -> bool {
+    let digits = n.to_string();
+    if digits.starts_with('8') {
+        return true;
+    }
+    // 11, 18 and their thousands (11 000, 18 000 …) are said "eleven", "eighteen".
+    let group = digits.len() % 3;
+    (digits.starts_with("11") || digits.starts_with("18")) && group == 2
 }
 
 impl fmt::Debug for Token {
@@ -208,9 +228,30 @@ mod tests {
         let t = Token::new("  sk-very-secret-123456  ");
         assert_eq!(t.expose(), "sk-very-secret-123456");
         assert_eq!(format!("{t:?}"), "Token(<redacted>)");
-        assert_eq!(t.hint(), "…3456 (21 characters)");
+        assert_eq!(t.hint(), "a 21-character token ending in …3456");
         assert!(!format!("{:?}", Some((t, TokenSource::Keyring))).contains("secret"));
         assert_eq!(Token::parse("   "), None);
+    }
+
+    #[test]
+    fn hints_read_naturally_for_every_length() {
+        assert_eq!(Token::new("x").hint(), "a 1-character token");
+        assert_eq!(Token::new("abcdefgh").hint(), "an 8-character token");
+        assert_eq!(Token::new("abcdefghijk").hint(), "an 11-character token");
+        let long = Token::new("a".repeat(18) + "wxyz");
+        assert_eq!(long.hint(), "a 22-character token ending in …wxyz");
+        assert_eq!(
+            Token::new("b".repeat(14) + "tail").hint(),
+            "an 18-character token ending in …tail"
+        );
+        assert_eq!(
+            Token::new("c".repeat(106) + "tail").hint(),
+            "a 110-character token ending in …tail"
+        );
+        assert_eq!(
+            Token::new("d".repeat(76) + "tail").hint(),
+            "an 80-character token ending in …tail"
+        );
     }
 
     #[test]

@@ -4,6 +4,7 @@
 mod client;
 mod error;
 mod record;
+mod state;
 mod status;
 mod time;
 

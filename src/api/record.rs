@@ -1,4 +1,5 @@
 use super::Status;
+use super::state::{self, text};
 use super::time::parse_timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -105,31 +106,44 @@ impl fmt::Debug for RawRecord {
     }
 }
 
-fn text(v: Option<&Value>) -> Option<String> {
-    match v? {
-        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
 fn path<'a>(root: &'a Value, keys: &[&str]) -> Option<&'a Value> {
     keys.iter().try_fold(root, |v, k| v.get(k))
-}
-
-fn is_empty(v: Option<&Value>) -> bool {
-    match v {
-        None | Some(Value::Null) => true,
-        Some(Value::Object(m)) => m.is_empty(),
-        _ => false,
-    }
 }
 
 impl TaskRecord {
     /// The version of the derivation in `from_value`. Bump it whenever `from_value` would
     /// read a record differently: a history written under another version has its stored
     /// fields ignored and every record read again from its raw JSON.
-    pub const DERIVATION: u32 = 1;
+    ///
+    /// 2: statuses and reasons in every shape (string errors, `data.reason`, upstream
+    /// words such as `timeout`, a top-level `error` without `response`).
+    pub const DERIVATION: u32 = 2;
+
+    /// Seconds after creation past which an unfinished task is no longer asked about:
+    /// the longest `execution_expires_after` the API accepts (72 h). Upstream has given
+    /// up on such a task even if its record never said so.
+    pub const STALE_AFTER_SECONDS: f64 = 72.0 * 3600.0;
+
+    /// Still unfinished (any unfinished status, unknown words included) although it was
+    /// created more than [`Self::STALE_AFTER_SECONDS`] before `now` (Unix seconds). A
+    /// record without a creation time is never stale: there is nothing to measure from.
+    pub fn is_stale(&self, now: f64) -> bool {
+        self.status.is_unfinished()
+            && self
+                .created_at
+                .is_some_and(|c| now - c > Self::STALE_AFTER_SECONDS)
+    }
+
+    /// Whether asking again could still change the answer: unfinished and not stale. The
+    /// one predicate the watch and `wait` use to decide to keep asking.
+    pub fn is_live(&self, now: f64) -> bool {
+        self.status.is_unfinished() && !self.is_stale(now)
+    }
+
+    /// [`Self::is_live`] at the system clock's now.
+    pub fn is_live_now(&self) -> bool {
+        self.is_live(super::time::unix_now())
+    }
 
     /// The record as the API sent it (parsed on first use, then kept).
     pub fn raw(&self) -> &Value {
@@ -165,45 +179,9 @@ impl TaskRecord {
     /// an unknown task).
     pub fn from_value(raw: Value) -> Option<Self> {
         let id = text(raw.get("id"))?;
+        let (status, failure) = state::read(&raw);
         let response = raw.get("response");
         let data = response.and_then(|r| r.get("data"));
-        let error = response
-            .and_then(|r| r.get("error"))
-            .filter(|e| !is_empty(Some(e)));
-        let data_error = data
-            .and_then(|d| d.get("error"))
-            .filter(|e| !is_empty(Some(e)));
-        let status_word = data.and_then(|d| d.get("status")).and_then(Value::as_str);
-        let success = response
-            .and_then(|r| r.get("success"))
-            .and_then(Value::as_bool);
-
-        let status = if is_empty(response) {
-            Status::Pending
-        } else if success == Some(false) && error.is_some() {
-            Status::Failed
-        } else if let Some(word) = status_word {
-            Status::from_word(word)
-        } else if error.is_some() {
-            Status::Failed
-        } else {
-            Status::Pending
-        };
-
-        let failure = if status.is_failure() || error.is_some() || data_error.is_some() {
-            let code = text(error.and_then(|e| e.get("code")))
-                .or_else(|| text(data_error.and_then(|e| e.get("code"))));
-            let message = text(error.and_then(|e| e.get("message")))
-                .or_else(|| text(data_error.and_then(|e| e.get("message"))))
-                .or_else(|| text(data.and_then(|d| d.get("message"))))
-                .or_else(|| text(data.and_then(|d| d.get("fail_reason"))))
-                .or_else(|| text(response.and_then(|r| r.get("message"))))
-                .or_else(|| text(raw.get("fail_reason")))
-                .or_else(|| text(raw.get("message")));
-            (code.is_some() || message.is_some()).then_some(Failure { code, message })
-        } else {
-            None
-        };
 
         let url = |key: &str| {
             text(data.and_then(|d| d.get(key)))
@@ -458,12 +436,114 @@ mod tests {
         );
     }
 
+    mod arbitrary {
+        use proptest::prelude::*;
+        use serde_json::{Map, Number, Value};
+
+        /// The keys the reader looks at, so generated trees reach every branch of it.
+        const KEYS: &[&str] = &[
+            "id",
+            "response",
+            "data",
+            "content",
+            "status",
+            "error",
+            "message",
+            "code",
+            "success",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "elapsed",
+            "request",
+            "model",
+            "video_url",
+            "last_frame_url",
+            "fail_reason",
+            "reason",
+            "error_message",
+            "msg",
+            "task_id",
+            "trace_id",
+            "text",
+            "type",
+            "prompt",
+            "other",
+        ];
+
+        /// Words the reader gives meaning to, beside arbitrary text.
+        const WORDS: &[&str] = &[
+            "succeeded",
+            "failed",
+            "error",
+            "timeout",
+            "canceled",
+            "running",
+            "queued",
+            "text",
+            "Moderating",
+            "",
+            "  ",
+            "1766329436.091",
+            "2025-03-31T09:50:19Z",
+        ];
+
+        fn leaf() -> impl Strategy<Value = Value> {
+            prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::Bool),
+                any::<i64>().prop_map(Value::from),
+                any::<f64>().prop_map(|f| Number::from_f64(f).map_or(Value::Null, Value::Number)),
+                proptest::sample::select(WORDS).prop_map(Value::from),
+                ".{0,12}".prop_map(Value::String),
+            ]
+        }
+
+        /// Any JSON tree, its objects keyed mostly by the record's real keys.
+        pub fn json() -> impl Strategy<Value = Value> {
+            leaf().prop_recursive(5, 96, 6, |inner| {
+                prop_oneof![
+                    proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                    proptest::collection::vec((proptest::sample::select(KEYS), inner), 0..7)
+                        .prop_map(|pairs| {
+                            Value::Object(
+                                pairs
+                                    .into_iter()
+                                    .map(|(k, v)| (k.to_owned(), v))
+                                    .collect::<Map<_, _>>(),
+                            )
+                        }),
+                ]
+            })
+        }
+    }
+
     proptest::proptest! {
         #[test]
-        fn never_panics_on_any_json(s in ".{0,200}") {
-            if let Ok(v) = serde_json::from_str::<Value>(&s) {
-                let _ = TaskRecord::from_value(v);
-            }
+        fn never_panics_on_any_json(v in arbitrary::json()) {
+            let _ = TaskRecord::from_value(v);
+        }
+
+        /// With an id, any tree is a record with a status, and its stored fields read
+        /// back to the same record (what the history relies on).
+        #[test]
+        fn any_tree_with_an_id_is_a_record_with_a_status(v in arbitrary::json()) {
+            let v = match v {
+                Value::Object(mut m) => {
+                    m.insert("id".into(), json!("p"));
+                    Value::Object(m)
+                }
+                other => json!({"id": "p", "response": other}),
+            };
+            let r = TaskRecord::from_value(v);
+            proptest::prop_assert!(r.is_some());
+            let r = r.expect("checked");
+            proptest::prop_assert!(!r.status.as_str().is_empty());
+            let fields = serde_json::to_string(&r).expect("fields");
+            let back = serde_json::from_str::<TaskRecord>(&fields)
+                .expect("fields parse")
+                .with_raw_json(r.raw_json().to_owned());
+            proptest::prop_assert_eq!(back, r);
         }
 
         #[test]

@@ -14,7 +14,9 @@ pub enum Status {
     Expired,
     NotFound,
     Error,
-    /// A status word the contract does not know: shown as it is, treated as not finished.
+    /// A status word the contract does not know, as the API sent it: shown as it is,
+    /// treated as not finished. Never one of the app's own words ([`Status::is_api_word`]
+    /// tells it apart from `Error`, a question that failed).
     Other(String),
 }
 
@@ -28,7 +30,9 @@ impl Status {
             "queued" | "queuing" => Self::Queued,
             "running" | "processing" | "in_progress" => Self::Running,
             "succeeded" | "succeed" | "success" | "completed" => Self::Succeeded,
-            "failed" | "failure" | "fail" => Self::Failed,
+            // Upstream's words for a generation that stopped with an error.
+            "failed" | "failure" | "fail" | "error" | "errored" | "timeout" | "timed_out"
+            | "timedout" => Self::Failed,
             "cancelled" | "canceled" => Self::Cancelled,
             "expired" => Self::Expired,
             _ => Self::Other(word.trim().to_owned()),
@@ -48,6 +52,42 @@ impl Status {
             Self::NotFound => "not_found",
             Self::Error => "error",
             Self::Other(word) => word,
+        }
+    }
+
+    /// Whether this is a word only the API uses (`Other`): to be shown apart from the
+    /// app's own words, which say what the app knows (`error` is a question that failed).
+    pub fn is_api_word(&self) -> bool {
+        matches!(self, Self::Other(_))
+    }
+
+    /// The word for people: the app's words with spaces (`not found`), the API's own
+    /// word exactly as it was sent.
+    pub fn label(&self) -> String {
+        match self {
+            Self::Other(word) => word.clone(),
+            known => known.as_str().replace('_', " "),
+        }
+    }
+
+    /// A hover text for the API's own words, which the app cannot explain.
+    pub fn tooltip(&self) -> Option<String> {
+        match self {
+            Self::Other(word) => Some(format!(
+                "\"{word}\" is the API's own status word, not one this app knows; \
+                 the task is treated as unfinished"
+            )),
+            _ => None,
+        }
+    }
+
+    /// A key that tells every status apart, for filters and counts: `as_str` for the
+    /// app's words, `api:` and the word for the API's own, so an API word that happens
+    /// to read like one of the app's (`not_found`) gets its own toggle.
+    pub fn key(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            Self::Other(word) => format!("api:{word}").into(),
+            known => known.as_str().into(),
         }
     }
 
@@ -126,6 +166,11 @@ mod tests {
             ("cancelled", Status::Cancelled),
             ("canceled", Status::Cancelled),
             ("expired", Status::Expired),
+            ("error", Status::Failed),
+            ("timeout", Status::Failed),
+            ("timed_out", Status::Failed),
+            ("fail", Status::Failed),
+            ("failure", Status::Failed),
         ] {
             assert_eq!(Status::from_word(word), want, "{word}");
         }
@@ -133,5 +178,18 @@ mod tests {
         assert_eq!(other, Status::Other("Moderating".into()));
         assert!(other.is_unfinished());
         assert_eq!(other.as_str(), "Moderating");
+    }
+
+    #[test]
+    fn the_api_words_stay_apart_from_the_apps() {
+        let other = Status::from_word("not_found");
+        assert!(other.is_api_word());
+        assert!(!Status::NotFound.is_api_word() && !Status::Error.is_api_word());
+        assert_ne!(other.key(), Status::NotFound.key());
+        assert_eq!(other.label(), "not_found");
+        assert_eq!(Status::NotFound.label(), "not found");
+        assert!(other.tooltip().is_some_and(|t| t.contains("API's own")));
+        assert_eq!(Status::Error.tooltip(), None);
+        assert_eq!(Status::Running.key(), "running");
     }
 }

@@ -33,6 +33,13 @@ pub fn parse_timestamp(value: &Value) -> Option<f64> {
     })
 }
 
+/// The system clock in Unix seconds (0 for a clock set before 1970).
+pub fn unix_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
 fn to_utc(seconds: f64) -> Option<DateTime<Utc>> {
     let millis = (seconds * 1000.0).round();
     if !millis.is_finite() || millis.abs() > 8.0e15 {

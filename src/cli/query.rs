@@ -207,7 +207,7 @@ pub(super) async fn run(cli: &Cli, args: &QueryArgs, wait: Option<&WaitArgs>) ->
     let mut out = std::io::stdout().lock();
     let written = if args.json {
         ordered.iter().try_for_each(|t| {
-            let line = t.to_json().to_string();
+            let line = json_line(t).to_string();
             writeln!(
                 out,
                 "{}",
@@ -233,8 +233,22 @@ fn still_watched(t: &TaskEntry) -> bool {
     }
     match &t.error {
         Some(e) => e.is_retryable(),
-        None => t.status.is_unfinished(),
+        None => t.status.is_unfinished() && !is_stale(t),
     }
+}
+
+/// Unfinished 72 h after creation: no longer asked, and `wait` stops waiting for it.
+fn is_stale(t: &TaskEntry) -> bool {
+    t.record
+        .as_ref()
+        .is_some_and(|r| r.is_stale(crate::task::unix_now()))
+}
+
+/// `--json`'s object, with `stale` beside the status it qualifies.
+fn json_line(t: &TaskEntry) -> serde_json::Value {
+    let mut line = t.to_json();
+    line["stale"] = is_stale(t).into();
+    line
 }
 
 async fn recv_until(

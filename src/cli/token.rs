@@ -59,7 +59,7 @@ fn run_blocking(action: Action) -> u8 {
             };
             match keyring.set(&token) {
                 Ok(()) => {
-                    eprintln!("saved the token {} in the system keyring", token.hint());
+                    eprintln!("saved {} in the system keyring", token.hint());
                     exit::OK
                 }
                 Err(e) => {
@@ -89,7 +89,7 @@ fn run_blocking(action: Action) -> u8 {
                 );
             }
             match &stored {
-                Ok(Some(t)) => println!("keyring: a token {} is saved", t.hint()),
+                Ok(Some(t)) => println!("keyring: {} is saved", t.hint()),
                 Ok(None) => println!("keyring: no token saved"),
                 Err(e) => println!("keyring: {e}"),
             }

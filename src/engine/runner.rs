@@ -197,7 +197,7 @@ impl Runner {
             self.in_flight.remove(id);
             let keep_watching = self.wanted.contains(id)
                 && match outcome {
-                    Outcome::Found(record) => record.status.is_unfinished(),
+                    Outcome::Found(record) => record.is_live_now(),
                     Outcome::NotFound => false,
                     // Transient trouble (and an auth stop, which pauses the watch) keeps
                     // the task on the list; a request the API rejects does not.

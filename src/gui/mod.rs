@@ -8,6 +8,7 @@ mod attention;
 mod details;
 mod dialogs;
 mod downloads;
+pub mod fonts;
 pub mod grid;
 mod grid_layout;
 mod input;
@@ -47,6 +48,8 @@ pub fn run(options: GuiOptions) -> eframe::Result<()> {
         // Window size and position only: the token never goes into eframe's storage
         // (a plain text file).
         persist_window: true,
+        // Prompts in Chinese, Japanese or Korean need installed fonts (see `fonts`).
+        system_font_fallback: true,
         ..Default::default()
     };
     eframe::run_native(

@@ -290,10 +290,11 @@ mod tests {
             matches!(read_by_lines(&bytes), Some(Ok((_, false)))),
             "fast, nothing to rewrite"
         );
-        assert_eq!(
-            written(&[]),
-            b"{\"version\":1,\"derivation\":1,\"tasks\":[\n]}\n"
+        let empty = format!(
+            "{{\"version\":1,\"derivation\":{},\"tasks\":[\n]}}\n",
+            TaskRecord::DERIVATION
         );
+        assert_eq!(written(&[]), empty.as_bytes());
         assert!(matches!(read(&written(&[])), Ok((t, false)) if t.is_empty()));
     }
 
@@ -335,7 +336,10 @@ mod tests {
         let record = json!({"id": "a", "request": {"model": "fresh"}});
         for fields in [json!({"id": 5}), json!("text"), json!({"status": ["x"]})] {
             let line = json!({"id": "a", "status": "pending", "record": record, "fields": fields});
-            let text = format!("{{\"version\":1,\"derivation\":1,\"tasks\":[\n{line}\n]}}\n");
+            let text = format!(
+                "{{\"version\":1,\"derivation\":{},\"tasks\":[\n{line}\n]}}\n",
+                TaskRecord::DERIVATION
+            );
             let (tasks, fast) = loaded(text.as_bytes());
             assert!(fast);
             assert_eq!(
@@ -344,6 +348,25 @@ mod tests {
                 "{fields}"
             );
         }
+    }
+
+    /// A history saved by the derivation before string errors were read: its stored
+    /// fields say "pending" with no reason; loaded now, the record is read again.
+    #[test]
+    fn fields_of_an_older_derivation_are_read_again_with_the_new_reasons() {
+        let record = json!({"id": "a", "created_at": 1766329436.091,
+            "response": {"success": false, "error": "timeout"}});
+        let old_fields = json!({"id": "a", "status": "pending", "created_at": 1766329436.091});
+        let line = json!({"id": "a", "status": "pending", "record": record, "fields": old_fields});
+        let text = format!("{{\"version\":1,\"derivation\":1,\"tasks\":[\n{line}\n]}}\n");
+        let (tasks, fast) = loaded(text.as_bytes());
+        assert!(fast);
+        assert_eq!(tasks[0].status, Status::Failed);
+        assert_eq!(tasks[0].reason(), (None, Some("timeout")));
+        assert!(
+            matches!(read(text.as_bytes()), Ok((_, true))),
+            "written again with the fields of this derivation"
+        );
     }
 
     #[test]
@@ -373,7 +396,7 @@ mod tests {
         let at = memchr::memmem::find(&bytes, b"\"note\"").expect("a note");
         bytes[at] = b'?';
         assert!(matches!(read(&bytes), Err(ReadError::Damaged(_))));
-        let newer = b"{\"version\":99,\"derivation\":1,\"tasks\":[\n]}\n";
+        let newer = b"{\"version\":99,\"derivation\":2,\"tasks\":[\n]}\n";
         assert!(matches!(read(newer), Err(ReadError::Newer(99))));
     }
 

@@ -222,7 +222,9 @@ mod tests {
                     1 => e.apply(Outcome::Error(Arc::new(ApiError::new(ErrorKind::Network, "down")))),
                     _ => {
                         let status = if i % 4 == 2 { "running" } else { "succeeded" };
-                        let v = json!({"id": id, "created_at": 1766329436.5, "x-unknown": [1, 2],
+                        // A minute old: a running task created days ago would be stale.
+                        let created_at = (crate::task::unix_now() - 60.0).round();
+                        let v = json!({"id": id, "created_at": created_at, "x-unknown": [1, 2],
                             "request": {"model": "m", "content": [{"type": "text", "text": format!("prompt «{i}», with \"quotes\"\n")}]},
                             "response": {"success": true, "data": {"status": status}}});
                         e.apply(Outcome::Found(Arc::new(TaskRecord::from_value(v).expect("record"))));

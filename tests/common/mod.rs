@@ -160,8 +160,15 @@ pub fn record(id: &str, status: &str) -> Value {
         data["error"] =
             json!({"code": "OutputVideoSensitiveContentDetected", "message": "sensitive"});
     }
+    // An unfinished task created days ago is stale and no longer asked: unfinished ones
+    // are a minute old, so that a watch keeps asking them.
+    let created_at = if ["succeeded", "failed"].contains(&status) {
+        1766329436.091
+    } else {
+        seedance_tasks::task::unix_now() - 60.0
+    };
     json!({
-        "id": id, "type": "videos", "trace_id": format!("trace-{id}"), "created_at": 1766329436.091,
+        "id": id, "type": "videos", "trace_id": format!("trace-{id}"), "created_at": created_at,
         "request": {"model": "doubao-seedance-1-0-pro-250528", "content": [{"type": "text", "text": format!("prompt of {id}")}]},
         "response": {"success": true, "task_id": id, "data": data}
     })
