@@ -420,7 +420,7 @@ impl TaskBook {
         let model = self.filter.model.as_deref();
         let keep = |&i: &usize| {
             let e = &entries[i];
-            (hidden.is_empty() || !hidden.contains(e.status.as_str()))
+            (hidden.is_empty() || !hidden.contains(e.status.key().as_ref()))
                 && model
                     .is_none_or(|m| e.record.as_ref().and_then(|r| r.model.as_deref()) == Some(m))
                 && (needle.is_empty()

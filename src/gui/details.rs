@@ -88,7 +88,8 @@ pub fn show(
     let r = e.record.as_deref();
     ui.horizontal(|ui| {
         ui.heading("Task");
-        theme::badge(ui, &e.status, e.awaiting);
+        let stale = e.record.as_ref().is_some_and(|r| r.is_stale(unix_now()));
+        theme::badge(ui, &e.status, e.awaiting, stale);
         if ui
             .button("Refresh")
             .on_hover_text("Ask about this task now")

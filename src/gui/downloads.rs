@@ -194,7 +194,10 @@ impl DownloadsPanel {
             ui.add(
                 egui::ProgressBar::new(fraction)
                     .desired_width(240.0)
-                    .text(format!("{ended} of {total} files")),
+                    .text(format!(
+                        "{ended} of {}",
+                        super::status::count(total, "file", "files")
+                    )),
             );
             if self.is_running()
                 && ui

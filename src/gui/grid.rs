@@ -105,7 +105,8 @@ fn cell(ui: &mut egui::Ui, column: Column, e: &TaskEntry, now: f64, intents: &mu
     let record = e.record.as_deref();
     match column {
         Column::Status => {
-            let r = theme::badge(ui, &e.status, e.awaiting);
+            let stale = record.is_some_and(|r| r.is_stale(now));
+            let r = theme::badge(ui, &e.status, e.awaiting, stale);
             if e.timed_out {
                 r.on_hover_text("Stopped watching: the time limit passed");
             } else if let Some(err) = &e.error {

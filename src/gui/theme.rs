@@ -33,26 +33,47 @@ pub fn status_color(status: &Status, dark: bool) -> Color32 {
 }
 
 pub fn status_label(status: &Status) -> String {
-    status.as_str().replace('_', " ")
+    status.label()
 }
 
 /// A coloured badge with the status word in it.
-pub fn badge(ui: &mut egui::Ui, status: &Status, awaiting: bool) -> egui::Response {
+/// A stale task (unfinished 72 h after it was created) reads "running · stale": the word
+/// says it, not a colour.
+pub fn badge(ui: &mut egui::Ui, status: &Status, awaiting: bool, stale: bool) -> egui::Response {
     let color = status_color(status, ui.visuals().dark_mode);
     let mut text = status_label(status);
+    if stale {
+        text.push_str(" · stale");
+    }
     if awaiting {
         text.push_str(" …");
     }
-    let label = egui::RichText::new(text)
+    let mut label = egui::RichText::new(text)
         .color(Color32::WHITE)
         .small()
         .strong();
-    egui::Frame::new()
-        .fill(color)
+    if status.is_api_word() {
+        // The API's own word (italics and a tooltip), never mistaken for the app's
+        // "error" for a request that failed.
+        label = label.italics();
+    }
+    let response = egui::Frame::new()
+        .fill(if stale {
+            color.gamma_multiply(0.6)
+        } else {
+            color
+        })
         .corner_radius(4.0)
         .inner_margin(egui::Margin::symmetric(6, 1))
         .show(ui, |ui| ui.label(label))
-        .inner
+        .inner;
+    match status.tooltip() {
+        Some(t) => response.on_hover_text(t),
+        None if stale => response.on_hover_text(
+            "Stale: still unfinished 72 hours after it was created, so no longer asked",
+        ),
+        None => response,
+    }
 }
 
 /// The yellow " DEMO " tag beside the title and in the status line.

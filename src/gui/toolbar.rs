@@ -65,25 +65,29 @@ impl Toolbar {
             ui.separator();
             for (status, total, shown) in book.counts() {
                 let word = theme::status_label(status);
-                let on = !filter.hidden_statuses.contains(status.as_str());
+                let on = !filter.hidden_statuses.contains(status.key().as_ref());
                 let text = if book.filter().is_active() {
                     format!("{word} {shown}/{total}")
                 } else {
                     format!("{word} {total}")
                 };
                 let color = theme::status_color(status, ui.visuals().dark_mode);
-                let rich = if on {
+                let mut rich = if on {
                     egui::RichText::new(text).color(color).strong()
                 } else {
                     egui::RichText::new(text).weak()
                 };
+                if status.is_api_word() {
+                    // The API's own word, never mistaken for the app's "error".
+                    rich = rich.italics();
+                }
                 let r = ui.selectable_label(on, rich).on_hover_text(if on {
                     "Click to hide these tasks"
                 } else {
                     "Click to show these tasks"
                 });
                 if r.clicked() {
-                    let key = status.as_str().to_owned();
+                    let key = status.key().into_owned();
                     if !filter.hidden_statuses.remove(&key) {
                         filter.hidden_statuses.insert(key);
                     }

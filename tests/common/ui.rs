@@ -80,7 +80,9 @@ pub fn harness(
     options: GuiOptions,
 ) -> Harness<'static, SeedanceApp> {
     let _enter = runtime.enter();
-    Harness::builder()
-        .with_size(size)
-        .build_eframe(move |cc| SeedanceApp::new(&cc.egui_ctx, options))
+    Harness::builder().with_size(size).build_eframe(move |cc| {
+        // What eframe's `system_font_fallback` does for the real window.
+        seedance_tasks::gui::fonts::install(&cc.egui_ctx);
+        SeedanceApp::new(&cc.egui_ctx, options)
+    })
 }

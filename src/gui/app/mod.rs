@@ -121,6 +121,10 @@ pub struct SeedanceApp {
     previews: PreviewCache,
     note: NoteEdit,
     failed_cache: Option<(u64, FailedGroups)>,
+    /// The book's generation whose prompts were checked for missing glyphs.
+    font_checked: u64,
+    /// The hint to install fonts was given (once a session is enough).
+    font_hint_given: bool,
 }
 
 impl SeedanceApp {
@@ -158,6 +162,8 @@ impl SeedanceApp {
             previews: PreviewCache::new(Fetcher::new(), 40),
             note: NoteEdit::default(),
             failed_cache: None,
+            font_checked: 0,
+            font_hint_given: false,
         };
         if options.demo {
             app.start_demo();

@@ -4,6 +4,7 @@
 use super::SeedanceApp;
 use super::intents::Intent;
 use crate::gui::details;
+use crate::gui::fonts;
 use crate::gui::grid;
 use crate::gui::input::InputIntent;
 use crate::gui::theme;
@@ -102,7 +103,7 @@ impl SeedanceApp {
                         TokenSource::Keyring => "keyring",
                         TokenSource::Session => "this session",
                     };
-                    ui.weak(format!("token {} ({where_})", t.hint()));
+                    ui.weak(format!("{} ({where_})", t.hint()));
                 }
             });
         });
@@ -185,8 +186,27 @@ impl SeedanceApp {
         if let Some(intent) = self.status.failed_batches(ui, &failed) {
             self.push_intent(intent);
         }
+        self.check_fonts(ui);
         let previews = self.prefs.thumbnails.then_some(&mut self.previews);
         let intents = grid::show(ui, &self.book, &self.selection, previews);
         self.pending.extend(intents.into_iter().map(Intent::from));
+    }
+
+    /// Says once, quietly, which fonts to install when a shown prompt has characters no
+    /// installed font can draw. Checks the first rows shown, and only when the book
+    /// changed: each new character costs a look through the system's fonts.
+    fn check_fonts(&mut self, ui: &egui::Ui) {
+        if self.font_hint_given || self.font_checked == self.book.generation() {
+            return;
+        }
+        self.font_checked = self.book.generation();
+        let hint = (0..self.book.shown().min(200))
+            .filter_map(|row| self.book.row(row)?.record.as_ref()?.prompt.as_deref())
+            .filter(|p| !p.is_ascii())
+            .find_map(|p| fonts::missing_glyph_hint(ui, p));
+        if let Some(hint) = hint {
+            self.font_hint_given = true;
+            self.status.say(crate::gui::Severity::Info, hint);
+        }
     }
 }
