@@ -6,6 +6,9 @@
 use serde_json::{Value, json};
 #[path = "http.rs"]
 mod http;
+#[path = "storm.rs"]
+mod storm;
+pub use storm::Storm;
 
 use http::{header, read_request};
 use std::collections::{HashMap, VecDeque};
@@ -82,6 +85,8 @@ struct State {
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
     connections: AtomicUsize,
+    /// Storm mode (see `storm.rs`), after any scripted fault.
+    storm: Mutex<Option<Storm>>,
 }
 
 #[derive(Clone)]
@@ -144,6 +149,38 @@ impl TestServer {
     pub fn connections(&self) -> usize {
         self.state.connections.load(Ordering::SeqCst)
     }
+
+    /// From now on, answer like a gateway in a storm (see [`Storm`]).
+    pub fn start_storm(&self, per_second: usize) {
+        *self.state.storm.lock().expect("lock") = Some(Storm::new(per_second));
+    }
+
+    /// (admitted, rejected with 429) by the storm so far.
+    pub fn storm_counts(&self) -> (u64, u64) {
+        self.state
+            .storm
+            .lock()
+            .expect("lock")
+            .as_ref()
+            .map_or((0, 0), Storm::counts)
+    }
+}
+
+/// The paths the API stand-in serves; any other answers 404 `no_api` like the gateway.
+const API_PATHS: [&str; 1] = ["/seedance/tasks"];
+
+fn no_api(path: &str) -> Fault {
+    Fault::status(
+        404,
+        json!({"success": false, "error": {"code": "no_api", "message": format!("No API found for {path}")}, "trace_id": "t-404"}).to_string(),
+    )
+}
+
+fn request_path(head: &str) -> &str {
+    head.lines()
+        .next()
+        .and_then(|line| line.split(' ').nth(1))
+        .map_or("", |target| target.split('?').next().unwrap_or(""))
 }
 
 /// A task record in the API's shape.
@@ -220,7 +257,16 @@ async fn serve(mut stream: TcpStream, state: Arc<State>) {
         if !latency.is_zero() {
             tokio::time::sleep(latency).await;
         }
-        let fault = state.faults.lock().expect("lock").pop_front();
+        let path = request_path(&head);
+        let fault = if API_PATHS.contains(&path) {
+            let scripted = state.faults.lock().expect("lock").pop_front();
+            scripted.or_else(|| {
+                let mut storm = state.storm.lock().expect("lock");
+                storm.as_mut().and_then(|s| s.judge(Instant::now()))
+            })
+        } else {
+            Some(no_api(path))
+        };
         let (status, body, headers) = match fault {
             Some(Fault::Hang) => {
                 tokio::time::sleep(Duration::from_secs(3600)).await;
