@@ -151,11 +151,18 @@ async fn rejected_token_exits_3_and_server_trouble_exits_4() {
     assert!(r.stderr.contains("invalid_token"));
     assert_eq!(r.json_lines()[0]["status"], "error");
 
-    for _ in 0..4 {
+    // Far more 502s than one second of retrying can use up.
+    for _ in 0..100 {
         server.push_fault(Fault::html_502());
     }
-    let r = run(&server.url(), &["get", "--json", id], None).await;
+    let r = run(
+        &server.url(),
+        &["get", "--json", "--retry-for", "1", id],
+        None,
+    )
+    .await;
     assert_eq!(r.code, 4, "{}", r.stderr);
+    assert!(server.requests().len() > 2, "retried before giving up");
     let line = &r.json_lines()[0];
     assert_eq!(line["status"], "error");
     assert!(
@@ -243,4 +250,33 @@ async fn demo_needs_no_token_or_network() {
     );
     assert_eq!(out.status.code(), Some(1), "the demo has failed tasks");
     assert!(stdout.contains("\"not_found\""));
+}
+
+#[tokio::test]
+async fn a_wrong_api_base_is_an_error_for_every_id_not_not_found() {
+    let server = TestServer::start().await;
+    let ids = make_ids(3);
+    for id in &ids {
+        server.insert(record(id, "succeeded"));
+    }
+    let base = format!("{}/wrong-prefix", server.url());
+    let mut args = vec!["get", "--json", "--api-base", base.as_str()];
+    args.extend(ids.iter().map(String::as_str));
+    let r = run(&server.url(), &args, None).await;
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    let lines = r.json_lines();
+    assert_eq!(lines.len(), 3);
+    for line in &lines {
+        assert_eq!(line["status"], "error", "{line}");
+        assert_eq!(line["error_code"], "no_api", "{line}");
+    }
+    // One id goes through `retrieve`, not the batch: the same answer.
+    let r = run(
+        &server.url(),
+        &["get", "--json", "--api-base", &base, &ids[0]],
+        None,
+    )
+    .await;
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert_eq!(r.json_lines()[0]["status"], "error");
 }

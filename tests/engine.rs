@@ -11,8 +11,12 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 fn backend(server: &TestServer, timeout: Duration) -> Backend {
+    backend_at(&server.url(), timeout)
+}
+
+fn backend_at(base: &str, timeout: Duration) -> Backend {
     let config = ClientConfig {
-        base_url: server.url(),
+        base_url: base.to_owned(),
         connect_timeout: Duration::from_secs(2),
         request_timeout: timeout,
     };
@@ -139,12 +143,8 @@ async fn server_errors_timeouts_and_drops_are_retried() {
     server.push_fault(Fault::html_502());
     server.push_fault(Fault::Hang);
     server.push_fault(Fault::Drop);
-    let config = EngineConfig {
-        max_retries: 4,
-        ..fast()
-    };
     let (handle, mut events) =
-        engine::spawn(backend(&server, Duration::from_millis(300)), config, None);
+        engine::spawn(backend(&server, Duration::from_millis(300)), fast(), None);
     handle.query(ids.clone(), false);
     let mut other = Vec::new();
     let got = outcomes(&mut events, &ids, &mut other).await;
@@ -163,23 +163,81 @@ async fn server_errors_timeouts_and_drops_are_retried() {
 }
 
 #[tokio::test]
-async fn retries_are_bounded_and_end_in_an_error_per_id() {
+async fn retries_are_bounded_by_time_and_end_in_an_error_per_id() {
     let server = TestServer::start().await;
     let ids = make_ids(2);
-    for _ in 0..10 {
+    for _ in 0..100 {
         server.push_fault(Fault::html_502());
     }
+    let retry_for = Duration::from_millis(500);
+    let config = EngineConfig {
+        retry_for,
+        ..fast()
+    };
     let (handle, mut events) =
-        engine::spawn(backend(&server, Duration::from_secs(5)), fast(), None);
+        engine::spawn(backend(&server, Duration::from_secs(5)), config, None);
     handle.query(ids.clone(), false);
-    let got = outcomes(&mut events, &ids, &mut Vec::new()).await;
+    let mut other = Vec::new();
+    let got = outcomes(&mut events, &ids, &mut other).await;
     for id in &ids {
         match &got[id] {
             Outcome::Error(e) => assert_eq!(e.http_status, Some(502)),
             other => panic!("{other:?}"),
         }
     }
-    assert_eq!(server.requests().len(), 4, "1 try + 3 retries");
+    let tries = server.requests().len();
+    assert!(
+        (3..100).contains(&tries),
+        "retried, then gave up: {tries} tries"
+    );
+    let waits: Duration = other
+        .iter()
+        .filter_map(|e| match e {
+            Event::Retrying { wait, .. } => Some(*wait),
+            _ => None,
+        })
+        .sum();
+    assert!(
+        waits <= retry_for,
+        "backoff stays within the budget: {waits:?}"
+    );
+    let retrying = other
+        .iter()
+        .filter(|e| matches!(e, Event::Retrying { .. }))
+        .count();
+    assert_eq!(tries, retrying + 1, "one Retrying event per retry");
+}
+
+#[tokio::test]
+async fn rate_limit_waits_do_not_use_the_retry_budget() {
+    let server = TestServer::start().await;
+    let ids = make_ids(2);
+    for id in &ids {
+        server.insert(record(id, "succeeded"));
+    }
+    for _ in 0..5 {
+        server.push_fault(Fault::rate_limited("0"));
+    }
+    // No time at all for server errors: only 429s may be waited out.
+    let config = EngineConfig {
+        retry_for: Duration::ZERO,
+        ..fast()
+    };
+    let (handle, mut events) =
+        engine::spawn(backend(&server, Duration::from_secs(5)), config, None);
+    handle.query(ids.clone(), false);
+    let got = outcomes(&mut events, &ids, &mut Vec::new()).await;
+    assert!(got.values().all(|o| matches!(o, Outcome::Found(_))));
+    assert_eq!(server.requests().len(), 6);
+
+    server.push_fault(Fault::html_502());
+    handle.query(ids.clone(), false);
+    let got = outcomes(&mut events, &ids, &mut Vec::new()).await;
+    assert!(
+        got.values().all(|o| matches!(o, Outcome::Error(_))),
+        "retry_for 0: a 502 is not retried"
+    );
+    assert_eq!(server.requests().len(), 7);
 }
 
 #[tokio::test]
@@ -307,5 +365,140 @@ async fn demo_backend_runs_through_the_same_engine() {
             .filter(|o| matches!(o, Outcome::NotFound))
             .count(),
         1
+    );
+}
+
+#[tokio::test]
+async fn a_404_to_a_batch_is_a_request_error_not_not_found() {
+    let server = TestServer::start().await;
+    let ids = make_ids(3);
+    for id in &ids {
+        server.insert(record(id, "succeeded"));
+    }
+    let base = format!("{}/wrong-prefix", server.url());
+    let (handle, mut events) =
+        engine::spawn(backend_at(&base, Duration::from_secs(5)), fast(), None);
+    handle.query(ids.clone(), false);
+    let got = outcomes(&mut events, &ids, &mut Vec::new()).await;
+    for id in &ids {
+        match &got[id] {
+            Outcome::Error(e) => {
+                assert_eq!((e.kind, e.http_status), (ErrorKind::Request, Some(404)));
+                assert_eq!(e.code.as_deref(), Some("no_api"));
+            }
+            other => panic!("{id}: {other:?}"),
+        }
+    }
+    assert_eq!(server.requests().len(), 1, "a 404 is not retried");
+}
+
+#[tokio::test]
+async fn a_404_to_one_id_is_not_found_only_with_the_not_found_code() {
+    let server = TestServer::start().await;
+    let id = make_ids(1);
+    let (handle, mut events) =
+        engine::spawn(backend(&server, Duration::from_secs(5)), fast(), None);
+    let html = "<html><body><h1>404 Not Found</h1>nginx</body></html>";
+    let no_api = r#"{"success": false, "error": {"code": "no_api", "message": "No API found"}}"#;
+    let other = r#"{"success": false, "error": {"code": "bad_path", "message": "?"}}"#;
+    for (body, what) in [
+        (html, "HTML"),
+        ("", "empty"),
+        (no_api, "no_api"),
+        (other, "other code"),
+    ] {
+        server.push_fault(Fault::status(404, body));
+        handle.query(id.clone(), false);
+        let got = outcomes(&mut events, &id, &mut Vec::new()).await;
+        match &got[&id[0]] {
+            Outcome::Error(e) => {
+                assert_eq!(e.kind, ErrorKind::Request, "{what}");
+                assert_eq!(e.http_status, Some(404), "{what}");
+            }
+            o => panic!("{what}: {o:?}"),
+        }
+    }
+    server.push_fault(Fault::status(
+        404,
+        r#"{"success": false, "error": {"code": "not_found", "message": "Task not found"}}"#,
+    ));
+    handle.query(id.clone(), false);
+    let got = outcomes(&mut events, &id, &mut Vec::new()).await;
+    assert!(
+        matches!(got[&id[0]], Outcome::NotFound),
+        "{:?}",
+        got[&id[0]]
+    );
+}
+
+/// Every 3rd request a 500, every 7th an HTML 502, 429 beyond the rate: every id still
+/// ends with its record, exactly once. (The full 1 000 ids at 3 requests/s, with wall
+/// time, is `cargo bench --bench engine_storm`.)
+#[tokio::test]
+async fn a_retry_storm_is_ridden_out_to_the_end() {
+    let server = TestServer::start().await;
+    let ids = make_ids(200);
+    for id in &ids {
+        server.insert(record(id, "succeeded"));
+    }
+    server.start_storm(10);
+    let config = EngineConfig {
+        batch_size: 10,
+        ..fast()
+    };
+    let (handle, mut events) =
+        engine::spawn(backend(&server, Duration::from_secs(5)), config, None);
+    handle.query(ids.clone(), false);
+    let mut other = Vec::new();
+    let got = tokio::time::timeout(
+        Duration::from_secs(120),
+        outcomes(&mut events, &ids, &mut other),
+    )
+    .await
+    .expect("the storm run ends");
+    let errors: Vec<_> = got
+        .iter()
+        .filter(|(_, o)| !matches!(o, Outcome::Found(_)))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{} ids not found: {:?}",
+        errors.len(),
+        errors.first()
+    );
+    let (admitted, rejected) = server.storm_counts();
+    assert!(
+        admitted > 20,
+        "the storm did fail requests ({admitted} admitted)"
+    );
+    assert!(
+        other.iter().any(|e| matches!(e, Event::Retrying { .. })),
+        "retries happened ({rejected} rate limited)"
+    );
+}
+
+#[tokio::test]
+async fn the_watch_asks_again_after_a_request_error() {
+    let server = TestServer::start().await;
+    let ids = make_ids(1);
+    server.push_fault(Fault::status(
+        400,
+        r#"{"success": false, "error": {"code": "bad_request", "message": "try later"}}"#,
+    ));
+    let config = EngineConfig {
+        watch_interval: Duration::from_secs(2),
+        ..fast()
+    };
+    let (handle, mut events) =
+        engine::spawn(backend(&server, Duration::from_secs(5)), config, None);
+    handle.query(ids.clone(), true);
+    let first = outcomes(&mut events, &ids, &mut Vec::new()).await;
+    assert!(matches!(&first[&ids[0]], Outcome::Error(e) if e.http_status == Some(400)));
+    server.insert(record(&ids[0], "succeeded"));
+    let second = outcomes(&mut events, &ids, &mut Vec::new()).await;
+    assert!(
+        matches!(&second[&ids[0]], Outcome::Found(r) if r.status == Status::Succeeded),
+        "asked again without a new query: {:?}",
+        second[&ids[0]]
     );
 }

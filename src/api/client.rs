@@ -1,7 +1,9 @@
 use super::error::excerpt;
 use super::{ApiError, ErrorKind, TaskRecord};
 use crate::secrets::Token;
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
+use reqwest::header::{
+    ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, LOCATION, RETRY_AFTER,
+};
 use reqwest::{Response, Url};
 use serde_json::{Value, json};
 use std::net::IpAddr;
@@ -123,6 +125,9 @@ impl Client {
             .connect_timeout(config.connect_timeout)
             .timeout(config.request_timeout)
             .pool_idle_timeout(Duration::from_secs(90))
+            // The API never redirects. A redirect means a wrong base or a proxy's login
+            // page, and following one would carry the token to wherever it points.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| {
                 ApiError::new(
@@ -137,7 +142,9 @@ impl Client {
         self.endpoint.as_str()
     }
 
-    /// One task; `Ok(None)` when the API does not know the id (it answers `{}` or 404).
+    /// One task; `Ok(None)` when the API does not know the id: it answers `{}`, or an
+    /// error whose code is `not_found`. Any other 404 (`no_api`, a proxy's page, an empty
+    /// body) is an error of the call: it says nothing about the task.
     pub async fn retrieve(&self, id: &str) -> Result<Option<TaskRecord>, ApiError> {
         match self.post(&json!({"id": id, "action": "retrieve"})).await {
             Ok(value) => Ok(TaskRecord::from_value(value)),
@@ -148,10 +155,18 @@ impl Client {
 
     /// Several tasks in one call. The answer may miss ids and come in any order: callers
     /// match by `TaskRecord::id`. Items without an id are dropped (they cannot be matched).
+    /// A batch answer lists the tasks it found, so an error, even `not_found`, is an error
+    /// of the call and never "these ids are unknown".
     pub async fn retrieve_batch(&self, ids: &[String]) -> Result<Vec<TaskRecord>, ApiError> {
         let value = self
             .post(&json!({"ids": ids, "action": "retrieve_batch"}))
-            .await?;
+            .await
+            .map_err(|mut e| {
+                if e.kind == ErrorKind::NotFound {
+                    e.kind = ErrorKind::Request;
+                }
+                e
+            })?;
         let items = match value {
             Value::Object(mut map) => match map.remove("items") {
                 Some(Value::Array(items)) => items,
@@ -210,6 +225,51 @@ fn network_error(e: reqwest::Error) -> ApiError {
     ApiError::new(ErrorKind::Network, message)
 }
 
+/// No answer of the API comes near this (a batch of 50 records is a few hundred KB); a
+/// bigger body is a misbehaving server or proxy and must not fill the memory.
+pub(super) const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
+
+/// The body, read chunk by chunk and given up on past `MAX_BODY_BYTES`, whether or not
+/// the server announced its length.
+async fn read_capped(mut response: Response) -> Result<Vec<u8>, ApiError> {
+    let too_big = || {
+        ApiError::new(
+            ErrorKind::Decode,
+            format!(
+                "the answer is larger than {} MB, far more than the API sends",
+                MAX_BODY_BYTES / (1024 * 1024)
+            ),
+        )
+    };
+    let announced = response.content_length().unwrap_or(0);
+    if announced > MAX_BODY_BYTES as u64 {
+        return Err(too_big());
+    }
+    let mut body = Vec::with_capacity(usize::try_from(announced).unwrap_or(0));
+    while let Some(chunk) = response.chunk().await.map_err(network_error)? {
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(too_big());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
+fn redirect_error(status: u16, headers: &HeaderMap, trace: Option<String>) -> ApiError {
+    let target = headers
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map_or_else(|| "(no Location given)".to_owned(), excerpt);
+    ApiError {
+        http_status: Some(status),
+        trace_id: trace,
+        ..ApiError::new(
+            ErrorKind::Request,
+            format!("the API base answered with a redirect to {target}, which is not followed"),
+        )
+    }
+}
+
 async fn read_json(response: Response) -> Result<Value, ApiError> {
     let status = response.status().as_u16();
     let trace = response
@@ -217,8 +277,12 @@ async fn read_json(response: Response) -> Result<Value, ApiError> {
         .get("x-trace-id")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    if (300..400).contains(&status) {
+        return Err(redirect_error(status, response.headers(), trace));
+    }
     let wait = retry_after(response.headers());
-    let body = response.text().await.map_err(network_error)?;
+    let body = read_capped(response).await?;
+    let body = String::from_utf8_lossy(&body);
     if !(200..300).contains(&status) {
         return Err(ApiError::from_response(status, &body, trace, wait));
     }

@@ -13,11 +13,14 @@ pub enum ErrorKind {
     RateLimited,
     /// 413: split the batch.
     TooLarge,
-    /// 404 `not_found`.
+    /// The `not_found` code: the API does not know the task asked about. A 404 without
+    /// that code (`no_api`, a proxy's page, an empty body) is `Request`: the call went to
+    /// the wrong place, which says nothing about the task.
     NotFound,
     /// 5xx: retry with backoff.
     Server,
-    /// Other 4xx: the request itself is wrong; retrying will not help.
+    /// Other 4xx (a 404 without the `not_found` code included), or a redirect: the request
+    /// itself is wrong; retrying at once will not help.
     Request,
     /// Connect failure, timeout, dropped connection.
     Network,
@@ -113,7 +116,7 @@ impl ApiError {
             (401 | 403, _) => ErrorKind::Auth,
             (_, Some("too_many_requests")) | (429, _) => ErrorKind::RateLimited,
             (_, Some("request_too_large")) | (413, _) => ErrorKind::TooLarge,
-            (_, Some("not_found" | "no_api")) | (404, _) => ErrorKind::NotFound,
+            (_, Some("not_found")) => ErrorKind::NotFound,
             (408, _) => ErrorKind::Network,
             (_, Some("api_error")) | (500..=599, _) => ErrorKind::Server,
             _ => ErrorKind::Request,
@@ -162,6 +165,10 @@ impl ApiError {
             }
             ErrorKind::Decode => {
                 "the answer was not what the API sends; check --api-base or a proxy in between"
+            }
+            ErrorKind::Request if matches!(self.http_status, Some(300..=399 | 404)) => {
+                "nothing answers as the API there; check --api-base (or the API base in the \
+                 Token panel) and any proxy in between"
             }
             _ => "",
         }
@@ -289,8 +296,21 @@ mod tests {
         let body = r#"{"error": {"code": "no_api", "message": "no such api"}}"#;
         assert_eq!(
             ApiError::from_response(404, body, None, None).kind,
+            ErrorKind::Request,
+            "no_api: the path is wrong, not the task"
+        );
+        let body = r#"{"error": {"code": "not_found", "message": "no such task"}}"#;
+        assert_eq!(
+            ApiError::from_response(404, body, None, None).kind,
             ErrorKind::NotFound
         );
+        for body in ["", "<html>404</html>", r#"{"detail": "Not Found"}"#] {
+            assert_eq!(
+                ApiError::from_response(404, body, None, None).kind,
+                ErrorKind::Request,
+                "{body:?}"
+            );
+        }
         let body = r#"{"error": {"code": "api_error", "message": "boom"}}"#;
         assert!(ApiError::from_response(200, body, None, None).is_retryable());
     }

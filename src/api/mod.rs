@@ -7,9 +7,11 @@ mod record;
 mod state;
 mod status;
 mod time;
+mod token_check;
 
 pub use client::{Client, ClientConfig, DEFAULT_API_BASE};
 pub use error::{ApiError, ErrorKind};
 pub use record::{Failure, TaskRecord};
 pub use status::Status;
 pub use time::{format_local, format_rfc3339, parse_timestamp};
+pub use token_check::{TOKEN_PROBE_ID, TokenCheck};

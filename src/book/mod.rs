@@ -9,8 +9,7 @@ mod sort;
 pub use failures::{FailureGroup, failure_groups};
 
 use crate::api::Status;
-use crate::engine::Outcome;
-use crate::task::TaskEntry;
+use crate::task::{Outcome, TaskEntry};
 use haystacks::Haystacks;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -302,7 +301,12 @@ impl TaskBook {
                 continue;
             }
             entry.apply(outcome);
-            if was_unfinished && !entry.status.is_unfinished() && entry.record.is_some() {
+            // A task the API stopped knowing did not finish: no "finished" news for it.
+            if was_unfinished
+                && !entry.status.is_unfinished()
+                && entry.record.is_some()
+                && entry.vanished.is_none()
+            {
                 finished.push(id);
             }
             self.haystacks.set(i, &haystack(entry));
@@ -689,5 +693,20 @@ mod tests {
         assert_eq!(b.unfinished_ids(), ["a", "z"]);
         b.apply(vec![("gone".into(), Outcome::NotFound)]);
         assert_eq!(b.len(), 6);
+    }
+
+    #[test]
+    fn a_running_task_the_api_forgets_keeps_its_row_and_is_not_news() {
+        let mut b = book();
+        let finished = b.apply(vec![("b".into(), Outcome::NotFound)]);
+        assert!(finished.is_empty(), "vanishing is not finishing");
+        let e = b.get("b").expect("row kept");
+        assert_eq!(e.status, Status::NotFound);
+        assert!(e.record.is_some(), "the last record stays");
+        assert!(e.vanished.is_some());
+        assert!(!b.unfinished_ids().contains(&"b".to_owned()));
+        let (code, message) = e.reason();
+        assert_eq!(code, Some("not_found"));
+        assert!(message.is_some_and(|m| m.starts_with("the API no longer knows this task")));
     }
 }

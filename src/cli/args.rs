@@ -58,6 +58,11 @@ pub struct QueryArgs {
     /// Requests in flight at once.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=32))]
     pub concurrency: u16,
+
+    /// Seconds a batch keeps retrying server errors, timeouts and dropped connections
+    /// (0 to 3600; 0 = no retry). Waits the API asks for with a 429 do not count.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60.0, value_parser = retry_seconds)]
+    pub retry_for: f64,
 }
 
 #[derive(Debug, Args)]
@@ -88,6 +93,10 @@ fn seconds(text: &str, min: f64, max: f64) -> Result<f64, String> {
 
 fn interval_seconds(text: &str) -> Result<f64, String> {
     seconds(text, 2.0, 86_400.0)
+}
+
+fn retry_seconds(text: &str) -> Result<f64, String> {
+    seconds(text, 0.0, 3600.0)
 }
 
 fn timeout_seconds(text: &str) -> Result<f64, String> {

@@ -101,6 +101,7 @@ pub(super) async fn run(cli: &Cli, args: &QueryArgs, wait: Option<&WaitArgs>) ->
     let config = EngineConfig {
         batch_size: usize::from(args.batch_size),
         concurrency: usize::from(args.concurrency),
+        retry_for: Duration::from_secs_f64(args.retry_for),
         watch_interval: wait.map_or(Duration::from_secs(5), |w| {
             Duration::from_secs_f64(w.interval)
         }),

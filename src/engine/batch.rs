@@ -3,6 +3,7 @@ use super::{Backend, EngineConfig, Event, Outcome};
 use crate::api::{ApiError, ErrorKind, TaskRecord};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
@@ -43,11 +44,6 @@ pub async fn run(shared: &Shared, ids: Vec<String>) -> Vec<(String, Outcome)> {
                 chunks.push(b.to_vec());
                 chunks.push(a.to_vec());
             }
-            Err(e) if e.kind == ErrorKind::NotFound => {
-                for id in chunk {
-                    outcomes.insert(id, Outcome::NotFound);
-                }
-            }
             Err(e) => {
                 let e = Arc::new(e);
                 if e.stops_everything() {
@@ -83,14 +79,50 @@ fn match_records(chunk: &[String], records: Vec<TaskRecord>, out: &mut HashMap<S
     }
 }
 
+/// How much retrying of server trouble a batch has left. Only time of its own failures
+/// counts (the failed requests and the backoff after them), not waits for a 429 or for a
+/// free request slot.
+struct Budget {
+    left: Duration,
+    attempt: u32,
+}
+
+impl Budget {
+    /// The wait before the next try, or `None` when the budget is spent.
+    fn next_wait(
+        &mut self,
+        config: &EngineConfig,
+        error: &ApiError,
+        spent: Duration,
+    ) -> Option<Duration> {
+        self.left = self.left.saturating_sub(spent);
+        let wanted = error
+            .retry_after
+            .unwrap_or_else(|| backoff(self.attempt, config.backoff_base, config.backoff_max));
+        let wait = wanted.min(self.left);
+        if self.left.is_zero() {
+            return None;
+        }
+        self.left -= wait;
+        self.attempt += 1;
+        Some(wait)
+    }
+}
+
 async fn ask_with_retries(shared: &Shared, chunk: &[String]) -> Result<Vec<TaskRecord>, ApiError> {
-    let mut attempt: u32 = 0;
+    let config = &shared.config;
+    let mut budget = Budget {
+        left: config.retry_for,
+        attempt: 0,
+    };
+    let mut limited_in_a_row: u32 = 0;
+    let mut retries: u32 = 0;
     loop {
         if let Some(e) = shared.halted() {
             return Err((*e).clone());
         }
         shared.gate.wait().await;
-        let result = {
+        let (result, took) = {
             let _permit =
                 shared.permits.acquire().await.map_err(|_| {
                     ApiError::new(ErrorKind::Network, "the engine is shutting down")
@@ -100,37 +132,91 @@ async fn ask_with_retries(shared: &Shared, chunk: &[String]) -> Result<Vec<TaskR
                 return Err((*e).clone());
             }
             shared.gate.wait().await;
-            shared.backend.ask(chunk).await
+            let sent = Instant::now();
+            let result = shared.backend.ask(chunk).await;
+            (result, sent.elapsed())
         };
         let error = match result {
             Ok(records) => return Ok(records),
             Err(e) => e,
         };
-        let limit = if error.kind == ErrorKind::RateLimited {
-            shared.config.max_rate_limit_retries
-        } else {
-            shared.config.max_retries
-        };
-        if !error.is_retryable() || attempt >= limit {
+        if !error.is_retryable() {
             return Err(error);
         }
-        let wait = error.retry_after.unwrap_or_else(|| {
-            backoff(
-                attempt,
-                shared.config.backoff_base,
-                shared.config.backoff_max,
-            )
-        });
-        if error.kind == ErrorKind::RateLimited {
+        let wait = if error.kind == ErrorKind::RateLimited {
+            limited_in_a_row += 1;
+            if limited_in_a_row > config.max_rate_limit_retries {
+                return Err(error);
+            }
+            let wait = error.retry_after.unwrap_or_else(|| {
+                backoff(
+                    limited_in_a_row - 1,
+                    config.backoff_base,
+                    config.backoff_max,
+                )
+            });
             shared.gate.close_until(Instant::now() + wait);
-        }
-        attempt += 1;
+            wait
+        } else {
+            limited_in_a_row = 0;
+            match budget.next_wait(config, &error, took) {
+                Some(wait) => wait,
+                None => return Err(error),
+            }
+        };
+        retries += 1;
         (shared.emit)(Event::Retrying {
             ids: chunk.len(),
-            attempt,
+            attempt: retries,
             wait,
             error: Arc::new(error),
         });
         tokio::time::sleep(wait).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_budget_is_time_and_the_last_wait_is_trimmed_to_it() {
+        let config = EngineConfig {
+            backoff_base: Duration::from_secs(1),
+            backoff_max: Duration::from_secs(4),
+            ..EngineConfig::default()
+        };
+        let error = ApiError {
+            retry_after: Some(Duration::from_secs(3)),
+            ..ApiError::new(ErrorKind::Server, "boom")
+        };
+        let mut budget = Budget {
+            left: Duration::from_secs(10),
+            attempt: 0,
+        };
+        assert_eq!(
+            budget.next_wait(&config, &error, Duration::from_secs(1)),
+            Some(Duration::from_secs(3))
+        );
+        assert_eq!(
+            budget.next_wait(&config, &error, Duration::from_secs(1)),
+            Some(Duration::from_secs(3))
+        );
+        // 10 - (1 + 3) - (1 + 3) - 1 = 1 s left: the wait is cut to it, then it is over.
+        assert_eq!(
+            budget.next_wait(&config, &error, Duration::from_secs(1)),
+            Some(Duration::from_secs(1))
+        );
+        assert_eq!(budget.next_wait(&config, &error, Duration::ZERO), None);
+
+        let mut none = Budget {
+            left: Duration::ZERO,
+            attempt: 0,
+        };
+        assert_eq!(
+            none.next_wait(&config, &error, Duration::ZERO),
+            None,
+            "retry_for 0: no retry"
+        );
     }
 }

@@ -8,10 +8,13 @@ mod retry;
 mod runner;
 mod watch;
 
+/// Defined by the task model, which gives outcomes their meaning; re-exported because the
+/// engine's events carry them.
+pub use crate::task::Outcome;
 pub use backend::Backend;
 pub use runner::spawn;
 
-use crate::api::{ApiError, TaskRecord};
+use crate::api::ApiError;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -25,9 +28,12 @@ pub struct EngineConfig {
     pub batch_size: usize,
     /// Requests in flight at once.
     pub concurrency: usize,
-    /// Retries of a 5xx, a timeout or a dropped connection.
-    pub max_retries: u32,
-    /// Retries of a 429; more than `max_retries` because waiting it out is the cure.
+    /// How long a batch keeps retrying 5xx answers, timeouts and dropped connections
+    /// (capped exponential backoff with jitter) before its ids end in an error. Time spent
+    /// waiting out a 429 does not count: a busy API is not a broken one.
+    pub retry_for: Duration,
+    /// 429 answers in a row (with nothing else between them) after which a batch gives up:
+    /// only a server that never lets a request through ends a batch this way.
     pub max_rate_limit_retries: u32,
     pub backoff_base: Duration,
     pub backoff_max: Duration,
@@ -44,10 +50,12 @@ impl Default for EngineConfig {
         Self {
             batch_size: 50,
             concurrency: 4,
-            max_retries: 3,
-            max_rate_limit_retries: 8,
+            retry_for: Duration::from_secs(60),
+            max_rate_limit_retries: 20,
             backoff_base: Duration::from_millis(500),
-            backoff_max: Duration::from_secs(30),
+            // Short enough that a batch unlucky in a storm is not idle long after the
+            // storm has passed; with `retry_for` of 60 s it still gets about ten tries.
+            backoff_max: Duration::from_secs(10),
             watch_interval: Duration::from_secs(5),
             watch_interval_max: Duration::from_secs(60),
             watch_timeout: None,
@@ -63,16 +71,6 @@ impl EngineConfig {
         self.watch_interval_max = self.watch_interval_max.max(self.watch_interval);
         self
     }
-}
-
-/// What happened to one id in one round of asking.
-#[derive(Debug, Clone)]
-pub enum Outcome {
-    Found(Arc<TaskRecord>),
-    NotFound,
-    /// Asking failed after the retries (or was not attempted because querying stopped on an
-    /// auth error). The error is shared by every id of the batch.
-    Error(Arc<ApiError>),
 }
 
 #[derive(Debug)]

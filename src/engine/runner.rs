@@ -195,19 +195,25 @@ impl Runner {
         let now = Instant::now();
         for (id, outcome) in &outcomes {
             self.in_flight.remove(id);
-            let keep_watching = self.wanted.contains(id)
-                && match outcome {
-                    Outcome::Found(record) => record.is_live_now(),
-                    Outcome::NotFound => false,
-                    // Transient trouble (and an auth stop, which pauses the watch) keeps
-                    // the task on the list; a request the API rejects does not.
-                    Outcome::Error(e) => e.is_retryable() || e.stops_everything(),
-                };
-            if keep_watching {
-                self.watch.schedule(id, now);
-            } else {
+            if !self.wanted.contains(id) {
                 self.watch.remove(id);
-                self.wanted.remove(id);
+                continue;
+            }
+            match outcome {
+                // Unfinished and not stale (72 h after creation a task is no longer asked).
+                Outcome::Found(record) if record.is_live_now() => {
+                    self.watch.schedule(id, now);
+                }
+                // An auth stop pauses the whole watch; the task waits on the list for a
+                // new token at its normal pace.
+                Outcome::Error(e) if e.stops_everything() => self.watch.schedule(id, now),
+                // Any other failed question (an outage, a wrong answer from a proxy) is
+                // asked again later, less and less often, without anyone pressing Retry.
+                Outcome::Error(_) => self.watch.schedule_after_error(id, now),
+                Outcome::Found(_) | Outcome::NotFound => {
+                    self.watch.remove(id);
+                    self.wanted.remove(id);
+                }
             }
         }
         // Halted goes first: a listener that stops once every id is answered still hears it.

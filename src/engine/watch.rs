@@ -2,11 +2,18 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 use tokio::time::Instant;
 
+use super::retry::backoff;
+
 #[derive(Debug, Clone, Copy)]
 struct Entry {
     since: Instant,
     due: Instant,
+    /// Rounds in a row that ended in an error of the call.
+    errors: u32,
 }
+
+/// The longest wait before asking again about a task whose questions keep failing.
+pub const ERROR_BACKOFF_MAX: Duration = Duration::from_secs(300);
 
 /// Which unfinished tasks to re-ask and when. Tasks that have run a long time are asked
 /// less often: a 10-minute generation does not need a question every 5 seconds.
@@ -50,7 +57,31 @@ impl WatchList {
     pub fn schedule(&mut self, id: &str, now: Instant) {
         let since = self.entries.get(id).map_or(now, |e| e.since);
         let due = now + self.interval_for(now.saturating_duration_since(since));
-        self.entries.insert(id.to_owned(), Entry { since, due });
+        self.entries.insert(
+            id.to_owned(),
+            Entry {
+                since,
+                due,
+                errors: 0,
+            },
+        );
+    }
+
+    /// Schedules `id` again after its question failed: the wait doubles with every
+    /// failure in a row (with jitter, so a whole grid does not come back at once), up to
+    /// [`ERROR_BACKOFF_MAX`].
+    pub fn schedule_after_error(&mut self, id: &str, now: Instant) {
+        let (since, errors) = self
+            .entries
+            .get(id)
+            .map_or((now, 0), |e| (e.since, e.errors));
+        let wait = backoff(errors, self.interval.saturating_mul(2), ERROR_BACKOFF_MAX);
+        let entry = Entry {
+            since,
+            due: now + wait,
+            errors: errors.saturating_add(1),
+        };
+        self.entries.insert(id.to_owned(), entry);
     }
 
     pub fn remove(&mut self, id: &str) {
@@ -128,6 +159,30 @@ mod tests {
             w.interval_for(Duration::from_secs(3600)),
             Duration::from_secs(60)
         );
+    }
+
+    #[test]
+    fn failed_questions_back_off_up_to_five_minutes() {
+        let now = Instant::now();
+        let mut w = WatchList::new(Duration::from_secs(5), Duration::from_secs(60), None);
+        let mut waits = Vec::new();
+        for _ in 0..12 {
+            w.schedule_after_error("a", now);
+            let due = w.next_due().expect("scheduled");
+            waits.push(due - now);
+        }
+        // Equal jitter: each wait is between half and all of 10 s × 2^n, capped.
+        for (n, wait) in waits.iter().enumerate() {
+            let full = Duration::from_secs(10)
+                .saturating_mul(1 << n.min(16))
+                .min(ERROR_BACKOFF_MAX);
+            assert!(*wait >= full / 2 && *wait <= full, "{n}: {wait:?}");
+        }
+        assert!(waits[11] >= ERROR_BACKOFF_MAX / 2);
+        // An answer resets the streak.
+        w.schedule("a", now);
+        w.schedule_after_error("a", now);
+        assert!(w.next_due().expect("due") - now <= Duration::from_secs(10));
     }
 
     #[test]

@@ -10,6 +10,9 @@ use serde_json::{Value, json};
 #[allow(clippy::duplicate_mod)]
 #[path = "http.rs"]
 mod http;
+#[path = "storm.rs"]
+mod storm;
+pub use storm::Storm;
 
 use http::{InFlightCounter, Loopback, Reply, Request};
 use std::collections::{HashMap, VecDeque};
@@ -89,6 +92,8 @@ struct State {
     /// Batches with more ids than this get 413.
     batch_limit: Mutex<Option<usize>>,
     in_flight: InFlightCounter,
+    /// Storm mode (see `storm.rs`), after any scripted fault.
+    storm: Mutex<Option<Storm>>,
 }
 
 #[derive(Clone)]
@@ -147,6 +152,31 @@ impl TestServer {
     pub fn connections(&self) -> usize {
         self.server.connections()
     }
+
+    /// From now on, answer like a gateway in a storm (see [`Storm`]).
+    pub fn start_storm(&self, per_second: usize) {
+        *self.state.storm.lock().expect("lock") = Some(Storm::new(per_second));
+    }
+
+    /// (admitted, rejected with 429) by the storm so far.
+    pub fn storm_counts(&self) -> (u64, u64) {
+        self.state
+            .storm
+            .lock()
+            .expect("lock")
+            .as_ref()
+            .map_or((0, 0), Storm::counts)
+    }
+}
+
+/// The paths the API stand-in serves; any other answers 404 `no_api` like the gateway.
+const API_PATHS: [&str; 1] = ["/seedance/tasks"];
+
+fn no_api(path: &str) -> Fault {
+    Fault::status(
+        404,
+        json!({"success": false, "error": {"code": "no_api", "message": format!("No API found for {path}")}, "trace_id": "t-404"}).to_string(),
+    )
 }
 
 /// A task record in the API's shape.
@@ -213,7 +243,15 @@ async fn serve(request: Request, state: Arc<State>) -> Reply {
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
-    let fault = state.faults.lock().expect("lock").pop_front();
+    let fault = if API_PATHS.contains(&request.path.as_str()) {
+        let scripted = state.faults.lock().expect("lock").pop_front();
+        scripted.or_else(|| {
+            let mut storm = state.storm.lock().expect("lock");
+            storm.as_mut().and_then(|s| s.judge(Instant::now()))
+        })
+    } else {
+        Some(no_api(&request.path))
+    };
     let (status, body, mut headers) = match fault {
         Some(Fault::Hang) => {
             // Held here, not by the core, so the request still counts as in flight.

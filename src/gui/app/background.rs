@@ -4,7 +4,7 @@
 //! panics becomes [`Done::Crashed`], shown as an error, never a second panic on the UI
 //! thread (poll-promise panics when a sender is dropped unfulfilled).
 
-use crate::api::ApiError;
+use crate::api::{ApiError, TokenCheck};
 use crate::download::DownloadJob;
 use crate::secrets::{Keyring, SecretError, Token};
 use crate::store::Opened;
@@ -25,7 +25,7 @@ pub enum Done {
         result: Result<(), SecretError>,
     },
     TokenForgotten(Result<(), SecretError>),
-    TokenTested(Result<String, ApiError>),
+    TokenTested(Result<TokenCheck, ApiError>),
     HistoryLoaded(Opened),
     /// A launcher finished (a browser for a link, a file manager for a folder).
     Opened(Result<(), String>),

@@ -4,7 +4,7 @@
 
 use super::SeedanceApp;
 use super::background::{Done, Job};
-use crate::api::{Client, ClientConfig};
+use crate::api::{ApiError, Client, ClientConfig, TokenCheck};
 use crate::engine::Backend;
 use crate::gui::token::{KeyringState, TokenIntent, TokenMessage};
 use crate::secrets::{Keyring, SecretError, Token, TokenSource};
@@ -25,9 +25,6 @@ impl KeyringProvider {
         }
     }
 }
-
-/// A task id used by Test: a valid UUID no task has, so the call is cheap and harmless.
-const PROBE_ID: &str = "00000000-0000-4000-8000-000000000000";
 
 impl SeedanceApp {
     /// The keyring is read in the background even with a token from the environment, so
@@ -115,15 +112,16 @@ impl SeedanceApp {
         }
     }
 
-    pub(super) fn on_token_tested(&mut self, result: Result<String, crate::api::ApiError>) {
+    pub(super) fn on_token_tested(&mut self, result: Result<TokenCheck, ApiError>) {
         self.token.busy = None;
         self.token.message = Some(match result {
-            Ok(text) => TokenMessage::Good(text),
-            Err(e) if e.is_auth() => TokenMessage::Bad(format!("Invalid token: {e}")),
-            Err(e) if e.is_balance() => {
+            Ok(TokenCheck::Valid) => TokenMessage::Good("The token is valid.".into()),
+            Ok(TokenCheck::Rejected(e)) => TokenMessage::Bad(format!("Invalid token: {e}")),
+            Ok(TokenCheck::UsedUp(e)) => {
                 TokenMessage::Bad(format!("The token works but the balance is used up: {e}"))
             }
-            Err(e) => TokenMessage::Bad(format!("Could not check: {e}")),
+            // Not an answer about the token (a wrong API base, a proxy's page, an outage).
+            Err(e) => TokenMessage::Bad(format!("Could not check: {e}. {}", e.hint())),
         });
     }
 
@@ -166,12 +164,7 @@ impl SeedanceApp {
                         Ok(c) => c,
                         Err(e) => return Done::TokenTested(Err(e)),
                     };
-                    Done::TokenTested(
-                        client
-                            .retrieve(PROBE_ID)
-                            .await
-                            .map(|_| "The token is valid.".to_owned()),
-                    )
+                    Done::TokenTested(client.check_token().await)
                 });
             }
             TokenIntent::StartDemo => self.start_demo(),

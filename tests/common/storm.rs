@@ -1,0 +1,69 @@
+//! Storm mode of the API stand-in: a gateway in trouble. Every 3rd admitted request gets a
+//! JSON 500, every 7th (not also a 3rd) an HTML 502, and at most `per_second` requests are
+//! admitted in any one-second window; the rest get 429 with a whole-second `Retry-After`,
+//! as a real gateway sends it. Rejected requests do not use up the window.
+#![allow(dead_code)]
+
+use super::Fault;
+use serde_json::json;
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+const WINDOW: Duration = Duration::from_secs(1);
+
+#[derive(Debug)]
+pub struct Storm {
+    per_second: usize,
+    admitted_at: VecDeque<Instant>,
+    admitted: u64,
+    rejected: u64,
+}
+
+impl Storm {
+    pub fn new(per_second: usize) -> Self {
+        Self {
+            per_second: per_second.max(1),
+            admitted_at: VecDeque::new(),
+            admitted: 0,
+            rejected: 0,
+        }
+    }
+
+    /// What this request gets: a fault, or `None` for the normal answer.
+    pub fn judge(&mut self, now: Instant) -> Option<Fault> {
+        while self
+            .admitted_at
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= WINDOW)
+        {
+            self.admitted_at.pop_front();
+        }
+        if self.admitted_at.len() >= self.per_second {
+            self.rejected += 1;
+            let free_at = self.admitted_at.front().map_or(now, |t| *t + WINDOW);
+            let wait = free_at
+                .saturating_duration_since(now)
+                .as_secs_f64()
+                .ceil()
+                .max(1.0);
+            return Some(Fault::rate_limited(&format!("{wait:.0}")));
+        }
+        self.admitted_at.push_back(now);
+        self.admitted += 1;
+        if self.admitted.is_multiple_of(3) {
+            Some(Fault::status(
+                500,
+                json!({"success": false, "error": {"code": "api_error", "message": "storm: server error"}, "trace_id": "t-storm"}).to_string(),
+            ))
+        } else if self.admitted.is_multiple_of(7) {
+            Some(Fault::html_502())
+        } else {
+            None
+        }
+    }
+
+    /// (admitted, rejected with 429) so far.
+    pub fn counts(&self) -> (u64, u64) {
+        (self.admitted, self.rejected)
+    }
+}
