@@ -9,6 +9,13 @@ pub const MAX_BODY: usize = 20 * 1000 * 1000;
 pub const MAX_SIDE: u32 = 1024;
 /// Decoders refuse images whose pixels would need more than this.
 const MAX_DECODE_ALLOC: u64 = 256 * 1024 * 1024;
+/// Nor wider or taller than this (a last frame is at most 4K; 16 384 leaves room).
+const MAX_DECODE_SIDE: u32 = 16_384;
+/// Decodes at once, in the whole process: with the per-image bound this caps what
+/// previews can take in memory at a time (2 × 256 MB), however many rows scroll by.
+const DECODES_AT_ONCE: usize = 2;
+
+static DECODES: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(DECODES_AT_ONCE);
 
 /// Decoded pixels, unpremultiplied RGBA, at most [`MAX_SIDE`] on the longest side.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,6 +86,10 @@ async fn fetch(client: &reqwest::Client, url: &str) -> Result<Picture, String> {
         }
         body.extend_from_slice(&chunk);
     }
+    let _permit = DECODES
+        .acquire()
+        .await
+        .map_err(|_| "the image decoder is shut down".to_owned())?;
     tokio::task::spawn_blocking(move || decode(&body))
         .await
         .map_err(|_| "the image decoder crashed".to_owned())?
@@ -102,6 +113,8 @@ fn decode(bytes: &[u8]) -> Result<Picture, String> {
         .map_err(|e| format!("not an image: {e}"))?;
     let mut limits = image::Limits::default();
     limits.max_alloc = Some(MAX_DECODE_ALLOC);
+    limits.max_image_width = Some(MAX_DECODE_SIDE);
+    limits.max_image_height = Some(MAX_DECODE_SIDE);
     reader.limits(limits);
     let image = reader.decode().map_err(not_an_image)?;
     let (width, height) = fit_within(image.width(), image.height(), MAX_SIDE);
@@ -145,6 +158,22 @@ mod tests {
         assert_eq!(fit_within(4000, 3000, 1024), (1024, 768));
         assert_eq!(fit_within(100_000, 1, 1024), (1024, 1));
         assert_eq!(fit_within(u32::MAX, u32::MAX, 1024), (1024, 1024));
+    }
+
+    #[test]
+    fn decode_refuses_images_past_the_side_limit() {
+        // A valid PNG header claiming 20 000 × 1 pixels: refused before any pixel is read.
+        let mut png = Vec::new();
+        image::ImageEncoder::write_image(
+            image::codecs::png::PngEncoder::new(&mut png),
+            &vec![0u8; 20_000 * 4],
+            20_000,
+            1,
+            image::ExtendedColorType::Rgba8,
+        )
+        .expect("encode");
+        let err = decode(&png).err().unwrap_or_default();
+        assert!(err.starts_with("not an image:"), "{err}");
     }
 
     #[test]

@@ -37,6 +37,9 @@ impl Default for ClientConfig {
 pub struct Client {
     http: reqwest::Client,
     endpoint: Url,
+    /// The token's text, only to cut it out of what the server says: a server that echoes
+    /// the credential it refused must not get it into the history, exports or the screen.
+    token: std::sync::Arc<str>,
 }
 
 impl std::fmt::Debug for Client {
@@ -135,7 +138,11 @@ impl Client {
                     format!("cannot build the HTTP client: {e}"),
                 )
             })?;
-        Ok(Self { http, endpoint })
+        Ok(Self {
+            http,
+            endpoint,
+            token: token.expose().into(),
+        })
     }
 
     pub fn endpoint(&self) -> &str {
@@ -199,7 +206,7 @@ impl Client {
             .send()
             .await
             .map_err(network_error)?;
-        read_json(response).await
+        read_json(response, &self.token).await
     }
 }
 
@@ -270,7 +277,7 @@ fn redirect_error(status: u16, headers: &HeaderMap, trace: Option<String>) -> Ap
     }
 }
 
-async fn read_json(response: Response) -> Result<Value, ApiError> {
+async fn read_json(response: Response, token: &str) -> Result<Value, ApiError> {
     let status = response.status().as_u16();
     let trace = response
         .headers()
@@ -282,7 +289,8 @@ async fn read_json(response: Response) -> Result<Value, ApiError> {
     }
     let wait = retry_after(response.headers());
     let body = read_capped(response).await?;
-    let body = String::from_utf8_lossy(&body);
+    // Redacted before anything is parsed: records, error messages and excerpts alike.
+    let body = crate::text::redact(&String::from_utf8_lossy(&body), token);
     if !(200..300).contains(&status) {
         return Err(ApiError::from_response(status, &body, trace, wait));
     }

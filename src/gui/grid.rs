@@ -213,6 +213,9 @@ pub fn show(
         .auto_shrink([false, false])
         .show(ui, |ui| {
             ui.set_width(grid_layout::table_width(visible, spacing));
+            // Text in a row is not selectable: a click anywhere on a row selects the row
+            // (selectable labels would take the click for a text selection).
+            ui.style_mut().interaction.selectable_labels = false;
             let mut table = TableBuilder::new(ui)
                 .id_salt("task-grid")
                 .striped(true)
