@@ -29,7 +29,8 @@ pub struct Vanished {
 }
 
 impl Vanished {
-    fn new(last_seen: Option<f64>) -> Self {
+    /// Also what a history loader calls to restore the mark.
+    pub fn new(last_seen: Option<f64>) -> Self {
         let message = match last_seen.and_then(format_local) {
             Some(when) => format!("the API no longer knows this task (last seen {when})"),
             None => "the API no longer knows this task".to_owned(),

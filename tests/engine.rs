@@ -462,7 +462,7 @@ async fn a_retry_storm_is_ridden_out_to_the_end() {
         .collect();
     assert!(
         errors.is_empty(),
-        "{} ids not found: {:?}",
+        "{} ids without their record: {:?}",
         errors.len(),
         errors.first()
     );
