@@ -135,3 +135,56 @@ fn a_history_from_a_newer_version_is_left_alone() {
         "history.json and its lock, nothing moved aside"
     );
 }
+
+/// What eframe's settings file would hold: every key the app saves.
+#[derive(Default)]
+struct Settings(std::collections::HashMap<String, String>);
+
+impl eframe::Storage for Settings {
+    fn get_string(&self, key: &str) -> Option<String> {
+        self.0.get(key).cloned()
+    }
+    fn set_string(&mut self, key: &str, value: String) {
+        self.0.insert(key.to_owned(), value);
+    }
+    fn remove_string(&mut self, key: &str) {
+        self.0.remove(key);
+    }
+    fn flush(&mut self) {}
+}
+
+#[test]
+fn the_settings_and_the_history_never_hold_the_token() {
+    const TOKEN: &str = "sk-SETTINGSCANARY-0123456789";
+    let s = Setup::new();
+    let dir = tempfile::tempdir().expect("tmp");
+    let history = dir.path().join("history.json");
+    let ids = make_ids(2);
+    for id in &ids {
+        s.server.insert(record(id, "succeeded"));
+    }
+    let mut options = s.options(&history, &ids);
+    options.env_token = Some(TOKEN.into());
+    let mut h = s.harness(options);
+    let _enter = s.runtime.enter();
+    step_until(&mut h, "answers", all_answered);
+    let mut settings = Settings::default();
+    eframe::App::save(h.state_mut(), &mut settings);
+    h.state_mut().save_history_now();
+    assert!(
+        settings.0.contains_key(seedance_tasks::gui::PREFS_KEY),
+        "the preferences were saved"
+    );
+    for (key, value) in &settings.0 {
+        assert!(!value.contains(TOKEN), "{key}: {value}");
+    }
+    let saved = std::fs::read_to_string(&history).expect("history");
+    assert!(!saved.contains(TOKEN));
+    assert!(
+        s.server
+            .requests()
+            .iter()
+            .all(|r| r.authorization.as_deref() == Some(&format!("Bearer {TOKEN}"))),
+        "the token was in use"
+    );
+}
