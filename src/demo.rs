@@ -56,7 +56,7 @@ const TASKS: [DemoTask; 11] = [
     DemoTask {
         id: "93f11baf-347b-4bb4-9520-8653cb46d6a3",
         model: "doubao-seedance-1-0-lite-t2v-250428",
-        prompt: "Aerial view of terraced rice fields in morning mist, camera slowly rises to reveal mountains. --resolution 720p",
+        prompt: "一只橘猫在窗台上晒太阳，镜头缓慢推进，午后的光线洒在毛发上 --rs 720p",
         created_minutes_ago: 27.5,
         starts_at: -1640.0,
         ends_at: -1580.0,
@@ -122,7 +122,7 @@ const TASKS: [DemoTask; 11] = [
     DemoTask {
         id: "5b1f3c2e-8d4a-4c1b-9f0e-2a7d6c5b4e3f",
         model: "doubao-seedance-1-0-pro-250528",
-        prompt: "Macro shot of ink drops blooming in water, swirling blue and gold, 4K, slow motion.",
+        prompt: "桜の花びらが舞う京都の路地を、自転車がゆっくり通り過ぎる。スローモーション。",
         created_minutes_ago: 0.3,
         starts_at: 20.0,
         ends_at: 55.0,
