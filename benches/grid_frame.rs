@@ -73,7 +73,12 @@ fn frames(n: usize) {
             // What the window does each frame: refresh, then draw from `&book`.
             book.refresh();
             egui::CentralPanel::default().show(ui, |ui| {
-                grid::show(ui, &book, &selection, None);
+                let view = grid::GridView {
+                    selection: &selection,
+                    previews: None,
+                    scroll_to: None,
+                };
+                grid::show(ui, &book, view);
             });
         });
         let _meshes = ctx.tessellate(output.shapes, output.pixels_per_point);

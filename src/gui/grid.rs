@@ -1,6 +1,8 @@
 //! The task grid: a virtual table (only visible rows are laid out), a sort button in each
 //! header, a status badge with text, and Open buttons with real accessible names.
 
+use super::grid_a11y;
+use super::grid_keys::{self, GridKey};
 use super::grid_layout::{self, column_spec};
 use super::link_button;
 use super::previews::{PreviewCache, PreviewState};
@@ -26,6 +28,8 @@ pub enum GridIntent {
     },
     Open(String),
     Copy(String),
+    /// A key pressed while the grid has focus.
+    Key(GridKey),
 }
 
 pub const THUMB_ROW_HEIGHT: f32 = 48.0;
@@ -186,13 +190,23 @@ fn cell(ui: &mut egui::Ui, column: Column, e: &TaskEntry, now: f64, intents: &mu
     }
 }
 
-/// Lays out the visible rows only. `previews` turns on the thumbnail column.
-pub fn show(
-    ui: &mut egui::Ui,
-    book: &TaskBook,
-    selection: &Selection,
-    mut previews: Option<&mut PreviewCache>,
-) -> Vec<GridIntent> {
+/// What the grid needs from the window besides the book.
+pub struct GridView<'a> {
+    pub selection: &'a Selection,
+    /// The thumbnail column, when on.
+    pub previews: Option<&'a mut PreviewCache>,
+    /// A row to bring into view this frame (the keyboard moved there).
+    pub scroll_to: Option<usize>,
+}
+
+/// Lays out the visible rows only. The table is one Tab stop; while it has focus the
+/// keys of `grid_keys` act on it.
+pub fn show(ui: &mut egui::Ui, book: &TaskBook, view: GridView<'_>) -> Vec<GridIntent> {
+    let GridView {
+        selection,
+        mut previews,
+        scroll_to,
+    } = view;
     let mut intents = Vec::new();
     let sort = book.sort();
     let rows = book.order().len();
@@ -203,90 +217,207 @@ pub fn show(
     } else {
         ROW_HEIGHT
     };
+    let columns = Column::ALL.len() + usize::from(previews.is_some());
+    let page = (ui.available_height() / row_height).floor().max(1.0) as usize - 1;
     let window_width = ui.ctx().content_rect().width();
     let visible = ui.available_width();
     let spacing = ui.spacing().item_spacing.x;
-    // Sideways scrolling: Trace id lies past the right edge, and a window too narrow for
-    // the reading columns scrolls instead of cutting them off.
-    egui::ScrollArea::horizontal()
-        .id_salt("task-grid-h")
-        .auto_shrink([false, false])
-        .show(ui, |ui| {
-            ui.set_width(grid_layout::table_width(visible, spacing));
-            // Text in a row is not selectable: a click anywhere on a row selects the row
-            // (selectable labels would take the click for a text selection).
-            ui.style_mut().interaction.selectable_labels = false;
-            let mut table = TableBuilder::new(ui)
-                .id_salt("task-grid")
-                .striped(true)
-                .resizable(true)
-                .sense(Sense::click())
-                .auto_shrink([false, false])
-                .cell_layout(egui::Layout::left_to_right(egui::Align::Center));
-            if previews.is_some() {
-                table = table.column(Col::exact(84.0));
-            }
-            for column in Column::ALL {
-                table = table.column(column_spec(column, window_width));
-            }
-            table
-                .header(24.0, |mut header| {
-                    if previews.is_some() {
-                        header.col(|ui| {
-                            ui.strong("Preview");
-                        });
-                    }
-                    for column in Column::ALL {
-                        header.col(|ui| {
-                            let mut title = column.title().to_owned();
-                            if sort.column == column {
-                                title.push_str(if sort.ascending { " ⏶" } else { " ⏷" });
-                            }
-                            let r = ui.add(
-                                egui::Button::new(egui::RichText::new(title).strong()).frame(false),
-                            );
-                            let order = if sort.column == column && sort.ascending {
-                                "descending"
-                            } else {
-                                "ascending"
-                            };
-                            let name = format!("Sort by {}", column.title());
-                            r.widget_info(|| {
-                                egui::WidgetInfo::labeled(egui::Role::Button, true, &name)
-                            });
-                            if r.on_hover_text(format!("Sort {order}")).clicked() {
-                                intents.push(GridIntent::Sort(column));
-                            }
-                        });
-                    }
-                })
-                .body(|body| {
-                    body.rows(row_height, rows, |mut row| {
-                        let Some(entry) = book.row(row.index()) else {
-                            return;
-                        };
-                        row.set_selected(selection.contains(&entry.id));
-                        if let Some(p) = previews.as_deref_mut() {
-                            row.col(|ui| {
-                                ui.push_id((&entry.id, "thumb"), |ui| thumbnail(ui, entry, p));
-                            });
-                        }
-                        for column in Column::ALL {
-                            row.col(|ui| {
-                                ui.push_id((&entry.id, column.title()), |ui| {
-                                    cell(ui, column, entry, now, &mut intents)
+    // The table node itself is the grid's one Tab stop. An explicit id: an automatic one
+    // would change whenever a bar above the grid comes or goes, and the focus with it.
+    let table = egui::UiBuilder::new()
+        .scope_id(egui::Id::unique("task-grid-table"))
+        .sense(Sense::focusable_noninteractive())
+        .accessibility_role(egui::accesskit::Role::Table)
+        .accessibility_label("Tasks");
+    let scoped = ui.scope_builder(table, |ui| {
+        let table_id = ui.unique_id();
+        grid_a11y::table_counts(ui.ctx(), table_id, rows + 1, columns);
+        // Sideways scrolling: Trace id lies past the right edge, and a window too narrow
+        // for the reading columns scrolls instead of cutting them off.
+        egui::ScrollArea::horizontal()
+            .id_salt("task-grid-h")
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                ui.set_width(grid_layout::table_width(visible, spacing));
+                // Text in a row is not selectable: a click anywhere on a row selects the
+                // row (selectable labels would take the click for a text selection).
+                ui.style_mut().interaction.selectable_labels = false;
+                let mut table = TableBuilder::new(ui)
+                    .id_salt("task-grid")
+                    .striped(true)
+                    .resizable(true)
+                    .sense(Sense::click())
+                    .auto_shrink([false, false])
+                    .cell_layout(egui::Layout::left_to_right(egui::Align::Center));
+                if let Some(row) = scroll_to {
+                    table = table.scroll_to_row(row, None);
+                }
+                if previews.is_some() {
+                    table = table.column(Col::exact(84.0));
+                }
+                for column in Column::ALL {
+                    table = table.column(column_spec(column, window_width));
+                }
+                table
+                    .header(24.0, |mut header| {
+                        let mut row_node = None;
+                        if previews.is_some() {
+                            header.col(|ui| {
+                                let row = *row_node.get_or_insert_with(|| {
+                                    row_ui(ui, table_id, "Column headers", 0)
+                                });
+                                in_cell(ui, row, egui::accesskit::Role::ColumnHeader, |ui| {
+                                    ui.strong("Preview");
                                 });
                             });
                         }
-                        if row.response().clicked() {
-                            intents.push(GridIntent::Click {
-                                id: entry.id.clone(),
-                                ctrl: modifiers.command,
-                                shift: modifiers.shift,
+                        for column in Column::ALL {
+                            header.col(|ui| {
+                                let row = *row_node.get_or_insert_with(|| {
+                                    row_ui(ui, table_id, "Column headers", 0)
+                                });
+                                in_cell(ui, row, egui::accesskit::Role::GenericContainer, |ui| {
+                                    header_button(ui, column, sort, &mut intents);
+                                });
                             });
                         }
+                    })
+                    .body(|body| {
+                        body.rows(row_height, rows, |mut row| {
+                            let index = row.index();
+                            let Some(entry) = book.row(index) else {
+                                return;
+                            };
+                            row.set_selected(selection.contains(&entry.id));
+                            let summary = grid_a11y::row_summary(entry, now);
+                            let mut row_node = None;
+                            if let Some(p) = previews.as_deref_mut() {
+                                row.col(|ui| {
+                                    let node = *row_node.get_or_insert_with(|| {
+                                        row_ui(ui, table_id, &summary, index + 1)
+                                    });
+                                    in_cell(ui, node, egui::accesskit::Role::Cell, |ui| {
+                                        ui.push_id((&entry.id, "thumb"), |ui| {
+                                            thumbnail(ui, entry, p)
+                                        });
+                                    });
+                                });
+                            }
+                            for column in Column::ALL {
+                                row.col(|ui| {
+                                    let node = *row_node.get_or_insert_with(|| {
+                                        row_ui(ui, table_id, &summary, index + 1)
+                                    });
+                                    in_cell(ui, node, egui::accesskit::Role::Cell, |ui| {
+                                        ui.push_id((&entry.id, column.title()), |ui| {
+                                            cell(ui, column, entry, now, &mut intents)
+                                        });
+                                    });
+                                });
+                            }
+                            if row.response().clicked() {
+                                intents.push(GridIntent::Click {
+                                    id: entry.id.clone(),
+                                    ctrl: modifiers.command,
+                                    shift: modifiers.shift,
+                                });
+                            }
+                        });
                     });
-                });
+            });
+    });
+    let response = scoped.response;
+    if response.has_focus() {
+        // Arrows move the current row, not the focus to another widget.
+        ui.memory_mut(|m| {
+            m.set_focus_lock_filter(
+                response.id,
+                egui::EventFilter {
+                    horizontal_arrows: true,
+                    vertical_arrows: true,
+                    tab: false,
+                    escape: false,
+                },
+            )
         });
+        // Where the keyboard is: a ring around the grid (not colour alone: a shape).
+        ui.painter().rect_stroke(
+            response.rect.shrink(1.0),
+            2.0,
+            ui.visuals().selection.stroke,
+            egui::StrokeKind::Inside,
+        );
+        intents.extend(grid_keys::read(ui, page).into_iter().map(GridIntent::Key));
+    }
+    if intents
+        .iter()
+        .any(|i| matches!(i, GridIntent::Click { .. }))
+    {
+        // A click on a row puts the keyboard there too.
+        response.request_focus();
+    }
     intents
+}
+
+/// The row's own `Ui`, a `Row` node under the table named `label`, spanning the row.
+/// Made in the row's first cell (egui_extras gives no `Ui` per row).
+fn row_ui(ui: &mut egui::Ui, table: egui::Id, label: &str, index: usize) -> egui::Id {
+    let rect = egui::Rect::from_min_max(
+        ui.max_rect().min,
+        egui::pos2(ui.clip_rect().max.x, ui.max_rect().max.y),
+    );
+    let mut row = ui.new_child(
+        egui::UiBuilder::new()
+            .max_rect(rect)
+            .accessibility_parent(table)
+            .accessibility_role(egui::accesskit::Role::Row)
+            .accessibility_label(label),
+    );
+    row.expand_to_include_rect(rect);
+    let id = row.unique_id();
+    grid_a11y::row_index(ui.ctx(), id, index);
+    id
+}
+
+/// A cell's contents in a `Ui` whose node sits under `row`.
+fn in_cell(
+    ui: &mut egui::Ui,
+    row: egui::Id,
+    role: egui::accesskit::Role,
+    add: impl FnOnce(&mut egui::Ui),
+) {
+    ui.scope_builder(
+        egui::UiBuilder::new()
+            .accessibility_parent(row)
+            .accessibility_role(role),
+        add,
+    );
+}
+
+fn header_button(
+    ui: &mut egui::Ui,
+    column: Column,
+    sort: crate::book::Sort,
+    intents: &mut Vec<GridIntent>,
+) {
+    let sorted = (sort.column == column).then_some(sort.ascending);
+    let mut title = column.title().to_owned();
+    match sorted {
+        // The arrow shows the order; the name and the node's sort direction say it.
+        Some(true) => title.push_str(" ⏶"),
+        Some(false) => title.push_str(" ⏷"),
+        None => {}
+    }
+    let r = ui.add(egui::Button::new(egui::RichText::new(title).strong()).frame(false));
+    let next = if sorted == Some(true) {
+        "descending"
+    } else {
+        "ascending"
+    };
+    let name = format!("Sort by {}", column.title());
+    r.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &name));
+    grid_a11y::column_header(ui.ctx(), r.id, sorted);
+    if r.on_hover_text(format!("Sort {next}")).clicked() {
+        intents.push(GridIntent::Sort(column));
+    }
 }

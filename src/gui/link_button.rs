@@ -37,7 +37,12 @@ pub fn show(
     });
     let response = match target {
         Ok(url) => response.on_hover_text(url),
-        Err(why) => response.on_disabled_hover_text(why),
+        Err(why) => {
+            // A screen reader hears why, as a sighted user reads it in the tooltip.
+            ui.ctx()
+                .accesskit_node_builder(response.id, |n| n.set_description(why.as_str()));
+            response.on_disabled_hover_text(why)
+        }
     };
     if response.clicked() {
         target.as_ref().ok().cloned()

@@ -10,6 +10,8 @@ mod dialogs;
 mod downloads;
 pub mod fonts;
 pub mod grid;
+mod grid_a11y;
+pub mod grid_keys;
 mod grid_layout;
 mod input;
 mod link_button;

@@ -6,9 +6,11 @@ use std::collections::HashSet;
 #[derive(Debug, Default, Clone)]
 pub struct Selection {
     ids: HashSet<String>,
-    /// The last plainly or Ctrl-clicked row: one end of a Shift range, and the row the
-    /// details panel shows.
+    /// The last plainly or Ctrl-clicked row: one end of a Shift range.
     anchor: Option<String>,
+    /// The current row: the last one clicked or moved to (the other end of a range), the
+    /// one the keyboard moves from and the details panel shows.
+    cursor: Option<String>,
 }
 
 impl Selection {
@@ -28,9 +30,41 @@ impl Selection {
         self.ids.is_empty()
     }
 
-    /// The task the details panel shows.
+    /// The task the details panel shows: the current row, when it is selected.
     pub fn primary(&self) -> Option<&str> {
-        self.anchor.as_deref().filter(|a| self.ids.contains(*a))
+        self.current().filter(|a| self.ids.contains(*a))
+    }
+
+    /// The current row (selected or not: Space may have just unselected it).
+    pub fn current(&self) -> Option<&str> {
+        self.cursor.as_deref().or(self.anchor.as_deref())
+    }
+
+    /// The keyboard moved to `id`: it alone is selected and becomes both ends of a range.
+    pub fn set_current(&mut self, id: &str) {
+        self.ids.clear();
+        self.ids.insert(id.to_owned());
+        self.anchor = Some(id.to_owned());
+        self.cursor = Some(id.to_owned());
+    }
+
+    /// Shift+arrow: selects from the anchor to `id`, which becomes the current row.
+    pub fn extend_to(&mut self, id: &str, order: &[String]) {
+        if self.anchor.is_none() {
+            self.set_current(id);
+            return;
+        }
+        self.click(id, false, true, order);
+        self.cursor = Some(id.to_owned());
+    }
+
+    /// Space: the current row in or out of the selection, the rest kept.
+    pub fn toggle(&mut self, id: &str) {
+        if !self.ids.remove(id) {
+            self.ids.insert(id.to_owned());
+        }
+        self.anchor = Some(id.to_owned());
+        self.cursor = Some(id.to_owned());
     }
 
     /// `order` is the ids in display order, needed for Shift ranges.
@@ -44,6 +78,7 @@ impl Selection {
                     self.ids.clear();
                 }
                 self.ids.extend(order[lo..=hi].iter().cloned());
+                self.cursor = Some(id.to_owned());
                 return;
             }
         }
@@ -59,11 +94,13 @@ impl Selection {
             self.ids.insert(id.to_owned());
         }
         self.anchor = Some(id.to_owned());
+        self.cursor = Some(id.to_owned());
     }
 
     pub fn clear(&mut self) {
         self.ids.clear();
         self.anchor = None;
+        self.cursor = None;
     }
 
     pub fn select_all(&mut self, order: &[String]) {
@@ -76,6 +113,38 @@ impl Selection {
         if self.anchor.as_deref().is_some_and(|a| !exists(a)) {
             self.anchor = None;
         }
+        if self.cursor.as_deref().is_some_and(|a| !exists(a)) {
+            self.cursor = None;
+        }
+    }
+}
+
+#[cfg(test)]
+mod keyboard_tests {
+    use super::*;
+
+    fn order() -> Vec<String> {
+        ["a", "b", "c", "d"].map(String::from).to_vec()
+    }
+
+    #[test]
+    fn moving_extending_and_toggling() {
+        let o = order();
+        let mut s = Selection::default();
+        s.set_current("b");
+        assert_eq!(s.primary(), Some("b"));
+        s.extend_to("c", &o);
+        s.extend_to("d", &o);
+        assert_eq!(s.len(), 3);
+        assert_eq!(s.current(), Some("d"));
+        s.extend_to("a", &o);
+        assert_eq!(s.len(), 2, "a..b: the anchor stays at b");
+        s.toggle("d");
+        assert!(s.contains("d") && s.len() == 3);
+        s.toggle("d");
+        assert!(!s.contains("d"));
+        assert_eq!(s.current(), Some("d"));
+        assert_eq!(s.primary(), None, "the current row is not selected");
     }
 }
 

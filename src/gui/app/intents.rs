@@ -8,6 +8,7 @@ use super::files::ExportFormat;
 use crate::gui::details::DetailIntent;
 use crate::gui::downloads::DownloadIntent;
 use crate::gui::grid::GridIntent;
+use crate::gui::grid_keys::{self, GridKey};
 use crate::gui::status::Severity;
 use crate::gui::status::StatusIntent;
 use crate::gui::token::TokenIntent;
@@ -136,7 +137,9 @@ impl SeedanceApp {
                     Vec::new()
                 };
                 self.selection.click(&id, ctrl, shift, &order);
+                self.details_open = true;
             }
+            GridIntent::Key(key) => self.on_grid_key(key),
             GridIntent::Open(url) => self.open_link(url),
             GridIntent::Copy(text) => self.ctx.copy_text(text),
         }
@@ -148,7 +151,8 @@ impl SeedanceApp {
             DetailIntent::Open(url) => self.open_link(url),
             DetailIntent::Refresh(id) => self.query(vec![id]),
             DetailIntent::SetNote(id, text) => self.set_note(&id, text),
-            DetailIntent::Close => self.selection.clear(),
+            // The selection stays: the keyboard goes on from the same row.
+            DetailIntent::Close => self.details_open = false,
         }
     }
 
@@ -164,6 +168,64 @@ impl SeedanceApp {
                 self.downloads.items.clear();
             }
             DownloadIntent::OpenFolder(dir) => self.open_folder(dir),
+        }
+    }
+
+    /// A key pressed while the grid has focus: the current row is the selected one.
+    fn on_grid_key(&mut self, key: GridKey) {
+        let order = self.book.ids_in_order();
+        let current = self
+            .selection
+            .current()
+            .and_then(|c| order.iter().position(|id| id == c));
+        let target = grid_keys::target(key, current, order.len());
+        let Some(row) = target else { return };
+        let id = order[row].clone();
+        match key {
+            GridKey::Move(_) | GridKey::Home | GridKey::End => {
+                self.selection.set_current(&id);
+                self.scroll_to = Some(row);
+            }
+            GridKey::Extend(_) => {
+                self.selection.extend_to(&id, &order);
+                self.scroll_to = Some(row);
+            }
+            GridKey::Toggle => self.selection.toggle(&id),
+            GridKey::OpenDetails => {
+                if self.selection.primary() != Some(id.as_str()) {
+                    self.selection.set_current(&id);
+                }
+                self.details_open = true;
+            }
+            GridKey::Copy => {
+                let selected: Vec<String> = order
+                    .iter()
+                    .filter(|i| self.selection.contains(i))
+                    .cloned()
+                    .collect();
+                if !selected.is_empty() {
+                    self.ctx.copy_text(selected.join("\n"));
+                }
+            }
+            GridKey::Delete => {
+                let ids: HashSet<String> = self.selection.ids().clone();
+                if !ids.is_empty() {
+                    let removed = self.book.remove(&ids);
+                    self.remove_with_undo(removed, "tasks");
+                }
+            }
+            GridKey::OpenVideo => {
+                let video = self
+                    .book
+                    .get(&id)
+                    .and_then(|e| e.record.as_ref()?.video_url.clone());
+                match video {
+                    Some(url) => self.open_link(url),
+                    None => self
+                        .status
+                        .say(Severity::Info, "This task has no video link yet."),
+                }
+            }
         }
     }
 

@@ -121,6 +121,13 @@ pub struct SeedanceApp {
     previews: PreviewCache,
     note: NoteEdit,
     failed_cache: Option<(u64, FailedGroups)>,
+    /// The details panel shows the current row (closed by its Close, opened by a click
+    /// or Enter on a row).
+    details_open: bool,
+    /// A row the keyboard moved to, brought into view in the next frame.
+    scroll_to: Option<usize>,
+    /// The keyboard shortcuts window (F1).
+    help_open: bool,
     /// The book's generation whose prompts were checked for missing glyphs.
     font_checked: u64,
     /// The hint to install fonts was given (once a session is enough).
@@ -162,6 +169,9 @@ impl SeedanceApp {
             previews: PreviewCache::new(Fetcher::new(), 40),
             note: NoteEdit::default(),
             failed_cache: None,
+            details_open: true,
+            scroll_to: None,
+            help_open: false,
             font_checked: 0,
             font_hint_given: false,
         };

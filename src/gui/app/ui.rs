@@ -6,6 +6,7 @@ use super::intents::Intent;
 use crate::gui::details;
 use crate::gui::fonts;
 use crate::gui::grid;
+use crate::gui::grid_keys;
 use crate::gui::input::InputIntent;
 use crate::gui::theme;
 use crate::secrets::TokenSource;
@@ -29,7 +30,12 @@ impl SeedanceApp {
                     }
                 });
         }
-        if let Some(id) = self.selection.primary().map(str::to_owned) {
+        if let Some(id) = self
+            .selection
+            .primary()
+            .filter(|_| self.details_open)
+            .map(str::to_owned)
+        {
             egui::Panel::right("details")
                 .resizable(true)
                 .default_size(380.0)
@@ -47,11 +53,33 @@ impl SeedanceApp {
                 });
         }
         egui::CentralPanel::default().show(ui, |ui| self.central(ui));
+        self.help_window(ui.ctx());
+    }
+
+    /// The keyboard shortcuts (F1, or Help in the top bar).
+    fn help_window(&mut self, ctx: &egui::Context) {
+        egui::Window::new("Keyboard shortcuts")
+            .open(&mut self.help_open)
+            .collapsible(false)
+            .resizable(false)
+            .show(ctx, |ui| {
+                egui::Grid::new("shortcuts").striped(true).show(ui, |ui| {
+                    for (keys, what) in grid_keys::SHORTCUTS {
+                        ui.strong(*keys);
+                        ui.label(*what);
+                        ui.end_row();
+                    }
+                });
+                ui.weak("The grid keys act while the grid has focus (Tab to it, or click a row).");
+            });
     }
 
     /// Shortcuts that work wherever the focus is. Returns whether Ctrl+Enter was pressed
     /// (the paste area's Query).
     fn keyboard(&mut self, ctx: &egui::Context) -> bool {
+        if ctx.input(|i| i.key_pressed(egui::Key::F1)) {
+            self.help_open = !self.help_open;
+        }
         let (refresh, query, find, paste, select_all) = ctx.input(|i| {
             let paste = i.events.iter().find_map(|e| match e {
                 egui::Event::Paste(text) => Some(text.clone()),
@@ -91,6 +119,9 @@ impl SeedanceApp {
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 let label = if self.token.expanded { "Hide token settings" } else { "Token settings" };
+                if ui.button("Help").on_hover_text("Keyboard shortcuts (F1)").clicked() {
+                    self.help_open = !self.help_open;
+                }
                 // The panel's own view state: toggled now, so it opens in this frame.
                 if ui.button(label).on_hover_text("Set, test or forget the API token").clicked() {
                     self.token.expanded = !self.token.expanded;
@@ -188,7 +219,12 @@ impl SeedanceApp {
         }
         self.check_fonts(ui);
         let previews = self.prefs.thumbnails.then_some(&mut self.previews);
-        let intents = grid::show(ui, &self.book, &self.selection, previews);
+        let view = grid::GridView {
+            selection: &self.selection,
+            previews,
+            scroll_to: self.scroll_to.take(),
+        };
+        let intents = grid::show(ui, &self.book, view);
         self.pending.extend(intents.into_iter().map(Intent::from));
     }
 

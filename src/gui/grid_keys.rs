@@ -1,0 +1,131 @@
+//! The grid's keys, read only while the grid has keyboard focus (it is one Tab stop).
+//! Ctrl+C arrives from a real window as a copy event, not a key press (egui turns the
+//! platform's copy shortcut into `Event::Copy`); both are read.
+
+use egui::{Event, Key};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GridKey {
+    /// Up/Down (±1), Page Up/Down (± a page): move the current row.
+    Move(isize),
+    /// Shift+Up/Down: extend the selection from its anchor.
+    Extend(isize),
+    Home,
+    End,
+    /// Space: the current row in or out of the selection.
+    Toggle,
+    /// Enter: open the current row's details.
+    OpenDetails,
+    /// Ctrl+C: copy the selected ids.
+    Copy,
+    /// Delete: remove the selected tasks (with Undo).
+    Delete,
+    /// O: open the current row's video.
+    OpenVideo,
+}
+
+/// The keys pressed this frame, in order. `page` is how many rows one screen shows.
+pub fn read(ui: &egui::Ui, page: usize) -> Vec<GridKey> {
+    let page = page.max(1) as isize;
+    ui.input(|i| {
+        let mut keys = Vec::new();
+        for event in &i.events {
+            match event {
+                Event::Copy => keys.push(GridKey::Copy),
+                Event::Key {
+                    key,
+                    pressed: true,
+                    modifiers,
+                    ..
+                } => {
+                    let key = match key {
+                        Key::ArrowDown if modifiers.shift => GridKey::Extend(1),
+                        Key::ArrowUp if modifiers.shift => GridKey::Extend(-1),
+                        Key::ArrowDown => GridKey::Move(1),
+                        Key::ArrowUp => GridKey::Move(-1),
+                        Key::PageDown => GridKey::Move(page),
+                        Key::PageUp => GridKey::Move(-page),
+                        Key::Home => GridKey::Home,
+                        Key::End => GridKey::End,
+                        Key::Space => GridKey::Toggle,
+                        Key::Enter => GridKey::OpenDetails,
+                        Key::Delete => GridKey::Delete,
+                        Key::C if modifiers.command => GridKey::Copy,
+                        Key::O if !modifiers.any() => GridKey::OpenVideo,
+                        _ => continue,
+                    };
+                    keys.push(key);
+                }
+                _ => {}
+            }
+        }
+        // Some back ends send both the key press and the copy event for one Ctrl+C.
+        if keys.iter().filter(|k| **k == GridKey::Copy).count() > 1 {
+            let mut seen = false;
+            keys.retain(|k| *k != GridKey::Copy || !std::mem::replace(&mut seen, true));
+        }
+        keys
+    })
+}
+
+/// The row `key` moves to from `current` among `rows` rows (`None`: nothing to move to).
+pub fn target(key: GridKey, current: Option<usize>, rows: usize) -> Option<usize> {
+    if rows == 0 {
+        return None;
+    }
+    let last = rows - 1;
+    match key {
+        GridKey::Home => Some(0),
+        GridKey::End => Some(last),
+        GridKey::Move(d) | GridKey::Extend(d) => Some(match current {
+            None if d < 0 => last,
+            None => 0,
+            Some(c) => c.saturating_add_signed(d).min(last),
+        }),
+        _ => current.map(|c| c.min(last)),
+    }
+}
+
+/// The shortcuts, as the Help window lists them and the README repeats them.
+pub const SHORTCUTS: &[(&str, &str)] = &[
+    ("Tab", "move to the grid (and on to the next control)"),
+    ("Up / Down", "move the current row"),
+    ("Shift+Up / Shift+Down", "extend the selection"),
+    (
+        "Home / End, Page Up / Page Down",
+        "first / last row, a page up / down",
+    ),
+    ("Space", "add or remove the current row from the selection"),
+    ("Enter", "open the current row's details"),
+    ("Ctrl+C", "copy the selected ids (in the grid)"),
+    ("Delete", "remove the selected tasks (Undo puts them back)"),
+    ("O", "open the current row's video"),
+    (
+        "Ctrl+V",
+        "paste into the paste area (anywhere but a text field)",
+    ),
+    ("Ctrl+Enter", "query the pasted ids"),
+    ("F5", "refresh every task"),
+    ("Ctrl+F", "search"),
+    ("Ctrl+A", "select every shown row"),
+    ("F1", "this list"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_stay_inside_the_rows() {
+        assert_eq!(target(GridKey::Move(1), None, 5), Some(0));
+        assert_eq!(target(GridKey::Move(-1), None, 5), Some(4));
+        assert_eq!(target(GridKey::Move(1), Some(4), 5), Some(4));
+        assert_eq!(target(GridKey::Move(-1), Some(0), 5), Some(0));
+        assert_eq!(target(GridKey::Move(-20), Some(3), 5), Some(0));
+        assert_eq!(target(GridKey::Move(20), Some(3), 5), Some(4));
+        assert_eq!(target(GridKey::Home, Some(3), 5), Some(0));
+        assert_eq!(target(GridKey::End, None, 5), Some(4));
+        assert_eq!(target(GridKey::Toggle, Some(9), 5), Some(4));
+        assert_eq!(target(GridKey::Move(1), None, 0), None);
+    }
+}
