@@ -221,6 +221,8 @@ pub fn show(ui: &mut egui::Ui, book: &TaskBook, view: GridView<'_>) -> Vec<GridI
     let page = (ui.available_height() / row_height).floor().max(1.0) as usize - 1;
     let window_width = ui.ctx().content_rect().width();
     let visible = ui.available_width();
+    // A row node spans the visible part of its row.
+    let right = ui.max_rect().left() + visible;
     let spacing = ui.spacing().item_spacing.x;
     // The table node itself is the grid's one Tab stop. An explicit id: an automatic one
     // would change whenever a bar above the grid comes or goes, and the focus with it.
@@ -264,7 +266,7 @@ pub fn show(ui: &mut egui::Ui, book: &TaskBook, view: GridView<'_>) -> Vec<GridI
                         if previews.is_some() {
                             header.col(|ui| {
                                 let row = *row_node.get_or_insert_with(|| {
-                                    row_ui(ui, table_id, "Column headers", 0)
+                                    row_ui(ui, table_id, "Column headers", 0, right)
                                 });
                                 in_cell(ui, row, egui::accesskit::Role::ColumnHeader, |ui| {
                                     ui.strong("Preview");
@@ -274,7 +276,7 @@ pub fn show(ui: &mut egui::Ui, book: &TaskBook, view: GridView<'_>) -> Vec<GridI
                         for column in Column::ALL {
                             header.col(|ui| {
                                 let row = *row_node.get_or_insert_with(|| {
-                                    row_ui(ui, table_id, "Column headers", 0)
+                                    row_ui(ui, table_id, "Column headers", 0, right)
                                 });
                                 in_cell(ui, row, egui::accesskit::Role::GenericContainer, |ui| {
                                     header_button(ui, column, sort, &mut intents);
@@ -294,7 +296,7 @@ pub fn show(ui: &mut egui::Ui, book: &TaskBook, view: GridView<'_>) -> Vec<GridI
                             if let Some(p) = previews.as_deref_mut() {
                                 row.col(|ui| {
                                     let node = *row_node.get_or_insert_with(|| {
-                                        row_ui(ui, table_id, &summary, index + 1)
+                                        row_ui(ui, table_id, &summary, index + 1, right)
                                     });
                                     in_cell(ui, node, egui::accesskit::Role::Cell, |ui| {
                                         ui.push_id((&entry.id, "thumb"), |ui| {
@@ -306,7 +308,7 @@ pub fn show(ui: &mut egui::Ui, book: &TaskBook, view: GridView<'_>) -> Vec<GridI
                             for column in Column::ALL {
                                 row.col(|ui| {
                                     let node = *row_node.get_or_insert_with(|| {
-                                        row_ui(ui, table_id, &summary, index + 1)
+                                        row_ui(ui, table_id, &summary, index + 1, right)
                                     });
                                     in_cell(ui, node, egui::accesskit::Role::Cell, |ui| {
                                         ui.push_id((&entry.id, column.title()), |ui| {
@@ -327,6 +329,7 @@ pub fn show(ui: &mut egui::Ui, book: &TaskBook, view: GridView<'_>) -> Vec<GridI
             });
     });
     let response = scoped.response;
+    grid_a11y::bounds(ui.ctx(), response.id, response.rect);
     if response.has_focus() {
         // Arrows move the current row, not the focus to another widget.
         ui.memory_mut(|m| {
@@ -361,11 +364,8 @@ pub fn show(ui: &mut egui::Ui, book: &TaskBook, view: GridView<'_>) -> Vec<GridI
 
 /// The row's own `Ui`, a `Row` node under the table named `label`, spanning the row.
 /// Made in the row's first cell (egui_extras gives no `Ui` per row).
-fn row_ui(ui: &mut egui::Ui, table: egui::Id, label: &str, index: usize) -> egui::Id {
-    let rect = egui::Rect::from_min_max(
-        ui.max_rect().min,
-        egui::pos2(ui.clip_rect().max.x, ui.max_rect().max.y),
-    );
+fn row_ui(ui: &mut egui::Ui, table: egui::Id, label: &str, index: usize, right: f32) -> egui::Id {
+    let rect = egui::Rect::from_min_max(ui.max_rect().min, egui::pos2(right, ui.max_rect().max.y));
     let mut row = ui.new_child(
         egui::UiBuilder::new()
             .max_rect(rect)
@@ -376,6 +376,7 @@ fn row_ui(ui: &mut egui::Ui, table: egui::Id, label: &str, index: usize) -> egui
     row.expand_to_include_rect(rect);
     let id = row.unique_id();
     grid_a11y::row_index(ui.ctx(), id, index);
+    grid_a11y::bounds(ui.ctx(), id, rect);
     id
 }
 
@@ -386,12 +387,13 @@ fn in_cell(
     role: egui::accesskit::Role,
     add: impl FnOnce(&mut egui::Ui),
 ) {
-    ui.scope_builder(
+    let cell = ui.scope_builder(
         egui::UiBuilder::new()
             .accessibility_parent(row)
             .accessibility_role(role),
         add,
     );
+    grid_a11y::bounds(ui.ctx(), cell.response.id, ui.max_rect());
 }
 
 fn header_button(

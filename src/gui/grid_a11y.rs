@@ -96,6 +96,19 @@ pub fn table_counts(ctx: &egui::Context, id: egui::Id, rows: usize, columns: usi
     });
 }
 
+/// Where a node is on screen (egui gives bounds to widgets, not to a `Ui`'s node): lets a
+/// screen reader show and speak the row or cell under the pointer or in focus.
+pub fn bounds(ctx: &egui::Context, id: egui::Id, rect: egui::Rect) {
+    ctx.accesskit_node_builder(id, |n| {
+        n.set_bounds(egui::accesskit::Rect {
+            x0: rect.min.x.into(),
+            y0: rect.min.y.into(),
+            x1: rect.max.x.into(),
+            y1: rect.max.y.into(),
+        });
+    });
+}
+
 /// A row node's place among all rows (header row is 0).
 pub fn row_index(ctx: &egui::Context, id: egui::Id, index: usize) {
     ctx.accesskit_node_builder(id, |n| n.set_row_index(index));

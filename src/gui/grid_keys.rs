@@ -116,6 +116,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_readme_lists_every_shortcut() {
+        let readme = include_str!("../../README.md");
+        for (keys, what) in SHORTCUTS {
+            assert!(readme.contains(&format!("| {keys} | {what} |")), "{keys}");
+        }
+    }
+
+    #[test]
     fn targets_stay_inside_the_rows() {
         assert_eq!(target(GridKey::Move(1), None, 5), Some(0));
         assert_eq!(target(GridKey::Move(-1), None, 5), Some(4));
