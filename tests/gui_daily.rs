@@ -12,7 +12,8 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use seedance_tasks::api::Status;
 use seedance_tasks::gui::{
-    AnsweringDialogs, GuiOptions, ItemState, Picked, Prefs, RecordingOpener, SeedanceApp, Severity,
+    AnsweringDialogs, GuiOptions, ItemState, Picked, Prefs, RecordingNotifier, RecordingOpener,
+    SeedanceApp, Severity,
 };
 use std::path::Path;
 use std::sync::Arc;
@@ -490,4 +491,52 @@ fn tasks_finishing_while_away_show_in_the_title() {
         .or_default()
         .focused = Some(true);
     step_until(&mut h, "focus back", |app| app.title_count() == 0);
+}
+
+#[test]
+fn without_a_notification_service_it_says_so_once_and_unticks_notify() {
+    let s = Setup::new();
+    let ids = make_ids(2);
+    s.server.insert(record(&ids[0], "running"));
+    s.server.insert(record(&ids[1], "running"));
+    let notifier = RecordingNotifier {
+        fail_with: Some(
+            "Desktop notifications are not available here (no service); Notify is now off.".into(),
+        ),
+        ..RecordingNotifier::default()
+    };
+    let mut options = s.options(None);
+    options.initial_ids = ids.clone();
+    options.notifications = true;
+    options.notifier = Arc::new(notifier.clone());
+    let mut h = s.harness(options);
+    let _enter = s.runtime.enter();
+    step_until(&mut h, "answers", all_answered);
+    assert!(h.state().prefs().notifications);
+    h.input_mut()
+        .viewports
+        .entry(egui::ViewportId::ROOT)
+        .or_default()
+        .focused = Some(false);
+    s.server.insert(record(&ids[0], "succeeded"));
+    step_until(&mut h, "the failed notification", |app| {
+        app.status_message().is_some()
+    });
+    let message = h.state().status_message().cloned().expect("said");
+    assert_eq!(
+        message.severity,
+        Severity::Info,
+        "information, not an error in red"
+    );
+    assert!(message.text.contains("not available"), "{}", message.text);
+    assert!(
+        !h.state().prefs().notifications,
+        "Notify is unticked (and remembered)"
+    );
+    // The next finish tries no more.
+    s.server.insert(record(&ids[1], "succeeded"));
+    step_until(&mut h, "the second finish", |app| {
+        app.unseen_finished() == 2
+    });
+    assert_eq!(notifier.sent.lock().expect("sent").len(), 1);
 }

@@ -58,8 +58,43 @@ impl Attention {
     }
 }
 
-/// Shows a desktop notification; blocking (D-Bus), so call it off the UI thread.
-pub fn notify(body: &str) -> Result<(), String> {
+/// Desktop notifications, behind a trait so tests can record them or make them fail.
+pub trait Notifier: Send + Sync {
+    /// Shows `body`; blocking (D-Bus), so called off the UI thread.
+    fn notify(&self, body: &str) -> Result<(), String>;
+}
+
+/// The system's notification service (notify-rust).
+#[derive(Debug, Default)]
+pub struct SystemNotifier;
+
+impl Notifier for SystemNotifier {
+    fn notify(&self, body: &str) -> Result<(), String> {
+        notify(body)
+    }
+}
+
+/// Remembers what would have been shown; can be told to fail like a machine without a
+/// notification service.
+#[derive(Debug, Default, Clone)]
+pub struct RecordingNotifier {
+    pub sent: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    pub fail_with: Option<String>,
+}
+
+impl Notifier for RecordingNotifier {
+    fn notify(&self, body: &str) -> Result<(), String> {
+        if let Ok(mut sent) = self.sent.lock() {
+            sent.push(body.to_owned());
+        }
+        match &self.fail_with {
+            Some(e) => Err(e.clone()),
+            None => Ok(()),
+        }
+    }
+}
+
+fn notify(body: &str) -> Result<(), String> {
     notify_rust::Notification::new()
         .appname("SeeDance Tasks")
         .summary("SeeDance Tasks")

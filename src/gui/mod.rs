@@ -24,6 +24,7 @@ mod token;
 mod toolbar;
 
 pub use app::{GuiOptions, KeyringProvider, PREFS_KEY, Prefs, SeedanceApp, Undo};
+pub use attention::{Notifier, RecordingNotifier, SystemNotifier};
 pub use dialogs::{AnsweringDialogs, Dialogs, Picked, SystemDialogs};
 pub use downloads::{Item, ItemState};
 pub use opener::{Opener, RecordingOpener, SystemOpener};

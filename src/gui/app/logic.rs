@@ -7,7 +7,6 @@ use super::background::{Done, Job};
 use crate::api::{ErrorKind, Status};
 use crate::book::{FailureGroup, failure_groups};
 use crate::engine::Event;
-use crate::gui::attention;
 use crate::gui::status::Severity;
 use crate::task::Outcome;
 use std::collections::HashSet;
@@ -95,8 +94,9 @@ impl SeedanceApp {
                 if let Some(text) = self.attention.on_finished(&self.ctx, &summary, focused)
                     && self.prefs.notifications
                 {
+                    let notifier = self.notifier.clone();
                     self.background.blocking(&self.ctx, Job::Notify, move || {
-                        Done::Notified(attention::notify(&text))
+                        Done::Notified(notifier.notify(&text))
                     });
                 }
             }

@@ -28,7 +28,7 @@ pub use intents::Undo;
 pub use prefs::{PREFS_KEY, Prefs};
 pub use token::KeyringProvider;
 
-use super::attention::Attention;
+use super::attention::{Attention, Notifier, SystemNotifier};
 use super::details::NoteEdit;
 use super::dialogs::{Dialogs, SystemDialogs};
 use super::downloads::{DownloadsPanel, Item};
@@ -70,6 +70,7 @@ pub struct GuiOptions {
     pub history: Option<PathBuf>,
     /// Desktop notifications for tasks that finish while the window is in the background.
     pub notifications: bool,
+    pub notifier: Arc<dyn Notifier>,
 }
 
 impl GuiOptions {
@@ -85,6 +86,7 @@ impl GuiOptions {
             engine: EngineConfig::default(),
             history: store::history_path(),
             notifications: true,
+            notifier: Arc::new(SystemNotifier),
         }
     }
 }
@@ -108,6 +110,7 @@ pub struct SeedanceApp {
     prefs: Prefs,
     /// Off in tests and where the caller said so, whatever the saved preference says.
     notifications_allowed: bool,
+    notifier: Arc<dyn Notifier>,
     history: HistorySync,
     book: TaskBook,
     selection: Selection,
@@ -155,6 +158,7 @@ impl SeedanceApp {
             pending: Vec::new(),
             prefs,
             notifications_allowed: options.notifications,
+            notifier: options.notifier,
             history: HistorySync::new(options.history, options.demo),
             book: TaskBook::new(),
             selection: Selection::default(),
