@@ -86,11 +86,11 @@ fn gui_queries_ids_in_a_real_window() {
     let ids = make_ids(6);
     // Realistic rows: this run's screenshot is the one in the README.
     let prompts = [
-        "Multiple shots. A detective enters a dimly lit room and examines clues on the table. --ratio 16:9",
+        "一只橘猫在窗台上晒太阳，镜头缓慢推进，午后的光线洒在毛发上 --rs 720p",
         "Time-lapse of a city skyline from day to night, lights flicking on building by building.",
         "A crowded stadium chants while fireworks spell a band's name in the sky.",
         "A corgi in a tiny astronaut suit bounces across the moon, Earth rising behind. --ratio 16:9",
-        "Aerial view of terraced rice fields in morning mist, camera slowly rises. --resolution 720p",
+        "桜の花びらが舞う京都の路地を、自転車がゆっくり通り過ぎる。スローモーション。",
         "Cherry blossoms fall in slow motion over a quiet Kyoto street, a cyclist passes by.",
     ];
     let models = [
@@ -114,6 +114,11 @@ fn gui_queries_ids_in_a_real_window() {
         r["request"]["content"][0]["text"] = serde_json::json!(prompts[i]);
         r["request"]["model"] = serde_json::json!(models[i % 3]);
         r["created_at"] = serde_json::json!(now - 60.0 * (i as f64 * 7.0 + 1.0));
+        if statuses[i] == "failed" {
+            r["response"]["data"]["error"]["message"] = serde_json::json!(
+                "The generated video may contain sensitive content; change the prompt and try again."
+            );
+        }
         if matches!(statuses[i], "succeeded" | "failed") {
             r["finished_at"] = serde_json::json!(now - 60.0 * (i as f64 * 7.0));
             r["elapsed"] = serde_json::json!(55.0 + i as f64 * 4.0);
