@@ -10,12 +10,15 @@
 //! SEEDANCE_REQUIRE_A11Y and SEEDANCE_REQUIRE_FONTS to 1.
 
 mod common;
+#[path = "common/window.rs"]
+mod window;
 
 use common::{TestServer, make_ids, record};
 use serde_json::{Value, json};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+use window::{KillOnDrop, wait_for};
 
 const CJK_A: &str = "一只橘猫在窗台上晒太阳，镜头缓慢推进";
 const CJK_B: &str = "桜の花びらが舞う京都の路地を自転車が";
@@ -34,26 +37,6 @@ fn need(ok: bool, var: &str, what: &str) -> Option<()> {
     assert!(!required(var), "{var}=1 but {what}");
     eprintln!("skipped: {what}");
     None
-}
-
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn wait_for<T>(what: &str, timeout: Duration, mut probe: impl FnMut() -> Option<T>) -> T {
-    let start = Instant::now();
-    loop {
-        if let Some(value) = probe() {
-            return value;
-        }
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(200));
-    }
 }
 
 fn has_cjk_font() -> bool {

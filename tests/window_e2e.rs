@@ -7,42 +7,21 @@
 //! becomes assets/screenshot.png.
 
 mod common;
+#[path = "common/window.rs"]
+mod window;
 
 use common::{TestServer, make_ids, record};
 use seedance_tasks::api::Status;
 use seedance_tasks::store::{self, Loaded};
 use seedance_tasks::task::TaskEntry;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+use window::{KillOnDrop, display_or_skip};
 
-fn display_or_skip() -> Option<String> {
-    let required = std::env::var("SEEDANCE_REQUIRE_DISPLAY").is_ok_and(|v| v == "1");
-    match std::env::var("DISPLAY") {
-        Ok(d) if !d.is_empty() => Some(d),
-        _ if required => panic!("SEEDANCE_REQUIRE_DISPLAY=1 but DISPLAY is not set"),
-        _ => {
-            eprintln!("no X display: the real-window test is skipped here, CI runs it under Xvfb");
-            None
-        }
-    }
-}
-
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn wait_for(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(start.elapsed() < timeout, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+/// `wait_for` for a condition.
+fn wait_until(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
+    window::wait_for(what, timeout, || cond().then_some(()));
 }
 
 fn window_ids(name: &str) -> Vec<String> {
@@ -146,13 +125,13 @@ fn gui_queries_ids_in_a_real_window() {
     args.extend(ids.iter().cloned());
     let mut child = start_app(&args);
 
-    wait_for("the window's requests", Duration::from_secs(60), || {
+    wait_until("the window's requests", Duration::from_secs(60), || {
         let mut asked = server.asked_ids();
         asked.sort();
         asked.dedup();
         asked.len() == ids.len()
     });
-    wait_for("the window to map", Duration::from_secs(30), || {
+    wait_until("the window to map", Duration::from_secs(30), || {
         !window_ids("SeeDance Tasks").is_empty()
     });
     assert!(
@@ -177,7 +156,7 @@ fn gui_queries_ids_in_a_real_window() {
         ])
         .status();
     if key.is_ok_and(|s| s.success()) {
-        wait_for("F5 to refresh", Duration::from_secs(20), || {
+        wait_until("F5 to refresh", Duration::from_secs(20), || {
             server.requests().len() > before
         });
     } else {
@@ -185,7 +164,7 @@ fn gui_queries_ids_in_a_real_window() {
             .args(["key", "--window", window, "F5"])
             .status();
         assert!(key.is_ok_and(|s| s.success()), "xdotool works");
-        wait_for("F5 to refresh", Duration::from_secs(20), || {
+        wait_until("F5 to refresh", Duration::from_secs(20), || {
             server.requests().len() > before
         });
     }
@@ -220,7 +199,7 @@ fn gui_queries_ids_in_a_real_window() {
 
     // Once every answer is in the history, the window dies without a chance to save more.
     let history_file = data.path().join("seedance").join(store::FILE_NAME);
-    wait_for(
+    wait_until(
         "the answers in the history",
         Duration::from_secs(60),
         || {
@@ -241,7 +220,7 @@ fn gui_queries_ids_in_a_real_window() {
     let finished = [&ids[0], &ids[2], &ids[4], &ids[5]];
 
     let mut again = start_app(&["gui".to_owned()]);
-    wait_for(
+    wait_until(
         "the restarted window to ask about the unfinished tasks",
         Duration::from_secs(60),
         || {
@@ -251,7 +230,7 @@ fn gui_queries_ids_in_a_real_window() {
     );
     // The rows came back: the book the restarted window saves holds every task, with the
     // new answer of the one that finished meanwhile.
-    wait_for(
+    wait_until(
         "the restarted window to save the new answer",
         Duration::from_secs(60),
         || {
