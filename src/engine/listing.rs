@@ -171,7 +171,8 @@ impl ListCancel {
         self.0.0.load(Ordering::SeqCst)
     }
 
-    async fn cancelled(&self) {
+    /// Resolves once [`Self::cancel`] has been called.
+    pub async fn cancelled(&self) {
         loop {
             let notified = self.0.1.notified();
             if self.is_cancelled() {
