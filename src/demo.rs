@@ -2,7 +2,7 @@
 //! same engine path (`engine::Backend::Demo`) and the same record parser as the real API.
 //! Queued and running tasks finish over the first minute after the demo starts.
 
-use crate::api::{ApiError, TaskRecord};
+use crate::api::{ApiError, ListedTask, Page, PageQuery, TaskRecord};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -154,6 +154,11 @@ const TASKS: [DemoTask; 11] = [
     },
 ];
 
+/// The demo account's owner: every demo task is theirs, so listing it passes the checks a
+/// real listing must pass.
+const DEMO_USER: &str = "demo-user";
+const DEMO_APPLICATION: &str = "demo-application";
+
 /// Part of the demo list but unknown to the demo "server": shows the not-found outcome.
 const UNKNOWN_ID: &str = "00000000-dead-4bee-8f00-0000000c0ffe";
 
@@ -199,6 +204,36 @@ impl Demo {
             .collect())
     }
 
+    /// The demo account's tasks in the page's range, newest first, with the total: the
+    /// listing answered offline the way the API's undocumented listing answers it.
+    pub async fn list_page(&self, query: &PageQuery) -> Page {
+        tokio::time::sleep(LATENCY).await;
+        let now = self.started.elapsed().as_secs_f64();
+        let mut in_range: Vec<(f64, &DemoTask)> = TASKS
+            .iter()
+            .map(|t| (self.started_unix - t.created_minutes_ago * 60.0, t))
+            .filter(|(created, _)| {
+                (query.created_at_min as f64..=query.created_at_max as f64).contains(created)
+            })
+            .collect();
+        in_range.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let count = in_range.len() as u64;
+        let items = in_range
+            .into_iter()
+            .skip(query.offset)
+            .take(query.limit)
+            .filter_map(|(_, t)| TaskRecord::from_value(self.record(t, now)))
+            .map(|record| ListedTask {
+                record,
+                user_id: Some(DEMO_USER.to_owned()),
+            })
+            .collect();
+        Page {
+            items,
+            count: Some(count),
+        }
+    }
+
     fn record(&self, t: &DemoTask, now: f64) -> Value {
         let created = self.started_unix - t.created_minutes_ago * 60.0;
         let started = self.started_unix + t.starts_at;
@@ -209,6 +244,8 @@ impl Demo {
             "id": t.id,
             "type": "videos",
             "trace_id": format!("{short}-7a1c-4d2e-9b3f-demo0000trace"),
+            "user_id": DEMO_USER,
+            "application_id": DEMO_APPLICATION,
             "created_at": (created * 1000.0).round() / 1000.0,
             "request": {
                 "model": t.model,

@@ -198,7 +198,7 @@ impl Client {
             .collect())
     }
 
-    async fn post(&self, body: &Value) -> Result<Value, ApiError> {
+    pub(super) async fn post(&self, body: &Value) -> Result<Value, ApiError> {
         let response = self
             .http
             .post(self.endpoint.clone())

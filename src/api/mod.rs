@@ -3,6 +3,7 @@
 
 mod client;
 mod error;
+mod listing;
 mod record;
 mod state;
 mod status;
@@ -11,6 +12,7 @@ mod token_check;
 
 pub use client::{Client, ClientConfig, DEFAULT_API_BASE};
 pub use error::{ApiError, ErrorKind};
+pub use listing::{ListScope, ListedTask, MAX_PAGE_SIZE, Page, PageQuery};
 pub use record::{Failure, TaskRecord};
 pub use status::Status;
 pub use time::{format_local, format_rfc3339, parse_timestamp};

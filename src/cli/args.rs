@@ -29,6 +29,9 @@ pub enum Cmd {
     Get(QueryArgs),
     /// Ask until every task has finished (or the timeout passes), then print their state.
     Wait(WaitArgs),
+    /// List the account's tasks by creation time, newest first, without ids (undocumented
+    /// for SeeDance: says so when the API does not list).
+    List(super::list_args::ListArgs),
     /// Manage the API token in the system keyring.
     Token {
         #[command(subcommand)]

@@ -3,6 +3,8 @@
 
 mod args;
 mod input;
+mod list;
+mod list_args;
 mod query;
 mod table;
 mod token;
@@ -26,6 +28,7 @@ pub async fn run(cli: &Cli, command: &Cmd) -> ExitCode {
     let code = match command {
         Cmd::Get(args) => query::run(cli, args, None).await,
         Cmd::Wait(args) => query::run(cli, &args.query, Some(args)).await,
+        Cmd::List(args) => list::run(cli, args).await,
         Cmd::Token { action } => token::run(action).await,
         Cmd::Gui { .. } => exit::USAGE,
     };

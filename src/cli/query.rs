@@ -246,7 +246,7 @@ fn is_stale(t: &TaskEntry) -> bool {
 }
 
 /// `--json`'s object, with `stale` beside the status it qualifies.
-fn json_line(t: &TaskEntry) -> serde_json::Value {
+pub(super) fn json_line(t: &TaskEntry) -> serde_json::Value {
     let mut line = t.to_json();
     line["stale"] = is_stale(t).into();
     line

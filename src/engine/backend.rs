@@ -1,4 +1,4 @@
-use crate::api::{ApiError, Client, TaskRecord};
+use crate::api::{ApiError, Client, Page, PageQuery, TaskRecord};
 use crate::demo::Demo;
 use std::sync::Arc;
 
@@ -20,6 +20,14 @@ impl Backend {
                 _ => client.retrieve_batch(ids).await,
             },
             Self::Demo(demo) => demo.ask(ids).await,
+        }
+    }
+
+    /// One page of the account's task listing (see `engine::listing`).
+    pub async fn list_page(&self, query: &PageQuery) -> Result<Page, ApiError> {
+        match self {
+            Self::Http(client) => client.list_page(query).await,
+            Self::Demo(demo) => Ok(demo.list_page(query).await),
         }
     }
 

@@ -37,7 +37,7 @@ pub async fn run(shared: &Shared, ids: Vec<String>) -> Vec<(String, Outcome)> {
     let mut outcomes: HashMap<String, Outcome> = HashMap::with_capacity(ids.len());
     let mut chunks = vec![ids.clone()];
     while let Some(chunk) = chunks.pop() {
-        match ask_with_retries(shared, &chunk).await {
+        match with_retries(shared, chunk.len(), || shared.backend.ask(&chunk)).await {
             Ok(records) => match_records(&chunk, records, &mut outcomes),
             Err(e) if e.kind == ErrorKind::TooLarge && chunk.len() > 1 => {
                 let (a, b) = chunk.split_at(chunk.len() / 2);
@@ -109,7 +109,19 @@ impl Budget {
     }
 }
 
-async fn ask_with_retries(shared: &Shared, chunk: &[String]) -> Result<Vec<TaskRecord>, ApiError> {
+/// Makes `call` until it succeeds, with the engine's whole retry policy: the shared 429
+/// gate, a request slot, the time budget for server trouble and the halt on an auth error.
+/// `ids` only sizes the `Retrying` event. Used by batches and by listing pages alike, so a
+/// listing is exactly as polite to the API as a query.
+pub async fn with_retries<T, F, Fut>(
+    shared: &Shared,
+    ids: usize,
+    mut call: F,
+) -> Result<T, ApiError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, ApiError>>,
+{
     let config = &shared.config;
     let mut budget = Budget {
         left: config.retry_for,
@@ -133,11 +145,11 @@ async fn ask_with_retries(shared: &Shared, chunk: &[String]) -> Result<Vec<TaskR
             }
             shared.gate.wait().await;
             let sent = Instant::now();
-            let result = shared.backend.ask(chunk).await;
+            let result = call().await;
             (result, sent.elapsed())
         };
         let error = match result {
-            Ok(records) => return Ok(records),
+            Ok(answer) => return Ok(answer),
             Err(e) => e,
         };
         if !error.is_retryable() {
@@ -166,7 +178,7 @@ async fn ask_with_retries(shared: &Shared, chunk: &[String]) -> Result<Vec<TaskR
         };
         retries += 1;
         (shared.emit)(Event::Retrying {
-            ids: chunk.len(),
+            ids,
             attempt: retries,
             wait,
             error: Arc::new(error),

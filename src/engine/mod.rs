@@ -4,6 +4,8 @@
 
 mod backend;
 mod batch;
+mod follow;
+mod listing;
 mod retry;
 mod runner;
 mod watch;
@@ -12,6 +14,14 @@ mod watch;
 /// engine's events carry them.
 pub use crate::task::Outcome;
 pub use backend::Backend;
+pub use follow::{
+    FOLLOW_INTERVAL, FOLLOW_OVERLAP, Follower, MIN_FOLLOW_INTERVAL, TEST_FLOOR_ENV,
+    follow_interval, min_follow_interval,
+};
+pub use listing::{
+    LIST_CONCURRENCY, ListCancel, ListError, ListEvent, ListProgress, ListRequest, Listing,
+    UNSUPPORTED_MESSAGE, list_tasks, newest_first,
+};
 pub use runner::spawn;
 
 use crate::api::ApiError;

@@ -7,6 +7,8 @@
 use serde_json::{Value, json};
 // Also included by `files.rs` in crates that use both servers: clippy's duplicate_mod is
 // about that, and two copies of a small helper module are harmless.
+#[path = "account.rs"]
+pub mod account;
 #[allow(clippy::duplicate_mod)]
 #[path = "http.rs"]
 mod http;
@@ -94,6 +96,8 @@ struct State {
     in_flight: InFlightCounter,
     /// Storm mode (see `storm.rs`), after any scripted fault.
     storm: Mutex<Option<Storm>>,
+    /// The account listing and the extra-items mode (see `account.rs`).
+    account: account::Account,
 }
 
 #[derive(Clone)]
@@ -156,6 +160,11 @@ impl TestServer {
     /// From now on, answer like a gateway in a storm (see [`Storm`]).
     pub fn start_storm(&self, per_second: usize) {
         *self.state.storm.lock().expect("lock") = Some(Storm::new(per_second));
+    }
+
+    /// The account behind the listing (see `account.rs`).
+    pub fn account(&self) -> &account::Account {
+        &self.state.account
     }
 
     /// (admitted, rejected with 429) by the storm so far.
@@ -271,7 +280,10 @@ async fn serve(request: Request, state: Arc<State>) -> Reply {
                 "trace_id": "t-echo"});
             (status, body.to_string(), Vec::new())
         }
-        None => answer(&state, &action, &ids),
+        None => match state.account.route(&action, &body) {
+            Some((status, body)) => (status, body, Vec::new()),
+            None => answer(&state, &action, &ids),
+        },
     };
     headers.insert(0, ("x-trace-id".into(), "hdr-trace".into()));
     if !headers
@@ -296,7 +308,13 @@ fn answer(state: &State, action: &str, ids: &[String]) -> (u16, String, Vec<(Str
             return (413, body.to_string(), Vec::new());
         }
         // Known ids only, in reverse order: the client must match by id, not position.
-        let items: Vec<&Value> = ids.iter().rev().filter_map(|id| tasks.get(id)).collect();
+        let extras = state.account.extras(ids);
+        let items: Vec<&Value> = ids
+            .iter()
+            .rev()
+            .filter_map(|id| tasks.get(id))
+            .chain(&extras)
+            .collect();
         (
             200,
             json!({"items": items, "count": items.len()}).to_string(),

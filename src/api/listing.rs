@@ -1,0 +1,189 @@
+//! One page of the account's task listing: `retrieve_batch` without ids, with paging and
+//! a creation-time range, as AceDataCloud's own web app sends it. Undocumented for SeeDance
+//! (see CONTRACT.md): this module only speaks the request; judging whether the API honoured
+//! it is the engine's job (`engine::listing`).
+
+use super::{ApiError, Client, ErrorKind, TaskRecord};
+use serde_json::{Map, Value, json};
+
+/// The most items the listing asks for per page: the sibling services that document these
+/// fields cap `limit` at 100.
+pub const MAX_PAGE_SIZE: usize = 100;
+
+/// Whose tasks to list, when a known record tells: the web app sends both fields, and a
+/// listing that honours them must never answer with another user's task.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListScope {
+    pub user_id: Option<String>,
+    pub application_id: Option<String>,
+}
+
+impl ListScope {
+    /// The scope a record carries (`user_id`, `application_id`); empty when it has neither.
+    pub fn from_record(record: &TaskRecord) -> Self {
+        let raw = record.raw();
+        Self {
+            user_id: id_text(raw.get("user_id")),
+            application_id: id_text(raw.get("application_id")),
+        }
+    }
+}
+
+/// A non-empty string id (some records carry numbers: those are read as their digits).
+fn id_text(value: Option<&Value>) -> Option<String> {
+    match value? {
+        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// The question for one page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PageQuery {
+    pub offset: usize,
+    /// Items asked for (1 to [`MAX_PAGE_SIZE`]).
+    pub limit: usize,
+    /// Epoch seconds, both ends included.
+    pub created_at_min: i64,
+    pub created_at_max: i64,
+    pub scope: ListScope,
+}
+
+impl PageQuery {
+    pub fn body(&self) -> Value {
+        let mut body = Map::new();
+        body.insert("action".into(), json!("retrieve_batch"));
+        body.insert("offset".into(), json!(self.offset));
+        body.insert("limit".into(), json!(self.limit.clamp(1, MAX_PAGE_SIZE)));
+        body.insert("created_at_min".into(), json!(self.created_at_min));
+        body.insert("created_at_max".into(), json!(self.created_at_max));
+        body.insert("type".into(), json!("videos"));
+        if let Some(user) = &self.scope.user_id {
+            body.insert("user_id".into(), json!(user));
+        }
+        if let Some(app) = &self.scope.application_id {
+            body.insert("application_id".into(), json!(app));
+        }
+        Value::Object(body)
+    }
+}
+
+/// One listed task with the owner fields the listing is checked against.
+#[derive(Debug, Clone)]
+pub struct ListedTask {
+    pub record: TaskRecord,
+    pub user_id: Option<String>,
+}
+
+/// One page as the API answered it.
+#[derive(Debug, Clone, Default)]
+pub struct Page {
+    pub items: Vec<ListedTask>,
+    /// The total the API announced for the whole range, when it sent one.
+    pub count: Option<u64>,
+}
+
+impl Page {
+    /// Reads a listing answer. An answer that is not `{"items": [...]}` is a `Decode`
+    /// error: an API that answers a listing with something else does not list.
+    pub fn from_value(value: Value) -> Result<Self, ApiError> {
+        let Value::Object(mut map) = value else {
+            return Err(ApiError::new(
+                ErrorKind::Decode,
+                "the listing answer is not a JSON object",
+            ));
+        };
+        let items = match map.remove("items") {
+            Some(Value::Array(items)) => items,
+            Some(_) => {
+                return Err(ApiError::new(
+                    ErrorKind::Decode,
+                    "`items` of the listing answer is not a list",
+                ));
+            }
+            None => {
+                return Err(ApiError::new(
+                    ErrorKind::Decode,
+                    "the listing answer has no `items` list",
+                ));
+            }
+        };
+        let count = map.get("count").and_then(Value::as_u64);
+        let items = items
+            .into_iter()
+            .filter_map(|item| {
+                let user_id = id_text(item.get("user_id"));
+                TaskRecord::from_value(item).map(|record| ListedTask { record, user_id })
+            })
+            .collect();
+        Ok(Self { items, count })
+    }
+}
+
+impl Client {
+    /// One page of the account's tasks. Errors as for any call; a `not_found` error is an
+    /// error of the call (a listing has no single task to be unknown).
+    pub async fn list_page(&self, query: &PageQuery) -> Result<Page, ApiError> {
+        let value = self.post(&query.body()).await.map_err(|mut e| {
+            if e.kind == ErrorKind::NotFound {
+                e.kind = ErrorKind::Request;
+            }
+            e
+        })?;
+        Page::from_value(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_body_is_the_web_apps() {
+        let q = PageQuery {
+            offset: 200,
+            limit: 500,
+            created_at_min: 10,
+            created_at_max: 20,
+            scope: ListScope {
+                user_id: Some("u1".into()),
+                application_id: None,
+            },
+        };
+        assert_eq!(
+            q.body(),
+            json!({"action": "retrieve_batch", "offset": 200, "limit": 100,
+                "created_at_min": 10, "created_at_max": 20, "type": "videos", "user_id": "u1"})
+        );
+    }
+
+    #[test]
+    fn pages_read_items_owners_and_count() {
+        let page = Page::from_value(json!({"items": [
+            {"id": "a", "user_id": "u1"}, {"id": "b", "user_id": 7}, {"no_id": true}],
+            "count": 12}))
+        .expect("page");
+        assert_eq!(page.count, Some(12));
+        let owners: Vec<_> = page.items.iter().map(|t| t.user_id.clone()).collect();
+        assert_eq!(owners, [Some("u1".into()), Some("7".into())]);
+        assert!(Page::from_value(json!({"id": "a"})).is_err());
+        assert!(Page::from_value(json!({"items": {}})).is_err());
+        assert!(Page::from_value(json!([])).is_err());
+        let no_count = Page::from_value(json!({"items": []})).expect("page");
+        assert_eq!(no_count.count, None);
+    }
+
+    #[test]
+    fn scope_comes_from_the_record() {
+        let r = TaskRecord::from_value(json!({"id": "a", "user_id": "u", "application_id": "p"}))
+            .expect("record");
+        assert_eq!(
+            ListScope::from_record(&r),
+            ListScope {
+                user_id: Some("u".into()),
+                application_id: Some("p".into())
+            }
+        );
+    }
+}

@@ -1,0 +1,202 @@
+//! `list`: the account's tasks by creation time, without ids, and `--follow`.
+
+use super::list_args::{DEFAULT_SINCE_SECONDS, ListArgs};
+use super::query::{backend, json_line};
+use super::{Cli, exit, table};
+use crate::api::{ErrorKind, ListScope, TaskRecord, format_rfc3339};
+use crate::engine::{self, EngineConfig, Follower, ListCancel, ListError, ListEvent, ListRequest};
+use crate::task::{TaskEntry, unix_now};
+use crate::text;
+use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub(super) async fn run(cli: &Cli, args: &ListArgs) -> u8 {
+    let start = unix_now();
+    let (from, to) = match (args.from, args.to) {
+        (Some(from), to) => (from, to),
+        (None, _) => (start - args.since.unwrap_or(DEFAULT_SINCE_SECONDS), None),
+    };
+    if to.is_some_and(|to| to < from) {
+        eprintln!("error: --to is before --from");
+        return exit::USAGE;
+    }
+    let floor = engine::min_follow_interval();
+    let interval = Duration::from_secs_f64(args.interval);
+    if args.follow && interval < floor {
+        eprintln!(
+            "error: --interval must be at least {} seconds",
+            floor.as_secs_f64()
+        );
+        return exit::USAGE;
+    }
+    let (backend, token) = match backend(cli) {
+        Ok(b) => b,
+        Err(code) => return code,
+    };
+    let token = token.as_ref().map(|t| t.expose().to_owned());
+    let printer = Printer {
+        json: args.json,
+        token: token.clone(),
+    };
+    let config = EngineConfig::default();
+    let request = ListRequest {
+        created_from: from,
+        created_to: to,
+        limit: args.limit.map(|n| n as usize),
+        ..ListRequest::new(from)
+    };
+    eprintln!(
+        "listing tasks created from {} to {}…",
+        format_rfc3339(from).unwrap_or_default(),
+        to.and_then(format_rfc3339).unwrap_or_else(|| "now".into())
+    );
+    let events = stderr_events(token.clone(), std::io::stderr().is_terminal());
+    let listing = match engine::list_tasks(
+        &backend,
+        &config,
+        &request,
+        events.clone(),
+        &ListCancel::default(),
+    )
+    .await
+    {
+        Ok(listing) => listing,
+        Err(e) => return report(&e, token.as_deref()),
+    };
+    let n = listing.tasks.len();
+    eprintln!("{n} task{}", if n == 1 { "" } else { "s" });
+    printer.all(&listing.tasks, true);
+    if !args.follow {
+        return exit::OK;
+    }
+
+    let stop = ListCancel::default();
+    let on_signal = stop.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            on_signal.cancel();
+        }
+    });
+    let mut follower = Follower::new(start, ListScope::default(), &listing.tasks);
+    eprintln!(
+        "following new tasks every {} s (Ctrl+C to stop)…",
+        interval.as_secs_f64()
+    );
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return exit::OK,
+            () = tokio::time::sleep(interval) => {}
+        }
+        match follower
+            .poll(&backend, &config, events.clone(), &stop)
+            .await
+        {
+            Ok(new) => printer.all(&new, false),
+            Err(ListError::Cancelled) => return exit::OK,
+            Err(e @ ListError::Unsupported { .. }) => return report(&e, token.as_deref()),
+            Err(e) if e.is_token_problem() => return report(&e, token.as_deref()),
+            // A passing outage: the next question covers the same range again.
+            Err(e) => eprintln!(
+                "warning: {}; asking again in {} s",
+                text::for_terminal(&e.to_string(), token.as_deref()),
+                interval.as_secs_f64()
+            ),
+        }
+    }
+}
+
+/// Progress ("listed 312 of 1 204") on a terminal, and every retry, on stderr.
+fn stderr_events(token: Option<String>, progress: bool) -> Arc<dyn Fn(ListEvent) + Send + Sync> {
+    Arc::new(move |event| match event {
+        ListEvent::Progress(p) if progress => eprint!("\rlisted {p}   "),
+        ListEvent::Progress(_) => {}
+        ListEvent::Retrying {
+            attempt,
+            wait,
+            error,
+        } => {
+            let what = if error.kind == ErrorKind::RateLimited {
+                "rate limited"
+            } else {
+                "request failed"
+            };
+            eprintln!(
+                "{what} ({}); retrying a page in {:.1} s (attempt {attempt})",
+                text::for_terminal(&error.to_string(), token.as_deref()),
+                wait.as_secs_f64()
+            );
+        }
+    })
+}
+
+/// The stderr line and exit code of a listing that did not work.
+fn report(error: &ListError, token: Option<&str>) -> u8 {
+    let shown = text::for_terminal(&error.to_string(), token);
+    match error {
+        ListError::Unsupported { .. } => {
+            eprintln!("error: listing not supported: {shown}");
+            exit::NETWORK
+        }
+        ListError::Api(e) if e.stops_everything() => {
+            eprintln!("error: {shown}\nhint: {}", e.hint());
+            exit::TOKEN
+        }
+        ListError::Api(e) => {
+            eprintln!(
+                "error: API error while listing: {shown}\nhint: {}",
+                e.hint()
+            );
+            exit::NETWORK
+        }
+        ListError::Cancelled => exit::OK,
+    }
+}
+
+/// Prints tasks the way `get` does: the same table, the same JSON Lines.
+struct Printer {
+    json: bool,
+    token: Option<String>,
+}
+
+impl Printer {
+    fn all(&self, records: &[TaskRecord], with_header: bool) {
+        let entries: Vec<TaskEntry> = records.iter().cloned().map(entry).collect();
+        let refs: Vec<&TaskEntry> = entries.iter().collect();
+        let token = self.token.as_deref();
+        let text = if self.json {
+            refs.iter()
+                .map(|t| {
+                    let line = json_line(t).to_string();
+                    let line = token.map_or(line.clone(), |tk| text::redact(&line, tk));
+                    line + "\n"
+                })
+                .collect::<String>()
+        } else if refs.is_empty() {
+            String::new()
+        } else {
+            let table = table::render(&refs, token);
+            if with_header {
+                table
+            } else {
+                // Rows that follow an earlier table: its header is already on screen.
+                table
+                    .split_once('\n')
+                    .map(|(_, rows)| rows.to_owned())
+                    .unwrap_or_default()
+            }
+        };
+        let mut out = std::io::stdout().lock();
+        if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush())
+            && e.kind() != std::io::ErrorKind::BrokenPipe
+        {
+            eprintln!("error: cannot write the output: {e}");
+        }
+    }
+}
+
+fn entry(record: TaskRecord) -> TaskEntry {
+    let mut e = TaskEntry::new(record.id.clone());
+    e.apply(engine::Outcome::Found(Arc::new(record)));
+    e
+}
