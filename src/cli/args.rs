@@ -29,6 +29,8 @@ pub enum Cmd {
     Get(QueryArgs),
     /// Ask until every task has finished (or the timeout passes), then print their state.
     Wait(WaitArgs),
+    /// Start video generations (spends balance) and print the new task ids.
+    Create(Box<super::create::CreateArgs>),
     /// Manage the API token in the system keyring.
     Token {
         #[command(subcommand)]
@@ -91,7 +93,7 @@ fn seconds(text: &str, min: f64, max: f64) -> Result<f64, String> {
     }
 }
 
-fn interval_seconds(text: &str) -> Result<f64, String> {
+pub(super) fn interval_seconds(text: &str) -> Result<f64, String> {
     seconds(text, 2.0, 86_400.0)
 }
 
@@ -99,7 +101,7 @@ fn retry_seconds(text: &str) -> Result<f64, String> {
     seconds(text, 0.0, 3600.0)
 }
 
-fn timeout_seconds(text: &str) -> Result<f64, String> {
+pub(super) fn timeout_seconds(text: &str) -> Result<f64, String> {
     seconds(text, 0.0, 30.0 * 86_400.0)
 }
 

@@ -2,6 +2,7 @@
 //! Data goes to stdout; progress, warnings and errors to stderr.
 
 mod args;
+mod create;
 mod input;
 mod query;
 mod table;
@@ -26,6 +27,7 @@ pub async fn run(cli: &Cli, command: &Cmd) -> ExitCode {
     let code = match command {
         Cmd::Get(args) => query::run(cli, args, None).await,
         Cmd::Wait(args) => query::run(cli, &args.query, Some(args)).await,
+        Cmd::Create(args) => create::run(cli, args).await,
         Cmd::Token { action } => token::run(action).await,
         Cmd::Gui { .. } => exit::USAGE,
     };
