@@ -225,7 +225,10 @@ pub(super) async fn run(cli: &Cli, args: &CreateArgs) -> u8 {
             client: client.clone(),
             token: token.clone(),
         },
-        (Backend::Http(_), None) => return exit::TOKEN,
+        (Backend::Http(_), None) => {
+            eprintln!("error: no API token");
+            return exit::TOKEN;
+        }
     };
     let secret = token.as_ref().map(|t| t.expose());
     let shown = |s: &str| text::for_terminal(s, secret);
@@ -255,14 +258,16 @@ pub(super) async fn run(cli: &Cli, args: &CreateArgs) -> u8 {
                 // Created ids in the order of the input, each as soon as its turn comes.
                 while let Some(Some(o)) = outcomes.get(printed) {
                     if let RowOutcome::Created(c) = o {
+                        // JSON escapes control characters itself; only the token goes.
                         let line = if args.json {
-                            serde_json::json!({"id": c.id, "trace_id": c.trace_id,
+                            let line = serde_json::json!({"id": c.id, "trace_id": c.trace_id,
                                 "prompt": c.prompt, "model": c.model})
-                            .to_string()
+                            .to_string();
+                            secret.map_or(line.clone(), |t| text::redact(&line, t))
                         } else {
-                            format!("{}\t{}", c.id, c.prompt)
+                            format!("{}\t{}", shown(&c.id), shown(&c.prompt))
                         };
-                        let _ = writeln!(out, "{}", shown(&line));
+                        let _ = writeln!(out, "{line}");
                     }
                     printed += 1;
                 }
