@@ -65,7 +65,7 @@ async fn a_text_only_generation_is_created_once_and_can_be_followed() {
         [json!({"model": MODELS[0],
         "content": [{"type": "text", "text": "a red fox in snow"}], "async": true})]
     );
-    assert_eq!(server.created_ids(), [created.id.clone()]);
+    assert_eq!(server.created_ids(), std::slice::from_ref(&created.id));
     assert_eq!(created.prompt, "a red fox in snow");
     assert!(created.trace_id.is_some());
     let Maker::Http { client, .. } = &m else {

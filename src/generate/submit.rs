@@ -132,10 +132,10 @@ pub async fn create_one(
 
 /// The server's words as they came, minus control characters and the token.
 fn safe(mut e: ApiError, token: &Token) -> ApiError {
-    let clean = |s: &str| text::for_terminal(s, Some(token.expose()));
-    e.message = clean(&e.message);
-    e.code = e.code.as_deref().map(clean);
-    e.trace_id = e.trace_id.as_deref().map(clean);
+    let secret = Some(token.expose());
+    e.message = text::for_terminal(&e.message, secret);
+    e.code = e.code.map(|c| text::for_terminal(&c, secret));
+    e.trace_id = e.trace_id.map(|t| text::for_terminal(&t, secret));
     e
 }
 

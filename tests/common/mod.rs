@@ -15,6 +15,8 @@ mod storm;
 pub use storm::Storm;
 #[path = "videos.rs"]
 mod videos;
+// Only the crates that create generations use it.
+#[allow(unused_imports)]
 pub use videos::VideoFault;
 
 use http::{InFlightCounter, Loopback, Reply, Request};
