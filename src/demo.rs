@@ -1,9 +1,12 @@
 //! The demo: a handful of realistic tasks answered without network or token, through the
 //! same engine path (`engine::Backend::Demo`) and the same record parser as the real API.
-//! Queued and running tasks finish over the first minute after the demo starts.
+//! Queued and running tasks finish over the first minute after the demo starts. Tasks
+//! created with `--demo create` (or the window's demo) queue, run and succeed within
+//! [`MADE_LIFE`] seconds.
 
 use crate::api::{ApiError, ListedTask, Page, PageQuery, TaskRecord};
 use serde_json::{Value, json};
+use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Simulated round trip of one call: enough to see rows arrive, short enough not to bore.
@@ -162,10 +165,25 @@ const DEMO_APPLICATION: &str = "demo-application";
 /// Part of the demo list but unknown to the demo "server": shows the not-found outcome.
 const UNKNOWN_ID: &str = "00000000-dead-4bee-8f00-0000000c0ffe";
 
+/// Seconds a created demo task spends queued, then running: short enough to watch.
+pub const MADE_QUEUED: f64 = 2.0;
+pub const MADE_LIFE: f64 = 6.0;
+
+/// A task created in the demo.
+#[derive(Debug, Clone)]
+struct Made {
+    id: String,
+    model: String,
+    prompt: String,
+    /// Seconds after the demo started.
+    at: f64,
+}
+
 #[derive(Debug)]
 pub struct Demo {
     started: Instant,
     started_unix: f64,
+    made: Mutex<Vec<Made>>,
 }
 
 impl Default for Demo {
@@ -182,7 +200,59 @@ impl Demo {
         Self {
             started: Instant::now(),
             started_unix,
+            made: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Starts a demo generation and returns its new task id (a random UUID v4).
+    pub async fn create(&self, model: &str, prompt: &str) -> String {
+        tokio::time::sleep(LATENCY).await;
+        let r = || fastrand::u64(..);
+        let id = format!(
+            "{:08x}-{:04x}-4{:03x}-{:x}{:03x}-{:012x}",
+            r() & 0xffff_ffff,
+            r() & 0xffff,
+            r() & 0xfff,
+            8 + (r() & 3),
+            r() & 0xfff,
+            r() & 0xffff_ffff_ffff
+        );
+        let made = Made {
+            id: id.clone(),
+            model: model.to_owned(),
+            prompt: prompt.to_owned(),
+            at: self.started.elapsed().as_secs_f64(),
+        };
+        if let Ok(mut list) = self.made.lock() {
+            list.push(made);
+        }
+        id
+    }
+
+    fn made_record(&self, m: &Made, now: f64) -> Value {
+        let age = now - m.at;
+        let mut record = json!({
+            "id": m.id, "type": "videos",
+            "trace_id": format!("{}-demo-trace", &m.id[..8]),
+            "created_at": ((self.started_unix + m.at) * 1000.0).round() / 1000.0,
+            "request": {"model": m.model, "content": [{"type": "text", "text": m.prompt}]},
+        });
+        let upstream = format!("cgt-demo-{}", &m.id[..8]);
+        let data = if age < MADE_QUEUED {
+            json!({"task_id": upstream, "status": "queued", "model": m.model})
+        } else if age < MADE_LIFE {
+            record["started_at"] = json!(self.started_unix + m.at + MADE_QUEUED);
+            json!({"task_id": upstream, "status": "running", "model": m.model})
+        } else {
+            record["started_at"] = json!(self.started_unix + m.at + MADE_QUEUED);
+            record["finished_at"] = json!(self.started_unix + m.at + MADE_LIFE);
+            record["elapsed"] = json!(MADE_LIFE - MADE_QUEUED);
+            let video = crate::links::demo_link(&format!("{}.mp4", m.id));
+            json!({"task_id": upstream, "status": "succeeded", "model": m.model,
+                   "video_url": video, "last_frame_url": null})
+        };
+        record["response"] = json!({"success": true, "task_id": m.id, "data": data});
+        record
     }
 
     /// The ids to paste for the demo, newest last, including one the demo does not know.
@@ -197,10 +267,17 @@ impl Demo {
     pub async fn ask(&self, ids: &[String]) -> Result<Vec<TaskRecord>, ApiError> {
         tokio::time::sleep(LATENCY).await;
         let now = self.started.elapsed().as_secs_f64();
+        let made = self.made.lock().map(|m| m.clone()).unwrap_or_default();
         Ok(ids
             .iter()
-            .filter_map(|id| TASKS.iter().find(|t| t.id == id))
-            .filter_map(|t| TaskRecord::from_value(self.record(t, now)))
+            .filter_map(|id| match TASKS.iter().find(|t| t.id == id) {
+                Some(t) => Some(self.record(t, now)),
+                None => made
+                    .iter()
+                    .find(|m| &m.id == id)
+                    .map(|m| self.made_record(m, now)),
+            })
+            .filter_map(TaskRecord::from_value)
             .collect())
     }
 
@@ -318,6 +395,27 @@ mod tests {
                 .iter()
                 .all(|r| r.model.is_some() && r.prompt.is_some())
         );
+    }
+
+    #[tokio::test]
+    async fn created_tasks_live_their_life() {
+        let demo = Demo::new();
+        let id = demo.create("doubao-seedance-2-0-260128", "a kite").await;
+        assert!(
+            crate::ids::extract(&id).ids == [id.clone()],
+            "{id} is a task id"
+        );
+        let made = demo.made.lock().expect("lock")[0].clone();
+        let status = |now: f64| {
+            TaskRecord::from_value(demo.made_record(&made, now))
+                .expect("record")
+                .status
+        };
+        assert_eq!(status(made.at), Status::Queued);
+        assert_eq!(status(made.at + MADE_QUEUED + 0.1), Status::Running);
+        assert_eq!(status(made.at + MADE_LIFE), Status::Succeeded);
+        let records = demo.ask(std::slice::from_ref(&id)).await.expect("answer");
+        assert_eq!(records[0].prompt.as_deref(), Some("a kite"));
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod download;
 pub mod engine;
 pub mod export;
+pub mod generate;
 pub mod gui;
 pub mod ids;
 pub mod links;

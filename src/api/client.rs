@@ -1,3 +1,7 @@
+mod videos;
+
+pub use videos::{CreateFailure, CreatePolicy, CreateResponse};
+
 use super::error::excerpt;
 use super::{ApiError, ErrorKind, TaskRecord};
 use crate::secrets::Token;

@@ -10,7 +10,9 @@ mod status;
 mod time;
 mod token_check;
 
-pub use client::{Client, ClientConfig, DEFAULT_API_BASE};
+pub use client::{
+    Client, ClientConfig, CreateFailure, CreatePolicy, CreateResponse, DEFAULT_API_BASE,
+};
 pub use error::{ApiError, ErrorKind};
 pub use listing::{ListScope, ListedTask, MAX_PAGE_SIZE, Page, PageQuery};
 pub use record::{Failure, TaskRecord};

@@ -32,6 +32,8 @@ pub enum Cmd {
     /// List the account's tasks by creation time, newest first, without ids (undocumented
     /// for SeeDance: says so when the API does not list).
     List(super::list_args::ListArgs),
+    /// Start video generations (spends balance) and print the new task ids.
+    Create(Box<super::create::CreateArgs>),
     /// Manage the API token in the system keyring.
     Token {
         #[command(subcommand)]
@@ -94,7 +96,7 @@ fn seconds(text: &str, min: f64, max: f64) -> Result<f64, String> {
     }
 }
 
-fn interval_seconds(text: &str) -> Result<f64, String> {
+pub(super) fn interval_seconds(text: &str) -> Result<f64, String> {
     seconds(text, 2.0, 86_400.0)
 }
 
@@ -102,7 +104,7 @@ fn retry_seconds(text: &str) -> Result<f64, String> {
     seconds(text, 0.0, 3600.0)
 }
 
-fn timeout_seconds(text: &str) -> Result<f64, String> {
+pub(super) fn timeout_seconds(text: &str) -> Result<f64, String> {
     seconds(text, 0.0, 30.0 * 86_400.0)
 }
 

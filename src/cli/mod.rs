@@ -2,6 +2,7 @@
 //! Data goes to stdout; progress, warnings and errors to stderr.
 
 mod args;
+mod create;
 mod input;
 mod list;
 mod list_args;
@@ -29,6 +30,7 @@ pub async fn run(cli: &Cli, command: &Cmd) -> ExitCode {
         Cmd::Get(args) => query::run(cli, args, None).await,
         Cmd::Wait(args) => query::run(cli, &args.query, Some(args)).await,
         Cmd::List(args) => list::run(cli, args).await,
+        Cmd::Create(args) => create::run(cli, args).await,
         Cmd::Token { action } => token::run(action).await,
         Cmd::Gui { .. } => exit::USAGE,
     };

@@ -93,7 +93,19 @@ pub(super) async fn run(cli: &Cli, args: &QueryArgs, wait: Option<&WaitArgs>) ->
         Ok(b) => b,
         Err(code) => return code,
     };
-    let token = token.as_ref().map(Token::expose);
+    follow(args, wait, found.ids, backend, token.as_ref()).await
+}
+
+/// Asks about `ids` (and with `wait`, until they finish), prints them as `get` / `wait`
+/// do and returns the exit code. `create --wait` comes here with the ids it created.
+pub(super) async fn follow(
+    args: &QueryArgs,
+    wait: Option<&WaitArgs>,
+    ids: Vec<String>,
+    backend: Backend,
+    token: Option<&Token>,
+) -> u8 {
+    let token = token.map(Token::expose);
     // Everything the server says goes through this before it reaches a terminal.
     let shown =
         |server_text: &dyn std::fmt::Display| text::for_terminal(&server_text.to_string(), token);
@@ -111,16 +123,15 @@ pub(super) async fn run(cli: &Cli, args: &QueryArgs, wait: Option<&WaitArgs>) ->
             .map(Duration::from_secs_f64),
         ..EngineConfig::default()
     };
-    let total = found.ids.len();
+    let total = ids.len();
     eprintln!(
         "asking about {total} task{}…",
         if total == 1 { "" } else { "s" }
     );
     let (handle, mut events) = engine::spawn(backend, config, None);
-    handle.query(found.ids.clone(), wait.is_some());
+    handle.query(ids.clone(), wait.is_some());
 
-    let mut tasks: HashMap<String, TaskEntry> = found
-        .ids
+    let mut tasks: HashMap<String, TaskEntry> = ids
         .iter()
         .map(|id| (id.clone(), TaskEntry::new(id.clone())))
         .collect();
@@ -204,7 +215,7 @@ pub(super) async fn run(cli: &Cli, args: &QueryArgs, wait: Option<&WaitArgs>) ->
     }
     handle.send(engine::Command::Shutdown);
 
-    let ordered: Vec<&TaskEntry> = found.ids.iter().filter_map(|id| tasks.get(id)).collect();
+    let ordered: Vec<&TaskEntry> = ids.iter().filter_map(|id| tasks.get(id)).collect();
     let mut out = std::io::stdout().lock();
     let written = if args.json {
         ordered.iter().try_for_each(|t| {

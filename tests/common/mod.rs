@@ -15,6 +15,11 @@ mod http;
 #[path = "storm.rs"]
 mod storm;
 pub use storm::Storm;
+#[path = "videos.rs"]
+mod videos;
+// Only the crates that create generations use it.
+#[allow(unused_imports)]
+pub use videos::VideoFault;
 
 use http::{InFlightCounter, Loopback, Reply, Request};
 use std::collections::{HashMap, VecDeque};
@@ -98,6 +103,8 @@ struct State {
     storm: Mutex<Option<Storm>>,
     /// The account listing and the extra-items mode (see `account.rs`).
     account: account::Account,
+    /// `POST /seedance/videos` (see `videos.rs`).
+    videos: Mutex<videos::Videos>,
 }
 
 #[derive(Clone)]
@@ -223,6 +230,9 @@ pub fn make_ids(n: usize) -> Vec<String> {
 /// Answers one request: scripted faults first, then the tasks it knows.
 async fn serve(request: Request, state: Arc<State>) -> Reply {
     let _guard = state.in_flight.enter();
+    if request.path == videos::PATH {
+        return videos::serve(request, state.clone()).await;
+    }
     let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
     let action = body["action"].as_str().unwrap_or("retrieve").to_owned();
     let ids: Vec<String> = if action == "retrieve_batch" {

@@ -1,0 +1,373 @@
+//! `create`: start generations (spends the balance), print their ids, and with `--wait`
+//! follow them like `wait` does.
+
+use super::args::{Cli, QueryArgs, WaitArgs};
+use super::{exit, query};
+use crate::api::{CreateFailure, CreatePolicy};
+use crate::engine::Backend;
+use crate::generate::sheet::{self, SheetRow};
+use crate::generate::{
+    BatchEvent, GenerationOptions, GenerationRequest, ImageInput, Maker, RATIOS, RESOLUTIONS, Role,
+    RowOutcome,
+};
+use crate::text;
+use clap::Args;
+use std::io::Write;
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// The model (one of the documented ones, or any other name the API knows).
+    #[arg(long)]
+    pub model: String,
+
+    /// The prompt (up to 1 000 characters).
+    #[arg(
+        long,
+        required_unless_present = "prompts_file",
+        conflicts_with = "prompts_file"
+    )]
+    pub prompt: Option<String>,
+
+    /// One generation per non-empty line of this file; a `.csv` file is a sheet with a
+    /// `prompt` column (and optional model, image, role, resolution, ratio, duration, seed,
+    /// generate_audio, camerafixed, watermark, return_last_frame columns).
+    #[arg(long, value_name = "FILE")]
+    pub prompts_file: Option<PathBuf>,
+
+    /// A PNG, JPEG or WebP file (up to 10 MB, sent inline) or an http(s) link. Repeatable.
+    #[arg(long = "image", value_name = "PATH_OR_URL")]
+    pub images: Vec<String>,
+
+    /// The role of the image given at the same position; without one the first image is
+    /// first_frame, the second last_frame, any more reference_image.
+    #[arg(long = "role", value_parser = parse_role)]
+    pub roles: Vec<Role>,
+
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(RESOLUTIONS))]
+    pub resolution: Option<String>,
+
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(RATIOS))]
+    pub ratio: Option<String>,
+
+    /// Seconds of video, 1 to 30, or -1 to let the model choose.
+    #[arg(long, allow_negative_numbers = true,
+          value_parser = clap::value_parser!(i32).range(-1..=30))]
+    pub duration: Option<i32>,
+
+    #[arg(long, allow_negative_numbers = true)]
+    pub seed: Option<i64>,
+
+    /// Generate a sound track.
+    #[arg(long)]
+    pub audio: bool,
+
+    /// Keep the camera still.
+    #[arg(long)]
+    pub camera_fixed: bool,
+
+    #[arg(long)]
+    pub watermark: bool,
+
+    /// Also return the video's last frame as an image.
+    #[arg(long)]
+    pub return_last_frame: bool,
+
+    /// Then wait until the created tasks finish and print their state like `wait`.
+    #[arg(long)]
+    pub wait: bool,
+
+    /// With --wait: give up after this many seconds.
+    #[arg(long, requires = "wait", value_parser = super::args::timeout_seconds)]
+    pub timeout: Option<f64>,
+
+    /// With --wait: seconds between questions (2 to 86400).
+    #[arg(long, requires = "wait", default_value_t = 5.0, value_parser = super::args::interval_seconds)]
+    pub interval: f64,
+
+    /// Print JSON Lines: {"id", "trace_id", "prompt", "model"} per created task.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Print each request body as JSON and send nothing (no token needed).
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+fn parse_role(text: &str) -> Result<Role, String> {
+    Role::parse(text).ok_or_else(|| "use first_frame, last_frame or reference_image".to_owned())
+}
+
+impl CreateArgs {
+    /// The request every prompt shares, or why the arguments do not fit together.
+    fn template(&self) -> Result<GenerationRequest, String> {
+        if self.roles.len() > self.images.len() {
+            return Err(format!(
+                "{} --role given for {} --image; each --role goes with the --image at its position",
+                self.roles.len(),
+                self.images.len()
+            ));
+        }
+        let images = self
+            .images
+            .iter()
+            .enumerate()
+            .map(|(i, source)| ImageInput {
+                source: source.clone(),
+                role: self
+                    .roles
+                    .get(i)
+                    .copied()
+                    .unwrap_or_else(|| Role::default_for(i)),
+            })
+            .collect();
+        Ok(GenerationRequest {
+            model: self.model.clone(),
+            prompt: String::new(),
+            images,
+            options: GenerationOptions {
+                resolution: self.resolution.clone(),
+                ratio: self.ratio.clone(),
+                duration: self.duration,
+                seed: self.seed,
+                camera_fixed: self.camera_fixed,
+                watermark: self.watermark,
+                generate_audio: self.audio,
+                return_last_frame: self.return_last_frame,
+                callback_url: None,
+            },
+        })
+    }
+
+    fn rows(&self, template: &GenerationRequest) -> Result<Vec<SheetRow>, String> {
+        let Some(path) = &self.prompts_file else {
+            let request = GenerationRequest {
+                prompt: self.prompt.clone().unwrap_or_default(),
+                ..template.clone()
+            };
+            let problems = request.validate();
+            return Ok(vec![SheetRow {
+                line: 1,
+                request,
+                problems,
+            }]);
+        };
+        let bytes =
+            std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| format!("{} is not UTF-8 text", path.display()))?;
+        let is_csv = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+        let rows = if is_csv {
+            sheet::parse_csv(&text, template)?
+        } else {
+            sheet::parse_lines(&text, template)
+        };
+        if rows.is_empty() {
+            return Err(format!("{} holds no prompt", path.display()));
+        }
+        Ok(rows)
+    }
+}
+
+pub(super) async fn run(cli: &Cli, args: &CreateArgs) -> u8 {
+    let rows = match args.template().and_then(|t| args.rows(&t)) {
+        Ok(rows) => rows,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
+    // Every row is checked, images read included, before anything is sent: a typo on the
+    // tenth line must not leave nine paid generations and a half-done list.
+    let mut bodies = Vec::with_capacity(rows.len());
+    let mut bad = false;
+    for row in &rows {
+        let problems = match row.request.prepare() {
+            Ok(prepared) => {
+                bodies.push(prepared.body);
+                continue;
+            }
+            Err(problems) => problems,
+        };
+        bad = true;
+        for p in problems {
+            eprintln!(
+                "error: line {}: {}",
+                row.line,
+                text::clean_for_terminal(&p.message)
+            );
+        }
+    }
+    if bad {
+        eprintln!("nothing was sent");
+        return exit::USAGE;
+    }
+    if args.dry_run {
+        let mut out = std::io::stdout().lock();
+        for body in bodies {
+            if writeln!(out, "{body}").is_err() {
+                break;
+            }
+        }
+        return exit::OK;
+    }
+    drop(bodies);
+
+    let (backend, token) = match query::backend(cli) {
+        Ok(b) => b,
+        Err(code) => return code,
+    };
+    let maker = match (&backend, &token) {
+        (Backend::Demo(demo), _) => Maker::Demo(demo.clone()),
+        (Backend::Http(client), Some(token)) => Maker::Http {
+            client: client.clone(),
+            token: token.clone(),
+        },
+        (Backend::Http(_), None) => {
+            eprintln!("error: no API token");
+            return exit::TOKEN;
+        }
+    };
+    let secret = token.as_ref().map(|t| t.expose());
+    let shown = |s: &str| text::for_terminal(s, secret);
+    let total = rows.len();
+    eprintln!(
+        "creating {total} generation{} (this spends balance)…",
+        if total == 1 { "" } else { "s" }
+    );
+    let requests = rows.iter().map(|r| r.request.clone()).collect();
+    let mut events = crate::generate::spawn_batch(maker, requests, CreatePolicy::default());
+    let mut outcomes: Vec<Option<RowOutcome>> = vec![None; total];
+    let mut printed = 0;
+    let mut out = std::io::stdout().lock();
+    while let Some(event) = events.recv().await {
+        match event {
+            BatchEvent::Retrying {
+                row, wait, error, ..
+            } => eprintln!(
+                "line {}: {} ; trying again in {:.1} s",
+                rows[row].line,
+                shown(&error.to_string()),
+                wait.as_secs_f64()
+            ),
+            BatchEvent::Finished { row, outcome } => {
+                report(rows[row].line, &outcome, &shown);
+                outcomes[row] = Some(outcome);
+                // Created ids in the order of the input, each as soon as its turn comes.
+                while let Some(Some(o)) = outcomes.get(printed) {
+                    if let RowOutcome::Created(c) = o {
+                        // JSON escapes control characters itself; only the token goes.
+                        let line = if args.json {
+                            let line = serde_json::json!({"id": c.id, "trace_id": c.trace_id,
+                                "prompt": c.prompt, "model": c.model})
+                            .to_string();
+                            secret.map_or(line.clone(), |t| text::redact(&line, t))
+                        } else {
+                            format!("{}\t{}", shown(&c.id), shown(&c.prompt))
+                        };
+                        let _ = writeln!(out, "{line}");
+                    }
+                    printed += 1;
+                }
+                let _ = out.flush();
+            }
+            BatchEvent::Started { .. } => {}
+            BatchEvent::Done => break,
+        }
+    }
+    drop(out);
+    let outcomes: Vec<RowOutcome> = outcomes.into_iter().flatten().collect();
+    let code = exit_code(&outcomes);
+    let ids: Vec<String> = outcomes
+        .iter()
+        .filter_map(|o| match o {
+            RowOutcome::Created(c) => Some(c.id.clone()),
+            _ => None,
+        })
+        .collect();
+    if !args.wait || ids.is_empty() || code == exit::TOKEN {
+        return code;
+    }
+    let wait = WaitArgs {
+        query: QueryArgs {
+            ids: Vec::new(),
+            json: args.json,
+            batch_size: 50,
+            concurrency: 4,
+            retry_for: 60.0,
+        },
+        interval: args.interval,
+        timeout: args.timeout,
+    };
+    let waited = query::follow(&wait.query, Some(&wait), ids, backend, token.as_ref()).await;
+    worst(code, waited)
+}
+
+fn report(line: usize, outcome: &RowOutcome, shown: &dyn Fn(&str) -> String) {
+    match outcome {
+        RowOutcome::Created(_) => {}
+        RowOutcome::Invalid(problems) => {
+            for p in problems {
+                eprintln!("error: line {line}: {}", shown(&p.message));
+            }
+        }
+        RowOutcome::Skipped(why) => eprintln!("error: line {line}: {why}"),
+        RowOutcome::Failed { failure, prompt } => {
+            let error = shown(&failure.error().to_string());
+            let prompt = shown(prompt);
+            match failure {
+                CreateFailure::Refused(e) => {
+                    eprintln!("error: line {line}: the API refused {prompt:?}: {error}");
+                    if !e.hint().is_empty() {
+                        eprintln!("hint: {}", e.hint());
+                    }
+                }
+                CreateFailure::NotSent(_) => {
+                    eprintln!(
+                        "error: line {line}: not sent, nothing was created ({prompt:?}): {error}"
+                    );
+                }
+                CreateFailure::Uncertain(_) => eprintln!(
+                    "error: line {line}: may have been created — check your tasks before \
+                     sending it again ({prompt:?}): {error}"
+                ),
+            }
+        }
+    }
+}
+
+/// 3 for a token or balance refusal, 4 for a network or server trouble (a generation that
+/// may have been created included), 1 for a generation the API refused, 0 otherwise.
+fn exit_code(outcomes: &[RowOutcome]) -> u8 {
+    let any = |f: &dyn Fn(&RowOutcome) -> bool| outcomes.iter().any(f);
+    if any(&|o| o.stops_everything() || matches!(o, RowOutcome::Skipped(_))) {
+        exit::TOKEN
+    } else if any(&|o| {
+        matches!(
+            o,
+            RowOutcome::Failed {
+                failure: CreateFailure::NotSent(_) | CreateFailure::Uncertain(_),
+                ..
+            }
+        )
+    }) {
+        exit::NETWORK
+    } else if any(&|o| !matches!(o, RowOutcome::Created(_))) {
+        exit::TASK_PROBLEM
+    } else {
+        exit::OK
+    }
+}
+
+fn worst(a: u8, b: u8) -> u8 {
+    let rank = |c: u8| match c {
+        exit::TOKEN => 4,
+        exit::NETWORK => 3,
+        exit::USAGE => 2,
+        exit::TASK_PROBLEM => 1,
+        _ => 0,
+    };
+    if rank(a) >= rank(b) { a } else { b }
+}
