@@ -64,7 +64,8 @@ impl Follower {
         follower
     }
 
-    fn remember(&mut self, records: &[TaskRecord]) {
+    /// Tasks already handed out elsewhere (a listing the window loaded): not new.
+    pub fn remember(&mut self, records: &[TaskRecord]) {
         for r in records {
             let created = r.created_at.unwrap_or(self.newest);
             self.newest = self.newest.max(created);

@@ -3,6 +3,7 @@
 //! background jobs. Nothing here blocks on the network, the keyring, the disk or a
 //! launcher, and nothing here speaks HTTP: fetching lives in `download` and `preview`.
 
+pub mod account;
 mod app;
 mod attention;
 mod details;

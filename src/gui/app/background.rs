@@ -4,8 +4,9 @@
 //! panics becomes [`Done::Crashed`], shown as an error, never a second panic on the UI
 //! thread (poll-promise panics when a sender is dropped unfulfilled).
 
-use crate::api::{ApiError, TokenCheck};
+use crate::api::{ApiError, TaskRecord, TokenCheck};
 use crate::download::DownloadJob;
+use crate::engine::{Follower, ListError, Listing};
 use crate::secrets::{Keyring, SecretError, Token};
 use crate::store::Opened;
 use poll_promise::Promise;
@@ -41,6 +42,13 @@ pub enum Done {
     },
     /// No folder dialog could be shown and there is no fallback folder either.
     NoFolder,
+    /// "Load my tasks" ended.
+    Listed(Result<Listing, ListError>),
+    /// Follow's question was answered; the follower comes back with what it saw.
+    Followed {
+        follower: Follower,
+        result: Result<Vec<TaskRecord>, ListError>,
+    },
     /// A job panicked.
     Crashed {
         job: Job,
@@ -59,6 +67,7 @@ pub enum Job {
     Export,
     Copy,
     Folder,
+    Listing,
 }
 
 impl Job {
@@ -73,6 +82,7 @@ impl Job {
             Self::Export => "exporting",
             Self::Copy => "copying",
             Self::Folder => "choosing a folder",
+            Self::Listing => "listing the account's tasks",
         }
     }
 }

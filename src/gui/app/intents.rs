@@ -5,6 +5,7 @@
 use super::SeedanceApp;
 use super::background::{Done, Job};
 use super::files::ExportFormat;
+use crate::gui::account::AccountIntent;
 use crate::gui::details::DetailIntent;
 use crate::gui::downloads::DownloadIntent;
 use crate::gui::grid::GridIntent;
@@ -33,6 +34,7 @@ pub enum Intent {
     Grid(GridIntent),
     Detail(DetailIntent),
     Download(DownloadIntent),
+    Account(AccountIntent),
 }
 
 /// What an undo puts back.
@@ -75,6 +77,7 @@ impl SeedanceApp {
             Intent::Grid(i) => self.on_grid_intent(i),
             Intent::Detail(i) => self.on_detail_intent(i),
             Intent::Download(i) => self.on_download_intent(i),
+            Intent::Account(i) => self.on_account_intent(i),
         }
     }
 
@@ -329,4 +332,5 @@ intent_from!(
     Grid(GridIntent),
     Detail(DetailIntent),
     Download(DownloadIntent),
+    Account(AccountIntent),
 );

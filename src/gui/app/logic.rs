@@ -31,6 +31,7 @@ impl SeedanceApp {
             self.on_done(done);
         }
         self.downloads.poll();
+        self.follow_if_due();
         self.save_history_if_due();
     }
 
@@ -58,10 +59,13 @@ impl SeedanceApp {
             Done::CopyReady(text) => self.ctx.copy_text(text),
             Done::FolderChosen { folder, then } => self.on_folder_chosen(folder, then),
             Done::NoFolder => self.on_no_folder(),
+            Done::Listed(result) => self.on_listed(result),
+            Done::Followed { follower, result } => self.on_followed(follower, result),
             Done::Crashed { job, message } => {
                 match job {
                     Job::History => self.on_history_crashed(),
                     Job::Token => self.token.busy = None,
+                    Job::Listing => self.on_listing_crashed(),
                     _ => {}
                 }
                 self.status.say(

@@ -14,6 +14,7 @@
 //! | `ui.rs` | drawing the panels |
 //! | `prefs.rs` | what is remembered across starts |
 
+mod account;
 mod background;
 mod files;
 mod history;
@@ -28,6 +29,7 @@ pub use intents::Undo;
 pub use prefs::{PREFS_KEY, Prefs};
 pub use token::KeyringProvider;
 
+use super::account::AccountPanel;
 use super::attention::{Attention, Notifier, SystemNotifier};
 use super::details::NoteEdit;
 use super::dialogs::{Dialogs, SystemDialogs};
@@ -41,11 +43,12 @@ use super::token::{KeyringState, TokenMessage, TokenPanel};
 use super::toolbar::Toolbar;
 use crate::api::ApiError;
 use crate::book::TaskBook;
-use crate::engine::{EngineConfig, EngineHandle, Event};
+use crate::engine::{Backend, EngineConfig, EngineHandle, Event};
 use crate::preview::Fetcher;
 use crate::secrets::{Keyring, Token, TokenSource};
 use crate::store;
 use crate::task::TaskEntry;
+use account::AccountSync;
 use background::Background;
 use history::HistorySync;
 use intents::Intent;
@@ -71,6 +74,8 @@ pub struct GuiOptions {
     /// Desktop notifications for tasks that finish while the window is in the background.
     pub notifications: bool,
     pub notifier: Arc<dyn Notifier>,
+    /// How often Follow asks (never under 10 s: `engine::follow_interval`).
+    pub follow_interval: Duration,
 }
 
 impl GuiOptions {
@@ -87,6 +92,7 @@ impl GuiOptions {
             history: store::history_path(),
             notifications: true,
             notifier: Arc::new(SystemNotifier),
+            follow_interval: crate::engine::FOLLOW_INTERVAL,
         }
     }
 }
@@ -98,6 +104,10 @@ pub struct SeedanceApp {
     opener: Arc<dyn Opener>,
     dialogs: Arc<dyn Dialogs>,
     engine: Option<(EngineHandle, UnboundedReceiver<Event>)>,
+    /// What the engine talks to, for the listing's own questions.
+    backend: Option<Backend>,
+    account: AccountSync,
+    account_panel: AccountPanel,
     demo: bool,
     /// The user's rows, set aside while the demo runs.
     stash: Vec<TaskEntry>,
@@ -150,6 +160,9 @@ impl SeedanceApp {
             opener: options.opener,
             dialogs: options.dialogs,
             engine: None,
+            backend: None,
+            account: AccountSync::new(options.follow_interval),
+            account_panel: AccountPanel::default(),
             demo: false,
             stash: Vec::new(),
             keyring: None,

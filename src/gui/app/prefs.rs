@@ -17,6 +17,8 @@ pub struct Prefs {
     pub thumbnails: bool,
     pub notifications: bool,
     pub watching: bool,
+    /// "Follow my account": off until the user turns it on.
+    pub follow: bool,
 }
 
 impl Default for Prefs {
@@ -27,6 +29,7 @@ impl Default for Prefs {
             thumbnails: false,
             notifications: true,
             watching: true,
+            follow: false,
         }
     }
 }

@@ -15,6 +15,7 @@ impl SeedanceApp {
     }
 
     pub(super) fn set_backend(&mut self, backend: Backend) {
+        self.backend = Some(backend.clone());
         match &self.engine {
             Some((handle, _)) => {
                 handle.send(Command::SetBackend(backend));
@@ -35,6 +36,7 @@ impl SeedanceApp {
     }
 
     pub(super) fn stop_engine(&mut self) {
+        self.backend = None;
         if let Some((handle, _)) = self.engine.take() {
             handle.send(Command::Shutdown);
         }

@@ -154,6 +154,7 @@ impl SeedanceApp {
         if let Some(InputIntent::Query(ids)) = self.input.ui(ui, query_shortcut) {
             self.push_intent(Intent::Query(ids));
         }
+        self.account_ui(ui);
         ui.add_space(4.0);
     }
 

@@ -1,0 +1,272 @@
+//! The account's tasks in the window: "Load my tasks" runs one listing in the background
+//! (progress, Cancel), Follow asks every 30 s for tasks created since the newest seen.
+//! Listed tasks join the grid like pasted ones: deduplicated by id, unfinished ones
+//! watched, all of them in the history. A listing the API does not honour is shown as
+//! that, never as a partial list, and turns Follow off.
+
+use super::SeedanceApp;
+use super::background::{Done, Job};
+use crate::api::{ListScope, TaskRecord};
+use crate::engine::{
+    self, EngineConfig, Follower, ListCancel, ListError, ListEvent, ListRequest, Listing,
+};
+use crate::gui::account::{AccountIntent, AccountView};
+use crate::gui::status::{Severity, count};
+use crate::task::{Outcome, unix_now};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub struct AccountSync {
+    /// The listing in flight: its Cancel and its progress text ("312 of 1 204").
+    loading: Option<(ListCancel, Arc<Mutex<String>>)>,
+    /// The follow's memory; away while its question is in flight.
+    follower: Option<Follower>,
+    follow_in_flight: bool,
+    next_follow: Instant,
+    every: Duration,
+    /// The API does not list for this token (why); Follow stays off.
+    unsupported: Option<String>,
+    message: Option<String>,
+    /// When the window started: Follow adds tasks created from then on.
+    started: f64,
+}
+
+impl AccountSync {
+    pub fn new(every: Duration) -> Self {
+        Self {
+            loading: None,
+            follower: None,
+            follow_in_flight: false,
+            next_follow: Instant::now(),
+            every: engine::follow_interval(every),
+            unsupported: None,
+            message: None,
+            started: unix_now(),
+        }
+    }
+}
+
+impl SeedanceApp {
+    /// The owner any known record gives, so the API is asked for this account's tasks
+    /// and every answer is checked against it.
+    fn list_scope(&self) -> ListScope {
+        self.book
+            .entries()
+            .iter()
+            .filter_map(|e| e.record.as_deref())
+            .map(ListScope::from_record)
+            .find(|s| s.user_id.is_some())
+            .unwrap_or_default()
+    }
+
+    fn progress_reporter(
+        &self,
+        progress: Arc<Mutex<String>>,
+    ) -> Arc<dyn Fn(ListEvent) + Send + Sync> {
+        let ctx = self.ctx.clone();
+        Arc::new(move |event| {
+            if let (ListEvent::Progress(p), Ok(mut text)) = (event, progress.lock()) {
+                *text = p.to_string();
+            }
+            ctx.request_repaint();
+        })
+    }
+
+    pub(super) fn on_account_intent(&mut self, intent: AccountIntent) {
+        match intent {
+            AccountIntent::Load { from, to } => self.load_my_tasks(from, to),
+            AccountIntent::Cancel => {
+                if let Some((cancel, _)) = &self.account.loading {
+                    cancel.cancel();
+                }
+            }
+            AccountIntent::SetFollow(on) => {
+                self.prefs.follow = on && self.account.unsupported.is_none();
+                self.account.next_follow = Instant::now();
+            }
+        }
+    }
+
+    fn load_my_tasks(&mut self, from: f64, to: Option<f64>) {
+        let Some(backend) = self.backend.clone() else {
+            self.account.message = Some("Set a token first (or try the demo).".into());
+            self.token.expanded = true;
+            return;
+        };
+        let cancel = ListCancel::default();
+        let progress = Arc::new(Mutex::new("starting".to_owned()));
+        let on_event = self.progress_reporter(progress.clone());
+        let request = ListRequest {
+            created_to: to,
+            scope: self.list_scope(),
+            ..ListRequest::new(from)
+        };
+        let config = self.engine_config.clone();
+        let job_cancel = cancel.clone();
+        self.account.loading = Some((cancel, progress));
+        self.account.message = None;
+        self.background.future(&self.ctx, Job::Listing, async move {
+            let result =
+                engine::list_tasks(&backend, &config, &request, on_event, &job_cancel).await;
+            Done::Listed(result)
+        });
+    }
+
+    pub(super) fn on_listed(&mut self, result: Result<Listing, ListError>) {
+        self.account.loading = None;
+        match result {
+            Ok(listing) => {
+                let n = listing.tasks.len();
+                let scope = self.list_scope();
+                let follower = self
+                    .account
+                    .follower
+                    .get_or_insert_with(|| Follower::new(self.account.started, scope, &[]));
+                follower.remember(&listing.tasks);
+                let added = self.adopt(listing.tasks);
+                self.account.message = Some(format!(
+                    "Listed {}, {} new to the grid.",
+                    count(n, "task", "tasks"),
+                    added
+                ));
+            }
+            Err(e) => self.on_list_error(e),
+        }
+    }
+
+    fn on_list_error(&mut self, e: ListError) {
+        match &e {
+            ListError::Cancelled => self.account.message = Some("Listing cancelled.".into()),
+            ListError::Unsupported { .. } => {
+                // Never a partial list, and no following an API that does not list.
+                self.account.unsupported = Some(e.to_string());
+                self.account.message = Some(e.to_string());
+                self.prefs.follow = false;
+            }
+            _ if e.is_token_problem() => {
+                self.token.expanded = true;
+                self.account.message = Some(format!("The listing stopped: {e}"));
+            }
+            _ => self.account.message = Some(format!("The listing failed: {e}")),
+        }
+    }
+
+    /// Listed tasks join the grid: new ids are added, known ones refreshed with the
+    /// answer, unfinished ones watched. Returns how many were new.
+    fn adopt(&mut self, records: Vec<TaskRecord>) -> usize {
+        let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
+        let added = self.book.add_ids(&ids);
+        let outcomes = records
+            .into_iter()
+            .map(|r| (r.id.clone(), Outcome::Found(Arc::new(r))))
+            .collect();
+        self.book.apply(outcomes);
+        let unfinished: Vec<String> = ids
+            .into_iter()
+            .filter(|id| self.book.get(id).is_some_and(|e| e.is_unfinished()))
+            .collect();
+        self.send_query(unfinished);
+        added
+    }
+
+    /// A listing job died: nothing is in flight any more (Follow asks again later).
+    pub(super) fn on_listing_crashed(&mut self) {
+        self.account.loading = None;
+        self.account.follow_in_flight = false;
+        self.account.next_follow = Instant::now() + self.account.every;
+    }
+
+    /// Each frame: asks the follow's question when it is due.
+    pub(super) fn follow_if_due(&mut self) {
+        if !self.prefs.follow || self.account.follow_in_flight || self.follow_paused().is_some() {
+            return;
+        }
+        let Some(backend) = self.backend.clone() else {
+            return;
+        };
+        let wait = self
+            .account
+            .next_follow
+            .saturating_duration_since(Instant::now());
+        if !wait.is_zero() {
+            self.ctx.request_repaint_after(wait);
+            return;
+        }
+        let scope = self.list_scope();
+        let started = self.account.started;
+        let mut follower = self
+            .account
+            .follower
+            .take()
+            .unwrap_or_else(|| Follower::new(started, scope, &[]));
+        let config: EngineConfig = self.engine_config.clone();
+        let on_event = self.progress_reporter(Arc::new(Mutex::new(String::new())));
+        self.account.follow_in_flight = true;
+        self.background.future(&self.ctx, Job::Listing, async move {
+            let result = follower
+                .poll(&backend, &config, on_event, &ListCancel::default())
+                .await;
+            Done::Followed { follower, result }
+        });
+    }
+
+    pub(super) fn on_followed(
+        &mut self,
+        follower: Follower,
+        result: Result<Vec<TaskRecord>, ListError>,
+    ) {
+        self.account.follow_in_flight = false;
+        self.account.follower = Some(follower);
+        self.account.next_follow = Instant::now() + self.account.every;
+        match result {
+            Ok(new) if new.is_empty() => {}
+            Ok(new) => {
+                let n = new.len();
+                self.adopt(new);
+                self.account.message = Some(format!(
+                    "Follow added {}.",
+                    count(n, "new task", "new tasks")
+                ));
+            }
+            // An outage says nothing about listing: the next question covers the range.
+            Err(e @ ListError::Api(_)) if !e.is_token_problem() => {
+                self.status.say(Severity::Warning, format!("Follow: {e}"));
+            }
+            Err(e) => self.on_list_error(e),
+        }
+    }
+
+    /// Why Follow waits although it is on.
+    fn follow_paused(&self) -> Option<&'static str> {
+        self.status
+            .halted
+            .as_ref()
+            .filter(|e| e.is_auth() || e.is_balance())
+            .map(|_| "Follow paused: the API rejected the token")
+    }
+
+    pub(super) fn account_ui(&mut self, ui: &mut egui::Ui) {
+        let progress = self
+            .account
+            .loading
+            .as_ref()
+            .and_then(|(_, p)| p.lock().ok().map(|t| t.clone()));
+        let blocked = if self.account.unsupported.is_some() {
+            Some("This API does not list tasks for this token: paste ids instead")
+        } else if self.backend.is_none() {
+            Some("Needs a token (or the demo)")
+        } else {
+            None
+        };
+        let view = AccountView {
+            progress: progress.as_deref(),
+            following: self.prefs.follow && blocked.is_none(),
+            follow_blocked: blocked,
+            follow_paused: self.follow_paused().filter(|_| self.prefs.follow),
+            message: self.account.message.as_deref(),
+        };
+        if let Some(intent) = self.account_panel.ui(ui, &view) {
+            self.push_intent(intent);
+        }
+    }
+}
