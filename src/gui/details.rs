@@ -14,6 +14,8 @@ pub enum DetailIntent {
     Open(String),
     Refresh(String),
     SetNote(String, String),
+    /// Open the New generation panel prefilled with this task's settings.
+    GenerateAgain(String),
     Close,
 }
 
@@ -96,6 +98,13 @@ pub fn show(
             .clicked()
         {
             intents.push(DetailIntent::Refresh(e.id.clone()));
+        }
+        if ui
+            .add_enabled(r.is_some(), egui::Button::new("Generate this again…"))
+            .on_hover_text("A new generation with this task's model, prompt, images and options")
+            .clicked()
+        {
+            intents.push(DetailIntent::GenerateAgain(e.id.clone()));
         }
         if ui
             .button("Close")

@@ -26,6 +26,8 @@ pub trait Dialogs: Send + Sync {
     /// Asks where to save `file_name` (the suggested name) with the extension `ext`.
     fn save_file(&self, title: &str, file_name: &str, ext: &str) -> DialogFuture;
     fn pick_folder(&self, title: &str) -> DialogFuture;
+    /// Asks for a file to open, of the kinds `exts` (without dots) named `kind`.
+    fn pick_file(&self, title: &str, kind: &str, exts: &[&str]) -> DialogFuture;
     /// Where files go when no dialog can be shown: the user's Downloads folder, else home.
     fn fallback_dir(&self) -> Option<PathBuf> {
         let dirs = directories::UserDirs::new()?;
@@ -77,6 +79,17 @@ impl Dialogs for SystemDialogs {
             classify(picked.map(|h| h.path().to_path_buf()), started.elapsed())
         })
     }
+
+    fn pick_file(&self, title: &str, kind: &str, exts: &[&str]) -> DialogFuture {
+        let dialog = rfd::AsyncFileDialog::new()
+            .set_title(title)
+            .add_filter(kind, exts);
+        Box::pin(async move {
+            let started = Instant::now();
+            let picked = dialog.pick_file().await;
+            classify(picked.map(|h| h.path().to_path_buf()), started.elapsed())
+        })
+    }
 }
 
 /// Gives the same answer to every dialog and remembers what was asked (tests).
@@ -112,6 +125,10 @@ impl Dialogs for AnsweringDialogs {
     }
 
     fn pick_folder(&self, title: &str) -> DialogFuture {
+        self.answer(title)
+    }
+
+    fn pick_file(&self, title: &str, _kind: &str, _exts: &[&str]) -> DialogFuture {
         self.answer(title)
     }
 

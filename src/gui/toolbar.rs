@@ -26,6 +26,8 @@ pub enum ToolbarIntent {
     ClearAll,
     SelectAll,
     ClearSelection,
+    /// The New generation panel with these tasks' settings (one, or a list).
+    GenerateAgain,
     Thumbnails(bool),
 }
 
@@ -146,6 +148,11 @@ impl Toolbar {
                     "Export JSON…",
                     "Save as JSON, with the raw records",
                     ToolbarIntent::ExportJson,
+                ),
+                (
+                    "Generate again…",
+                    "New generations with these tasks' settings (e.g. select the failed ones)",
+                    ToolbarIntent::GenerateAgain,
                 ),
             ] {
                 if ui

@@ -38,6 +38,30 @@ pub(super) struct Videos {
     created: Vec<String>,
     /// Created tasks run, then succeed this long after creation (`None`: stay queued).
     life: Option<Duration>,
+    /// Create requests being answered now, and the most at once (the task endpoint's
+    /// requests counted apart).
+    in_flight: usize,
+    max_in_flight: usize,
+}
+
+/// Counts one create request in flight for as long as it lives.
+struct InFlight(Arc<State>);
+
+impl InFlight {
+    fn new(state: &Arc<State>) -> Self {
+        let mut v = state.videos.lock().expect("lock");
+        v.in_flight += 1;
+        v.max_in_flight = v.max_in_flight.max(v.in_flight);
+        Self(state.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if let Ok(mut v) = self.0.videos.lock() {
+            v.in_flight -= 1;
+        }
+    }
 }
 
 impl super::TestServer {
@@ -60,6 +84,11 @@ impl super::TestServer {
         self.state.videos.lock().expect("lock").created.clone()
     }
 
+    /// The most create requests answered at once so far.
+    pub fn max_videos_in_flight(&self) -> usize {
+        self.state.videos.lock().expect("lock").max_in_flight
+    }
+
     /// Created tasks are `running` at once and `succeeded` after `life`.
     pub fn set_video_life(&self, life: Duration) {
         self.state.videos.lock().expect("lock").life = Some(life);
@@ -67,12 +96,14 @@ impl super::TestServer {
 }
 
 pub(super) async fn serve(request: Request, state: Arc<State>) -> Reply {
+    let _counted = InFlight::new(&state);
     let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
     let (fault, id, life) = {
         let mut v = state.videos.lock().expect("lock");
         v.bodies.push(body.clone());
         let fault = v.faults.pop_front();
-        let n = v.created.len() + 1;
+        // Numbered by arrival (under the lock): two creates at once get two ids.
+        let n = v.bodies.len();
         (fault, format!("{n:08x}-aaaa-4bbb-8ccc-{n:012x}"), v.life)
     };
     let latency = *state.latency.lock().expect("lock");
@@ -102,6 +133,12 @@ pub(super) async fn serve(request: Request, state: Arc<State>) -> Reply {
         .expect("lock")
         .insert(id.clone(), task.clone());
     state.videos.lock().expect("lock").created.push(id.clone());
+    // The account lists it too, as the real account would (for the window's search for
+    // a generation that may have been created).
+    let mut owned = task.clone();
+    owned["user_id"] = json!(super::account::OWNER);
+    owned["application_id"] = json!(super::account::OWNER_APP);
+    state.account.add(owned);
     if let Some(life) = life {
         let (state, id) = (state.clone(), id.clone());
         tokio::spawn(async move {

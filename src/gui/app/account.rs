@@ -169,6 +169,11 @@ impl SeedanceApp {
         added
     }
 
+    /// The API said it does not list tasks for this token.
+    pub(super) fn account_unsupported(&self) -> bool {
+        self.account.unsupported.is_some()
+    }
+
     /// A listing job died: nothing is in flight any more (Follow asks again later).
     pub(super) fn on_listing_crashed(&mut self) {
         self.account.loading = None;
@@ -206,7 +211,10 @@ impl SeedanceApp {
             let result = follower
                 .poll(&backend, &config, on_event, &ListCancel::default())
                 .await;
-            Done::Followed { follower, result }
+            Done::Followed {
+                follower: Box::new(follower),
+                result,
+            }
         });
     }
 

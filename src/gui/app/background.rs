@@ -7,6 +7,7 @@
 use crate::api::{ApiError, TaskRecord, TokenCheck};
 use crate::download::DownloadJob;
 use crate::engine::{Follower, ListError, Listing};
+use crate::gui::dialogs::Picked;
 use crate::secrets::{Keyring, SecretError, Token};
 use crate::store::Opened;
 use poll_promise::Promise;
@@ -46,8 +47,20 @@ pub enum Done {
     Listed(Result<Listing, ListError>),
     /// Follow's question was answered; the follower comes back with what it saw.
     Followed {
-        follower: Follower,
+        follower: Box<Follower>,
         result: Result<Vec<TaskRecord>, ListError>,
+    },
+    /// A local image was chosen (or not) for the image row `index`.
+    ImagePicked {
+        index: usize,
+        picked: Picked,
+    },
+    /// A list of prompts was read from a file (`None`: the dialog was cancelled).
+    SheetRead(Result<Option<String>, String>),
+    /// The search for a generation that may have been created.
+    FoundCreated {
+        prompt: String,
+        found: Option<Box<TaskRecord>>,
     },
     /// A job panicked.
     Crashed {
@@ -68,6 +81,7 @@ pub enum Job {
     Copy,
     Folder,
     Listing,
+    File,
 }
 
 impl Job {
@@ -83,6 +97,7 @@ impl Job {
             Self::Copy => "copying",
             Self::Folder => "choosing a folder",
             Self::Listing => "listing the account's tasks",
+            Self::File => "choosing a file",
         }
     }
 }

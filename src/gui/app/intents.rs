@@ -8,6 +8,7 @@ use super::files::ExportFormat;
 use crate::gui::account::AccountIntent;
 use crate::gui::details::DetailIntent;
 use crate::gui::downloads::DownloadIntent;
+use crate::gui::generate::GenerateIntent;
 use crate::gui::grid::GridIntent;
 use crate::gui::grid_keys::{self, GridKey};
 use crate::gui::status::Severity;
@@ -35,6 +36,8 @@ pub enum Intent {
     Detail(DetailIntent),
     Download(DownloadIntent),
     Account(AccountIntent),
+    Generate(GenerateIntent),
+    OpenNewGeneration,
 }
 
 /// What an undo puts back.
@@ -78,6 +81,8 @@ impl SeedanceApp {
             Intent::Detail(i) => self.on_detail_intent(i),
             Intent::Download(i) => self.on_download_intent(i),
             Intent::Account(i) => self.on_account_intent(i),
+            Intent::Generate(i) => self.on_generate_intent(i),
+            Intent::OpenNewGeneration => self.generate_panel.open_new(),
         }
     }
 
@@ -123,6 +128,10 @@ impl SeedanceApp {
             }
             ToolbarIntent::SelectAll => self.selection.select_all(&self.book.ids_in_order()),
             ToolbarIntent::ClearSelection => self.selection.clear(),
+            ToolbarIntent::GenerateAgain => {
+                let ids: Vec<String> = self.action_targets().iter().map(|e| e.id.clone()).collect();
+                self.generate_again(&ids);
+            }
             ToolbarIntent::Thumbnails(on) => self.prefs.thumbnails = on,
         }
     }
@@ -154,6 +163,7 @@ impl SeedanceApp {
             DetailIntent::Open(url) => self.open_link(url),
             DetailIntent::Refresh(id) => self.query(vec![id]),
             DetailIntent::SetNote(id, text) => self.set_note(&id, text),
+            DetailIntent::GenerateAgain(id) => self.generate_again(&[id]),
             // The selection stays: the keyboard goes on from the same row.
             DetailIntent::Close => self.details_open = false,
         }
@@ -333,4 +343,5 @@ intent_from!(
     Detail(DetailIntent),
     Download(DownloadIntent),
     Account(AccountIntent),
+    Generate(GenerateIntent),
 );

@@ -32,6 +32,7 @@ impl SeedanceApp {
         }
         self.downloads.poll();
         self.follow_if_due();
+        self.poll_generate();
         self.save_history_if_due();
     }
 
@@ -60,7 +61,10 @@ impl SeedanceApp {
             Done::FolderChosen { folder, then } => self.on_folder_chosen(folder, then),
             Done::NoFolder => self.on_no_folder(),
             Done::Listed(result) => self.on_listed(result),
-            Done::Followed { follower, result } => self.on_followed(follower, result),
+            Done::ImagePicked { index, picked } => self.on_image_picked(index, picked),
+            Done::SheetRead(text) => self.on_sheet_read(text),
+            Done::FoundCreated { prompt, found } => self.on_found_created(prompt, found),
+            Done::Followed { follower, result } => self.on_followed(*follower, result),
             Done::Crashed { job, message } => {
                 match job {
                     Job::History => self.on_history_crashed(),

@@ -17,6 +17,7 @@
 mod account;
 mod background;
 mod files;
+mod generate;
 mod history;
 mod intents;
 mod logic;
@@ -34,6 +35,7 @@ use super::attention::{Attention, Notifier, SystemNotifier};
 use super::details::NoteEdit;
 use super::dialogs::{Dialogs, SystemDialogs};
 use super::downloads::{DownloadsPanel, Item};
+use super::generate::GeneratePanel;
 use super::input::InputPanel;
 use super::opener::Opener;
 use super::previews::PreviewCache;
@@ -50,6 +52,7 @@ use crate::store;
 use crate::task::TaskEntry;
 use account::AccountSync;
 use background::Background;
+use generate::GenerateRun;
 use history::HistorySync;
 use intents::Intent;
 use logic::FailedGroups;
@@ -108,6 +111,8 @@ pub struct SeedanceApp {
     backend: Option<Backend>,
     account: AccountSync,
     account_panel: AccountPanel,
+    generate_panel: GeneratePanel,
+    generate: GenerateRun,
     demo: bool,
     /// The user's rows, set aside while the demo runs.
     stash: Vec<TaskEntry>,
@@ -163,6 +168,8 @@ impl SeedanceApp {
             backend: None,
             account: AccountSync::new(options.follow_interval),
             account_panel: AccountPanel::default(),
+            generate_panel: GeneratePanel::default(),
+            generate: GenerateRun::default(),
             demo: false,
             stash: Vec::new(),
             keyring: None,

@@ -54,6 +54,9 @@ impl SeedanceApp {
         }
         egui::CentralPanel::default().show(ui, |ui| self.central(ui));
         self.help_window(ui.ctx());
+        let run = (!self.generate.view.rows.is_empty()).then_some(&self.generate.view);
+        let intents = self.generate_panel.ui(ui.ctx(), run);
+        self.pending.extend(intents.into_iter().map(Intent::from));
     }
 
     /// The keyboard shortcuts (F1, or Help in the top bar).
@@ -119,6 +122,13 @@ impl SeedanceApp {
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 let label = if self.token.expanded { "Hide token settings" } else { "Token settings" };
+                if ui
+                    .button("New generation")
+                    .on_hover_text("Start SeeDance generations (spends balance)")
+                    .clicked()
+                {
+                    self.pending.push(Intent::OpenNewGeneration);
+                }
                 if ui.button("Help").on_hover_text("Keyboard shortcuts (F1)").clicked() {
                     self.help_open = !self.help_open;
                 }

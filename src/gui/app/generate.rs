@@ -1,0 +1,265 @@
+//! Creating generations from the window: a confirmed run goes to `generate::spawn_batch`
+//! (checks, image files read off the UI thread, at most two requests in flight, never a
+//! request sent twice once it may have reached the API), its events are read each frame,
+//! and each created task joins the grid at once, pending and watched. A create whose
+//! outcome is uncertain says "may have been created — check your tasks" and, where the
+//! account listing works, the task is looked for by its prompt and adopted.
+
+use super::SeedanceApp;
+use super::background::{Done, Job};
+use crate::api::TaskRecord;
+use crate::engine::{self, Backend, ListCancel, ListError, ListRequest, Listing};
+use crate::generate::{self, BatchEvent, GenerationRequest, Maker, RowOutcome, prefill};
+use crate::gui::dialogs::Picked;
+use crate::gui::generate::{GenerateIntent, RowState, RunView};
+use crate::gui::status::Severity;
+use crate::task::{Outcome, unix_now};
+use std::sync::Arc;
+use tokio::sync::mpsc::UnboundedReceiver;
+
+/// How far back an uncertain create is looked for.
+const ADOPT_WINDOW_SECONDS: f64 = 15.0 * 60.0;
+
+#[derive(Default)]
+pub struct GenerateRun {
+    events: Option<UnboundedReceiver<BatchEvent>>,
+    pub view: RunView,
+}
+
+impl SeedanceApp {
+    fn maker(&self) -> Option<Maker> {
+        match self.backend.as_ref()? {
+            Backend::Demo(demo) => Some(Maker::Demo(demo.clone())),
+            Backend::Http(client) => {
+                let (token, _) = self.token.current.as_ref()?;
+                Some(Maker::Http {
+                    client: client.clone(),
+                    token: token.clone(),
+                })
+            }
+        }
+    }
+
+    pub(super) fn on_generate_intent(&mut self, intent: GenerateIntent) {
+        match intent {
+            GenerateIntent::Create(requests) => self.create(requests),
+            GenerateIntent::PickImage(index) => {
+                let dialogs = self.dialogs.clone();
+                self.background.future(&self.ctx, Job::File, async move {
+                    let picked = dialogs
+                        .pick_file("Choose an image", "Images", &["png", "jpg", "jpeg", "webp"])
+                        .await;
+                    Done::ImagePicked { index, picked }
+                });
+            }
+            GenerateIntent::OpenCsv => {
+                let dialogs = self.dialogs.clone();
+                self.background.future(&self.ctx, Job::File, async move {
+                    let picked = dialogs
+                        .pick_file("Open a list of prompts", "CSV", &["csv", "txt"])
+                        .await;
+                    let text = match picked {
+                        Picked::Chosen(path) => tokio::fs::read_to_string(&path)
+                            .await
+                            .map(Some)
+                            .map_err(|e| format!("could not read {}: {e}", path.display())),
+                        _ => Ok(None),
+                    };
+                    Done::SheetRead(text)
+                });
+            }
+        }
+    }
+
+    pub(super) fn on_image_picked(&mut self, index: usize, picked: Picked) {
+        match picked {
+            Picked::Chosen(path) => {
+                if let Some(image) = self.generate_panel.request.images.get_mut(index) {
+                    image.source = path.display().to_string();
+                }
+            }
+            Picked::Cancelled => {}
+            Picked::Unavailable => self.status.say(
+                Severity::Warning,
+                format!(
+                    "{}: type the image's path instead",
+                    crate::gui::dialogs::NO_DIALOG
+                ),
+            ),
+        }
+    }
+
+    pub(super) fn on_sheet_read(&mut self, text: Result<Option<String>, String>) {
+        match text {
+            Ok(Some(text)) => {
+                self.generate_panel.rerun = None;
+                self.generate_panel.list_text = text;
+            }
+            Ok(None) => {}
+            Err(e) => self.status.say(Severity::Error, e),
+        }
+    }
+
+    /// "Generate again" for these tasks: the panel opens prefilled from their requests.
+    pub(super) fn generate_again(&mut self, ids: &[String]) {
+        let requests: Vec<GenerationRequest> = ids
+            .iter()
+            .filter_map(|id| {
+                self.book
+                    .get(id)?
+                    .record
+                    .as_deref()
+                    .map(prefill::from_record)
+            })
+            .collect();
+        if requests.is_empty() {
+            self.status.say(
+                Severity::Info,
+                "Nothing to generate again: these tasks have no stored request yet.",
+            );
+            return;
+        }
+        self.generate_panel.open_prefilled(requests);
+    }
+
+    fn create(&mut self, requests: Vec<GenerationRequest>) {
+        let Some(maker) = self.maker() else {
+            self.status
+                .say(Severity::Warning, "Set a token first (or try the demo).");
+            self.token.expanded = true;
+            return;
+        };
+        self.generate.view = RunView {
+            rows: requests
+                .iter()
+                .map(|r| (r.prompt.clone(), RowState::Waiting))
+                .collect(),
+        };
+        self.generate.events = Some(generate::spawn_batch(
+            maker,
+            requests,
+            crate::api::CreatePolicy::default(),
+        ));
+    }
+
+    /// Each frame: what the run did since.
+    pub(super) fn poll_generate(&mut self) {
+        let Some(rx) = &mut self.generate.events else {
+            return;
+        };
+        let mut events = Vec::new();
+        while let Ok(event) = rx.try_recv() {
+            events.push(event);
+        }
+        if !events.is_empty() {
+            self.ctx.request_repaint();
+        }
+        for event in events {
+            match event {
+                BatchEvent::Started { row } => self.set_row(row, RowState::Sending),
+                BatchEvent::Retrying {
+                    row, wait, error, ..
+                } => self.set_row(
+                    row,
+                    RowState::Retrying(format!("{error}, again in {} s", wait.as_secs().max(1))),
+                ),
+                BatchEvent::Finished { row, outcome } => self.on_created(row, outcome),
+                BatchEvent::Done => self.generate.events = None,
+            }
+        }
+    }
+
+    fn set_row(&mut self, row: usize, state: RowState) {
+        if let Some(slot) = self.generate.view.rows.get_mut(row) {
+            slot.1 = state;
+        }
+    }
+
+    fn on_created(&mut self, row: usize, outcome: RowOutcome) {
+        let state = match &outcome {
+            RowOutcome::Created(created) => {
+                // At once in the grid, pending, watched to the end.
+                self.query(vec![created.id.clone()]);
+                RowState::Created(created.id.clone())
+            }
+            RowOutcome::Invalid(problems) => RowState::Invalid(
+                problems
+                    .iter()
+                    .map(|p| p.message.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+            RowOutcome::Failed { failure, prompt } if outcome.may_have_been_created() => {
+                self.status.say(
+                    Severity::Warning,
+                    format!("A generation may have been created — check your tasks: “{prompt}”"),
+                );
+                self.look_for_created(prompt.clone());
+                RowState::Uncertain(failure.error().to_string())
+            }
+            RowOutcome::Failed { failure, .. } => {
+                if outcome.stops_everything() {
+                    self.token.expanded = true;
+                }
+                RowState::Refused(failure.error().to_string())
+            }
+            RowOutcome::Skipped(why) => RowState::Skipped(why.clone()),
+        };
+        self.set_row(row, state);
+    }
+
+    /// An uncertain create: the account's tasks of the last minutes are listed and one
+    /// with the same prompt is adopted (where the API lists; else the message stands).
+    fn look_for_created(&mut self, prompt: String) {
+        if self.account_unsupported() {
+            return;
+        }
+        let Some(backend) = self.backend.clone() else {
+            return;
+        };
+        let config = self.engine_config.clone();
+        let request = ListRequest::new(unix_now() - ADOPT_WINDOW_SECONDS);
+        let known: Vec<String> = self.book.all_ids();
+        self.background.future(&self.ctx, Job::Listing, async move {
+            // The API may take a moment to list a task it just accepted.
+            tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+            let result: Result<Listing, ListError> = engine::list_tasks(
+                &backend,
+                &config,
+                &request,
+                Arc::new(|_| {}),
+                &ListCancel::default(),
+            )
+            .await;
+            let found = result.ok().and_then(|listing| {
+                listing.tasks.into_iter().find(|r| {
+                    r.prompt.as_deref() == Some(prompt.as_str()) && !known.contains(&r.id)
+                })
+            });
+            Done::FoundCreated {
+                prompt,
+                found: found.map(Box::new),
+            }
+        });
+    }
+
+    pub(super) fn on_found_created(&mut self, prompt: String, found: Option<Box<TaskRecord>>) {
+        match found {
+            Some(record) => {
+                let id = record.id.clone();
+                self.book.add_ids(std::slice::from_ref(&id));
+                self.book
+                    .apply(vec![(id.clone(), Outcome::Found(Arc::new(*record)))]);
+                self.send_query(vec![id.clone()]);
+                self.status.say(
+                    Severity::Info,
+                    format!("Found the generation that may have been created (“{prompt}”): task {id}, now in the grid."),
+                );
+            }
+            None => self.status.say(
+                Severity::Warning,
+                format!("A generation may have been created — check your tasks: “{prompt}” (not found in the account's recent tasks)"),
+            ),
+        }
+    }
+}
