@@ -32,6 +32,9 @@ pub struct HistoryWriter {
     journal_ready: bool,
     journal_len: u64,
     main_len: u64,
+    /// The main file's size and time as last seen, to notice it replaced or deleted from
+    /// outside (a journal over a file that is gone would be lost).
+    main_stamp: Option<(u64, std::time::SystemTime)>,
     /// Handed over and not yet on disk.
     pending_full: Option<Vec<Arc<TaskEntry>>>,
     pending: Vec<Change>,
@@ -50,6 +53,7 @@ impl HistoryWriter {
             journal_ready: false,
             journal_len: 0,
             main_len: 0,
+            main_stamp: None,
             pending_full: None,
             pending: Vec::new(),
             wants_full: false,
@@ -106,6 +110,7 @@ impl HistoryWriter {
                     self.bytes_written += len;
                     self.main_len = len;
                     self.epoch = Some(epoch);
+                    self.main_stamp = stamp(&self.path);
                     self.journal_ready = false;
                     self.wants_full = false;
                 }
@@ -114,6 +119,9 @@ impl HistoryWriter {
                     return Err(e);
                 }
             }
+        }
+        if !self.pending.is_empty() && stamp(&self.path) != self.main_stamp {
+            self.look();
         }
         let Some(epoch) = self.epoch else {
             if !self.pending.is_empty() {
@@ -181,6 +189,7 @@ impl HistoryWriter {
     fn look(&mut self) {
         self.epoch = first_line(&self.path).and_then(|l| format::current_epoch(&l));
         self.main_len = fs::metadata(&self.path).map_or(0, |m| m.len());
+        self.main_stamp = stamp(&self.path);
         let journal = journal_path(&self.path);
         self.journal_ready = self
             .epoch
@@ -188,6 +197,11 @@ impl HistoryWriter {
             .is_some_and(|(epoch, line)| journal::extends(&line, epoch));
         self.journal_len = fs::metadata(&journal).map_or(0, |m| m.len());
     }
+}
+
+fn stamp(path: &Path) -> Option<(u64, std::time::SystemTime)> {
+    let m = fs::metadata(path).ok()?;
+    Some((m.len(), m.modified().ok()?))
 }
 
 fn first_line(path: &Path) -> Option<Vec<u8>> {
@@ -330,6 +344,21 @@ mod tests {
         w.write().expect("append");
         let (back, _) = loaded(&path);
         assert_eq!(back[2].note, "after the tear");
+    }
+
+    #[test]
+    fn a_main_file_deleted_from_outside_gets_a_full_write_not_a_journal_line() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join(FILE_NAME);
+        let all = entries(2);
+        save(&path, &all).expect("save");
+        let mut w = HistoryWriter::new(path.clone());
+        w.push_changes(vec![noted(&all[0], "one")]);
+        w.write().expect("append");
+        fs::remove_file(&path).expect("gone");
+        w.push_changes(vec![noted(&all[1], "two")]);
+        w.write().expect("kept");
+        assert!(w.wants_full() && !w.is_idle());
     }
 
     #[test]
