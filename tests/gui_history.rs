@@ -168,9 +168,15 @@ fn a_watch_of_unchanged_tasks_writes_nothing_and_a_change_writes_one_line() {
 
     // The watch asks again (every 2 s in these tests) and gets the same record.
     let before = asked(&s, &ids[0]);
-    step_until(&mut h, "two more watch answers", |_| asked(&s, &ids[0]) >= before + 2);
+    step_until(&mut h, "two more watch answers", |_| {
+        asked(&s, &ids[0]) >= before + 2
+    });
     ui::step_for(&mut h, std::time::Duration::from_millis(1500));
-    assert_eq!(std::fs::read(&history).expect("main file"), main, "not rewritten");
+    assert_eq!(
+        std::fs::read(&history).expect("main file"),
+        main,
+        "not rewritten"
+    );
     assert_eq!(
         std::fs::metadata(&history).and_then(|m| m.modified()).ok(),
         modified,
@@ -192,8 +198,14 @@ fn a_watch_of_unchanged_tasks_writes_nothing_and_a_change_writes_one_line() {
             .get(&ids[0])
             .is_some_and(|e| e.status == seedance_tasks::api::Status::Succeeded)
     });
-    step_until(&mut h, "the change in the journal", |_| len(&journal) > after_exit);
-    assert_eq!(std::fs::read(&history).expect("main file"), main, "only the journal grew");
+    step_until(&mut h, "the change in the journal", |_| {
+        len(&journal) > after_exit
+    });
+    assert_eq!(
+        std::fs::read(&history).expect("main file"),
+        main,
+        "only the journal grew"
+    );
     h.state_mut().save_history_now();
     let checked_at = h.state().book().get(&ids[0]).and_then(|e| e.checked_at);
     drop(h);

@@ -42,7 +42,9 @@ impl Saved {
         let same_error = match (&self.error, &e.error) {
             (Some(a), Some(b)) => {
                 Arc::ptr_eq(a, b)
-                    || (a.code == b.code && a.message == b.message && a.http_status == b.http_status)
+                    || (a.code == b.code
+                        && a.message == b.message
+                        && a.http_status == b.http_status)
             }
             (None, None) => true,
             _ => false,

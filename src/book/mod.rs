@@ -762,17 +762,26 @@ mod tests {
         std::thread::sleep(std::time::Duration::from_millis(5));
         // The same record again, as a watch of a running task brings it.
         b.apply(vec![found("b", "running", 300.0, "m1")]);
-        assert_eq!(b.generation(), generation, "nothing the history keeps changed");
-        assert!(b.get("b").and_then(|e| e.checked_at) > Some(asked), "last asked moved");
+        assert_eq!(
+            b.generation(),
+            generation,
+            "nothing the history keeps changed"
+        );
+        assert!(
+            b.get("b").and_then(|e| e.checked_at) > Some(asked),
+            "last asked moved"
+        );
         assert!(b.has_unsaved_asks());
         assert!(b.take_changes(false).is_empty(), "not written on its own");
         assert_eq!(changed_ids(&b.take_changes(true)), ["+b"], "written lazily");
         assert!(!b.has_unsaved_asks());
         // The same error again is no change either.
-        let down = || Outcome::Error(Arc::new(crate::api::ApiError::new(
-            crate::api::ErrorKind::Network,
-            "down",
-        )));
+        let down = || {
+            Outcome::Error(Arc::new(crate::api::ApiError::new(
+                crate::api::ErrorKind::Network,
+                "down",
+            )))
+        };
         b.apply(vec![("d".into(), down())]);
         let generation = b.generation();
         b.apply(vec![("d".into(), down())]);

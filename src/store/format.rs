@@ -327,7 +327,14 @@ mod tests {
         assert_eq!(doc["tasks"].as_array().map(Vec::len), Some(5));
         assert_eq!(doc["derivation"], TaskRecord::DERIVATION);
         assert!(
-            matches!(read_by_lines(&bytes), Some(Ok(Parsed { rewrite: false, epoch: Some(7), .. }))),
+            matches!(
+                read_by_lines(&bytes),
+                Some(Ok(Parsed {
+                    rewrite: false,
+                    epoch: Some(7),
+                    ..
+                }))
+            ),
             "fast, nothing to rewrite"
         );
         let empty = format!(
@@ -336,9 +343,19 @@ mod tests {
         );
         assert_eq!(written(&[]), empty.as_bytes());
         assert!(matches!(read(&written(&[])), Ok(p) if p.tasks.is_empty() && !p.rewrite));
-        assert_eq!(current_epoch(empty.lines().next().unwrap_or_default().as_bytes()), Some(7));
-        let older = format!("{{\"version\":1,\"derivation\":{},\"tasks\":[", TaskRecord::DERIVATION);
-        assert_eq!(current_epoch(older.as_bytes()), None, "no epoch: no journal");
+        assert_eq!(
+            current_epoch(empty.lines().next().unwrap_or_default().as_bytes()),
+            Some(7)
+        );
+        let older = format!(
+            "{{\"version\":1,\"derivation\":{},\"tasks\":[",
+            TaskRecord::DERIVATION
+        );
+        assert_eq!(
+            current_epoch(older.as_bytes()),
+            None,
+            "no epoch: no journal"
+        );
     }
 
     #[test]
@@ -349,7 +366,11 @@ mod tests {
         let pretty = serde_json::to_vec_pretty(&doc).expect("pretty");
         for bytes in [compact, pretty] {
             assert!(read_by_lines(&bytes).is_none(), "not this writer's layout");
-            let Parsed { tasks: back, rewrite, epoch } = read(&bytes).expect("loads");
+            let Parsed {
+                tasks: back,
+                rewrite,
+                epoch,
+            } = read(&bytes).expect("loads");
             assert!(rewrite, "worth writing again in this layout");
             assert_eq!(epoch, Some(7), "the epoch is read from any layout");
             assert_eq!(ids(&back), ids(&tasks));

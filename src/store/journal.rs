@@ -76,10 +76,8 @@ pub fn encode(changes: &[Change], out: &mut Vec<u8>) -> io::Result<()> {
     for change in changes {
         match change {
             Change::Upsert(entry) => format::write_task(&mut *out, entry)?,
-            Change::Removed(id) => {
-                serde_json::to_writer(&mut *out, &Removal { removed: id })
-                    .map_err(io::Error::other)?
-            }
+            Change::Removed(id) => serde_json::to_writer(&mut *out, &Removal { removed: id })
+                .map_err(io::Error::other)?,
         }
         out.write_all(b"\n")?;
     }
@@ -110,8 +108,7 @@ pub fn read(bytes: &[u8], main_epoch: Option<u64>) -> Read {
         return Read::Nothing;
     };
     let header_end = memchr::memchr(b'\n', bytes).unwrap_or(bytes.len());
-    let Ok(header) = serde_json::from_slice::<Header>(bytes[..header_end].trim_ascii_end())
-    else {
+    let Ok(header) = serde_json::from_slice::<Header>(bytes[..header_end].trim_ascii_end()) else {
         return Read::Nothing;
     };
     if header.journal > VERSION {

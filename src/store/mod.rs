@@ -153,8 +153,11 @@ pub enum Loaded {
     Unreadable { reason: String },
 }
 
-/// Reads the main file and replays its journal. Moves nothing.
-fn read(path: &Path) -> Result<Option<(Vec<TaskEntry>, bool)>, (ReadError, String)> {
+/// The tasks, and whether they are worth writing whole again (see [`Loaded::Tasks`]).
+type Read = Option<(Vec<TaskEntry>, bool)>;
+
+/// Reads the main file and replays its journal. Moves nothing. `None`: no file yet.
+fn read(path: &Path) -> Result<Read, (ReadError, String)> {
     // One read, then `from_slice`: several times faster than `from_reader`, which goes
     // through `io::Read` byte by byte (measured: 100 000 tasks, 107 MB).
     let unreadable = |e: io::Error, path: &Path| {
@@ -439,7 +442,11 @@ mod tests {
         assert_eq!(fs::read(&path).expect("read"), old, "old file intact");
         let journal = fs::read(journal_path(&path)).expect("journal");
         let leftovers: Vec<_> = fs::read_dir(dir.path()).expect("dir").collect();
-        assert_eq!(leftovers.len(), 2, "the file and its journal; the temp file is cleaned up");
+        assert_eq!(
+            leftovers.len(),
+            2,
+            "the file and its journal; the temp file is cleaned up"
+        );
         assert!(matches!(load(&path), Loaded::Tasks { tasks, .. } if tasks.len() == 3));
         assert_eq!(fs::read(journal_path(&path)).expect("journal"), journal);
     }

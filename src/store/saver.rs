@@ -117,14 +117,18 @@ impl Saver {
     /// Hands over the changes made up to `generation`; [`Self::written`] tells when they
     /// (or newer ones) are on disk.
     pub fn save_changes(&self, changes: Vec<Change>, generation: u64) {
-        let _ = self.tx.send((Some((Work::Changes(changes), generation)), None));
+        let _ = self
+            .tx
+            .send((Some((Work::Changes(changes), generation)), None));
     }
 
     /// Hands over every task, at `generation`, to be written whole.
     pub fn save(&self, snapshot: Vec<Arc<TaskEntry>>, generation: u64) {
         self.fulls_sent
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let _ = self.tx.send((Some((Work::Full(snapshot), generation)), None));
+        let _ = self
+            .tx
+            .send((Some((Work::Full(snapshot), generation)), None));
     }
 
     /// Waits until everything sent so far is written (or `timeout` passes): for an exit

@@ -247,12 +247,18 @@ mod tests {
         save(&path, &all).expect("save");
         let main = fs::read(&path).expect("main");
         let mut w = HistoryWriter::new(path.clone());
-        w.push_changes(vec![noted(&all[3], "three"), Change::Removed(all[4].id.clone())]);
+        w.push_changes(vec![
+            noted(&all[3], "three"),
+            Change::Removed(all[4].id.clone()),
+        ]);
         w.write().expect("append");
         assert!(w.is_idle() && !w.wants_full());
         assert_eq!(fs::read(&path).expect("main"), main, "main file untouched");
         let journal_len = fs::metadata(journal_path(&path)).expect("journal").len();
-        assert!(w.bytes_written() < journal_len, "only the new lines written");
+        assert!(
+            w.bytes_written() < journal_len,
+            "only the new lines written"
+        );
         let (back, rewrite) = loaded(&path);
         assert!(rewrite, "a journal with changes is compacted after a load");
         assert_eq!(back.len(), 19);
@@ -292,9 +298,16 @@ mod tests {
         w.push_changes(vec![noted(&all[1], "after")]);
         w.write().expect("compact");
         let journal = fs::read(journal_path(&path)).expect("journal");
-        assert_eq!(journal.iter().filter(|&&b| b == b'\n').count(), 2, "header + 1");
+        assert_eq!(
+            journal.iter().filter(|&&b| b == b'\n').count(),
+            2,
+            "header + 1"
+        );
         let (back, _) = loaded(&path);
-        assert_eq!((back[0].note.as_str(), back[1].note.as_str()), ("compacted", "after"));
+        assert_eq!(
+            (back[0].note.as_str(), back[1].note.as_str()),
+            ("compacted", "after")
+        );
     }
 
     #[test]
@@ -304,7 +317,10 @@ mod tests {
         let all = entries(4);
         save(&path, &all).expect("save");
         let mut w = HistoryWriter::new(path.clone());
-        w.push_changes(vec![noted(&all[0], "old"), Change::Removed(all[1].id.clone())]);
+        w.push_changes(vec![
+            noted(&all[0], "old"),
+            Change::Removed(all[1].id.clone()),
+        ]);
         w.write().expect("append");
         let old_journal = fs::read(journal_path(&path)).expect("journal");
         // Compacted with a newer state, then the old journal put back: as if the process
@@ -323,7 +339,10 @@ mod tests {
         w.push_changes(vec![noted(&now[2], "later")]);
         w.write().expect("append");
         let (back, _) = loaded(&path);
-        assert_eq!((back[0].note.as_str(), back[2].note.as_str()), ("new", "later"));
+        assert_eq!(
+            (back[0].note.as_str(), back[2].note.as_str()),
+            ("new", "later")
+        );
     }
 
     #[test]
