@@ -138,8 +138,9 @@ fn reset_journal(path: &Path, epoch: u64) -> io::Result<u64> {
 pub enum Loaded {
     /// No history yet (first start).
     Missing,
-    /// The tasks; `rewrite`: the file loads, but more slowly than it would in this
-    /// build's layout (written by an older build), so it is worth writing again.
+    /// The tasks; `rewrite`: worth writing whole again: the file loads more slowly than
+    /// it would in this build's layout (written by an older build), it has no epoch so no
+    /// journal can extend it, or its journal held changes (compacted at the next write).
     Tasks {
         tasks: Vec<TaskEntry>,
         rewrite: bool,
