@@ -138,6 +138,14 @@ impl HistoryWriter {
         if self.pending.is_empty() {
             return Ok(());
         }
+        if !journal_path(&self.path).exists() {
+            // Deleted from outside: the lines it held are in no file now. Everything
+            // goes whole instead (the pending changes stay until it does).
+            self.epoch = None;
+            self.journal_ready = false;
+            self.wants_full = true;
+            return Ok(());
+        }
         let written = self.append()?;
         self.bytes_written += written;
         self.pending.clear();
@@ -378,6 +386,18 @@ mod tests {
         w.push_changes(vec![noted(&all[1], "two")]);
         w.write().expect("kept");
         assert!(w.wants_full() && !w.is_idle());
+        // The same for a journal deleted from outside.
+        save(&path, &all).expect("save");
+        let mut w = HistoryWriter::new(path.clone());
+        w.push_changes(vec![noted(&all[0], "one")]);
+        w.write().expect("append");
+        fs::remove_file(journal_path(&path)).expect("gone");
+        w.push_changes(vec![noted(&all[1], "two")]);
+        w.write().expect("kept");
+        assert!(w.wants_full() && !w.is_idle());
+        w.push_full(all.iter().cloned().map(Arc::new).collect());
+        w.write().expect("full");
+        assert!(w.is_idle() && journal_path(&path).exists());
     }
 
     #[test]
