@@ -188,3 +188,85 @@ fn the_settings_and_the_history_never_hold_the_token() {
         "the token was in use"
     );
 }
+
+fn len(path: &Path) -> u64 {
+    std::fs::metadata(path).map_or(0, |m| m.len())
+}
+
+fn asked(s: &Setup, id: &str) -> usize {
+    s.server.asked_ids().iter().filter(|a| *a == id).count()
+}
+
+/// A watched task whose answers do not change costs no write (the main file is neither
+/// rewritten nor touched, the journal does not grow); its "last asked" goes on exit, and
+/// a real change lands in the journal alone and survives a restart.
+#[test]
+fn a_watch_of_unchanged_tasks_writes_nothing_and_a_change_writes_one_line() {
+    let s = Setup::new();
+    let dir = tempfile::tempdir().expect("tmp");
+    let history = dir.path().join("history.json");
+    let journal = store::journal_path(&history);
+    let ids = make_ids(3);
+    s.server.insert(record(&ids[0], "running"));
+    s.server.insert(record(&ids[1], "succeeded"));
+    s.server.insert(record(&ids[2], "succeeded"));
+    let mut h = s.harness(s.options(&history, &ids));
+    let _enter = s.runtime.enter();
+    step_until(&mut h, "answers", all_answered);
+    h.state_mut().save_history_now();
+    assert_eq!(saved_tasks(&history), Some(3));
+    let main = std::fs::read(&history).expect("main file");
+    let modified = std::fs::metadata(&history).and_then(|m| m.modified()).ok();
+    let journal_len = len(&journal);
+
+    // The watch asks again (every 2 s in these tests) and gets the same record.
+    let before = asked(&s, &ids[0]);
+    step_until(&mut h, "two more watch answers", |_| {
+        asked(&s, &ids[0]) >= before + 2
+    });
+    ui::step_for(&mut h, std::time::Duration::from_millis(1500));
+    assert_eq!(
+        std::fs::read(&history).expect("main file"),
+        main,
+        "not rewritten"
+    );
+    assert_eq!(
+        std::fs::metadata(&history).and_then(|m| m.modified()).ok(),
+        modified,
+        "not touched"
+    );
+    assert_eq!(len(&journal), journal_len, "nothing appended");
+
+    // On exit, "last asked" goes to the journal, not the whole file.
+    h.state_mut().save_history_now();
+    assert_eq!(std::fs::read(&history).expect("main file"), main);
+    let after_exit = len(&journal);
+    assert!(after_exit > journal_len, "last asked written on exit");
+    assert!(after_exit - journal_len < 4096, "one task's line");
+
+    // A real change: the task finishes.
+    s.server.insert(record(&ids[0], "succeeded"));
+    step_until(&mut h, "the change", |app| {
+        app.book()
+            .get(&ids[0])
+            .is_some_and(|e| e.status == seedance_tasks::api::Status::Succeeded)
+    });
+    step_until(&mut h, "the change in the journal", |_| {
+        len(&journal) > after_exit
+    });
+    assert_eq!(
+        std::fs::read(&history).expect("main file"),
+        main,
+        "only the journal grew"
+    );
+    h.state_mut().save_history_now();
+    let checked_at = h.state().book().get(&ids[0]).and_then(|e| e.checked_at);
+    drop(h);
+
+    // A restart reads the file and replays the journal.
+    let mut again = s.harness(s.options(&history, &[]));
+    step_until(&mut again, "the history", |app| app.book().len() == 3);
+    let task = again.state().book().get(&ids[0]).cloned().expect("task");
+    assert_eq!(task.status, seedance_tasks::api::Status::Succeeded);
+    assert_eq!(task.checked_at, checked_at);
+}

@@ -2,6 +2,7 @@
 //! them in. Pure (no I/O, no egui) so sorting is tested and benchmarked without a window.
 //! The order is a permutation of indices, recomputed only when data or sort change.
 
+mod changes;
 mod failures;
 mod haystacks;
 mod sort;
@@ -10,6 +11,7 @@ pub use failures::{FailureGroup, failure_groups};
 
 use crate::api::Status;
 use crate::task::{Outcome, TaskEntry};
+use changes::Changes;
 use haystacks::Haystacks;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -120,6 +122,8 @@ pub struct TaskBook {
     /// Bumped whenever a task is added, removed or changed: the history writer compares
     /// it with the one it last saved instead of being told by hand at every change.
     generation: u64,
+    /// Which tasks changed since the history writer last took them.
+    changes: Changes,
 }
 
 fn haystack(e: &TaskEntry) -> String {
@@ -161,9 +165,21 @@ impl TaskBook {
         self.entries.push(entry);
     }
 
-    /// Restores tasks (from the history file or an undo); ids already present are kept
-    /// as they are.
+    /// Restores tasks (an undo, the rows set aside for the demo); ids already present are
+    /// kept as they are.
     pub fn extend(&mut self, entries: Vec<TaskEntry>) {
+        for e in entries {
+            if !self.index.contains_key(&e.id) {
+                self.changes.changed(&e.id);
+                self.push(Arc::new(e));
+            }
+        }
+        self.mark_dirty();
+    }
+
+    /// Restores tasks just read from the history: as `extend`, but they are not changes
+    /// (the history holds them already).
+    pub fn extend_saved(&mut self, entries: Vec<TaskEntry>) {
         for e in entries {
             if !self.index.contains_key(&e.id) {
                 self.push(Arc::new(e));
@@ -186,6 +202,9 @@ impl TaskBook {
         let (gone, kept): (Vec<_>, Vec<_>) = std::mem::take(&mut self.entries)
             .into_iter()
             .partition(|e| pred(e));
+        for e in &gone {
+            self.changes.changed(&e.id);
+        }
         self.index.clear();
         self.haystacks.clear();
         for e in kept {
@@ -198,6 +217,7 @@ impl TaskBook {
     pub fn set_note(&mut self, id: &str, note: String) {
         if let Some(&i) = self.index.get(id) {
             Arc::make_mut(&mut self.entries[i]).note = note;
+            self.changes.changed(id);
             self.haystacks.set(i, &haystack(&self.entries[i]));
             self.mark_dirty();
         }
@@ -256,6 +276,19 @@ impl TaskBook {
         self.entries.clone()
     }
 
+    /// What changed since the last call, for the history writer: each changed task as it
+    /// is now, each removed id. `with_asked`: also the tasks whose only change is when they
+    /// were last asked (written lazily: an unchanged answer is not worth a write of its own).
+    pub fn take_changes(&mut self, with_asked: bool) -> Vec<crate::store::Change> {
+        self.changes.take(with_asked, &self.index, &self.entries)
+    }
+
+    /// Whether some task was asked again (with an unchanged answer) since its last
+    /// hand-over to the history writer.
+    pub fn has_unsaved_asks(&self) -> bool {
+        self.changes.has_asks()
+    }
+
     /// Adds ids not yet in the book (marked as awaiting an answer) and marks the known
     /// ones as being refreshed. Returns how many were new.
     pub fn add_ids(&mut self, ids: &[String]) -> usize {
@@ -264,6 +297,7 @@ impl TaskBook {
             match self.index.get(id) {
                 Some(&i) => Arc::make_mut(&mut self.entries[i]).awaiting = true,
                 None => {
+                    self.changes.changed(id);
                     self.push(Arc::new(TaskEntry::new(id.clone())));
                     added += 1;
                 }
@@ -277,12 +311,18 @@ impl TaskBook {
 
     /// Records the outcomes of one batch. Ids the book does not hold (removed meanwhile)
     /// are ignored. Returns the ids whose task reached a finished state with this batch.
+    ///
+    /// An answer that leaves what the history keeps of a task as it was (the same record,
+    /// status and error) only moves "last asked": the generation stays, so a watch of
+    /// unchanged tasks does not make the history due.
     pub fn apply(&mut self, outcomes: Vec<(String, Outcome)>) -> Vec<String> {
         let mut finished = Vec::new();
+        let mut changed = false;
         for (id, outcome) in outcomes {
             let Some(&i) = self.index.get(&id) else {
                 continue;
             };
+            let before = changes::Saved::of(&self.entries[i]);
             let entry = Arc::make_mut(&mut self.entries[i]);
             // Only a task seen unfinished counts as "finished now"; one that was already done
             // when first asked is not news.
@@ -297,10 +337,12 @@ impl TaskBook {
                 // row: the row keeps what it knew and waits to be asked again.
                 entry.error = Some(e.clone());
                 entry.awaiting = true;
+                changed |= self.changes.compare(&id, &before, entry);
                 self.haystacks.set(i, &haystack(entry));
                 continue;
             }
             entry.apply(outcome);
+            changed |= self.changes.compare(&id, &before, entry);
             // A task the API stopped knowing did not finish: no "finished" news for it.
             if was_unfinished
                 && !entry.status.is_unfinished()
@@ -311,7 +353,13 @@ impl TaskBook {
             }
             self.haystacks.set(i, &haystack(entry));
         }
+        // The rows may still look different (elapsed time, a "vanished" mark): the order
+        // and counts are made again either way.
+        let generation = self.generation;
         self.mark_dirty();
+        if !changed {
+            self.generation = generation;
+        }
         finished
     }
 
@@ -693,6 +741,73 @@ mod tests {
         assert_eq!(b.unfinished_ids(), ["a", "z"]);
         b.apply(vec![("gone".into(), Outcome::NotFound)]);
         assert_eq!(b.len(), 6);
+    }
+
+    fn changed_ids(changes: &[crate::store::Change]) -> Vec<String> {
+        changes
+            .iter()
+            .map(|c| match c {
+                crate::store::Change::Upsert(e) => format!("+{}", e.id),
+                crate::store::Change::Removed(id) => format!("-{id}"),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_unchanged_answer_moves_last_asked_but_not_the_generation() {
+        let mut b = book();
+        b.take_changes(true);
+        let generation = b.generation();
+        let asked = b.get("b").and_then(|e| e.checked_at).expect("asked");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        // The same record again, as a watch of a running task brings it.
+        b.apply(vec![found("b", "running", 300.0, "m1")]);
+        assert_eq!(
+            b.generation(),
+            generation,
+            "nothing the history keeps changed"
+        );
+        assert!(
+            b.get("b").and_then(|e| e.checked_at) > Some(asked),
+            "last asked moved"
+        );
+        assert!(b.has_unsaved_asks());
+        assert!(b.take_changes(false).is_empty(), "not written on its own");
+        assert_eq!(changed_ids(&b.take_changes(true)), ["+b"], "written lazily");
+        assert!(!b.has_unsaved_asks());
+        // The same error again is no change either.
+        let down = || {
+            Outcome::Error(Arc::new(crate::api::ApiError::new(
+                crate::api::ErrorKind::Network,
+                "down",
+            )))
+        };
+        b.apply(vec![("d".into(), down())]);
+        let generation = b.generation();
+        b.apply(vec![("d".into(), down())]);
+        assert_eq!(b.generation(), generation);
+        // A real change is.
+        b.apply(vec![found("b", "succeeded", 300.0, "m1")]);
+        assert!(b.generation() > generation);
+        assert_eq!(changed_ids(&b.take_changes(false)), ["+b", "+d"]);
+    }
+
+    #[test]
+    fn changes_name_the_changed_and_removed_tasks_only() {
+        let mut b = book();
+        assert_eq!(b.take_changes(false).len(), 5, "the new tasks");
+        assert!(b.take_changes(true).is_empty());
+        b.set_note("c", "note".into());
+        b.remove(&HashSet::from(["a".to_owned()]));
+        b.add_ids(&["z".into(), "e".into()]);
+        assert_eq!(changed_ids(&b.take_changes(false)), ["-a", "+c", "+z"]);
+        // Loaded from the history: already there, not a change.
+        b.extend_saved(vec![TaskEntry::new("h")]);
+        assert!(b.take_changes(true).is_empty());
+        b.remove(&HashSet::from(["h".to_owned()]));
+        b.extend(vec![TaskEntry::new("u")]);
+        let changes = changed_ids(&b.take_changes(false));
+        assert!(changes.contains(&"-h".to_owned()) && changes.contains(&"+u".to_owned()));
     }
 
     #[test]

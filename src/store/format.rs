@@ -70,6 +70,9 @@ struct FileIn<'a> {
     /// fields were stored.
     #[serde(default)]
     derivation: u32,
+    /// Absent in files written before the journal (their journal is never replayed).
+    #[serde(default)]
+    epoch: Option<u64>,
     #[serde(default, borrow)]
     tasks: Vec<TaskIn<'a>>,
 }
@@ -151,18 +154,48 @@ impl TaskIn<'_> {
     }
 }
 
-pub fn write<T: Borrow<TaskEntry>>(out: &mut impl Write, tasks: &[T]) -> io::Result<()> {
+pub fn write<T: Borrow<TaskEntry>>(
+    out: &mut impl Write,
+    tasks: &[T],
+    epoch: u64,
+) -> io::Result<()> {
     writeln!(
         out,
-        "{{\"version\":{VERSION},\"derivation\":{},\"tasks\":[",
+        "{{\"version\":{VERSION},\"derivation\":{},\"epoch\":{epoch},\"tasks\":[",
         TaskRecord::DERIVATION
     )?;
     for (i, task) in tasks.iter().enumerate() {
-        serde_json::to_writer(&mut *out, &TaskOut::from(task.borrow()))
-            .map_err(io::Error::other)?;
+        write_task(&mut *out, task.borrow())?;
         out.write_all(if i + 1 < tasks.len() { b",\n" } else { b"\n" })?;
     }
     out.write_all(b"]}\n")
+}
+
+/// One task as one line of JSON (no line break): the main file's and the journal's.
+pub fn write_task(out: &mut impl Write, task: &TaskEntry) -> io::Result<()> {
+    serde_json::to_writer(out, &TaskOut::from(task)).map_err(io::Error::other)
+}
+
+/// One task written by [`write_task`]; `None` when the line is not one (cut short by a
+/// crash, or another kind of line).
+pub fn read_task(line: &[u8], fields_current: bool) -> Option<TaskEntry> {
+    let task: TaskIn = serde_json::from_slice(line).ok()?;
+    Some(task.into_entry(fields_current))
+}
+
+/// The epoch of a file in this build's layout and derivation, from its first line alone
+/// (the writer checks which journal it may append to without reading 150 MB). `None`:
+/// another layout, another derivation or no epoch, so a full write must come first.
+pub fn current_epoch(first_line: &[u8]) -> Option<u64> {
+    let head = first_line.trim_ascii_end();
+    if !head.ends_with(br#""tasks":["#) {
+        return None;
+    }
+    let closed = [head, b"]}"].concat();
+    let header: FileIn = serde_json::from_slice(&closed).ok()?;
+    (header.version == VERSION && header.derivation == TaskRecord::DERIVATION)
+        .then_some(header.epoch)
+        .flatten()
 }
 
 #[derive(Debug)]
@@ -170,12 +203,22 @@ pub enum ReadError {
     Damaged(serde_json::Error),
     /// Written by a newer version of the app, in a format this one does not know.
     Newer(u32),
+    /// The file could not be read at all (the reason says why).
+    Io,
 }
 
-/// The tasks of a history file, and whether the file should be written again: it is not
-/// in this writer's layout, or its fields were derived another way (it loads, but more
-/// slowly, until it is rewritten).
-pub fn read(bytes: &[u8]) -> Result<(Vec<TaskEntry>, bool), ReadError> {
+/// What a history file holds.
+#[derive(Debug)]
+pub struct Parsed {
+    pub tasks: Vec<TaskEntry>,
+    /// The file should be written again: it is not in this writer's layout, or its fields
+    /// were derived another way (it loads, but more slowly, until it is rewritten).
+    pub rewrite: bool,
+    /// The file's epoch (`None` before the journal existed).
+    pub epoch: Option<u64>,
+}
+
+pub fn read(bytes: &[u8]) -> Result<Parsed, ReadError> {
     if let Some(read) = read_by_lines(bytes) {
         return read;
     }
@@ -190,20 +233,17 @@ pub fn read(bytes: &[u8]) -> Result<(Vec<TaskEntry>, bool), ReadError> {
         .into_par_iter()
         .map(|t| t.into_entry(fields_current))
         .collect();
-    Ok((tasks, true))
-}
-
-/// How many tasks the document holds (for checks from outside the app).
-pub fn count(bytes: &[u8]) -> Option<usize> {
-    serde_json::from_slice::<FileIn>(bytes)
-        .ok()
-        .map(|doc| doc.tasks.len())
+    Ok(Parsed {
+        tasks,
+        rewrite: true,
+        epoch: doc.epoch,
+    })
 }
 
 /// The fast path, for files in this writer's layout: `None` when the file is not in it (or
 /// a line does not parse), so the caller parses the whole document and reports exactly
 /// what is wrong.
-fn read_by_lines(bytes: &[u8]) -> Option<Result<(Vec<TaskEntry>, bool), ReadError>> {
+fn read_by_lines(bytes: &[u8]) -> Option<Result<Parsed, ReadError>> {
     let header_end = memchr::memchr(b'\n', bytes)?;
     let head = bytes[..header_end].trim_ascii_end();
     // The header must end by opening the task list, or tasks on its line would be lost.
@@ -245,12 +285,13 @@ fn read_by_lines(bytes: &[u8]) -> Option<Result<(Vec<TaskEntry>, bool), ReadErro
     }
     let tasks = lines
         .into_par_iter()
-        .map(|line| {
-            let task: TaskIn = serde_json::from_slice(line).ok()?;
-            Some(task.into_entry(fields_current))
-        })
+        .map(|line| read_task(line, fields_current))
         .collect::<Option<Vec<_>>>()?;
-    Some(Ok((tasks, !fields_current)))
+    Some(Ok(Parsed {
+        tasks,
+        rewrite: !fields_current,
+        epoch: header.epoch,
+    }))
 }
 
 #[cfg(test)]
@@ -261,7 +302,7 @@ mod tests {
 
     fn written(tasks: &[TaskEntry]) -> Vec<u8> {
         let mut out = Vec::new();
-        write(&mut out, tasks).expect("write");
+        write(&mut out, tasks, 7).expect("write");
         out
     }
 
@@ -272,8 +313,7 @@ mod tests {
     /// The tasks, and whether the fast path took the file.
     fn loaded(bytes: &[u8]) -> (Vec<TaskEntry>, bool) {
         let fast = read_by_lines(bytes).is_some();
-        let (tasks, _) = read(bytes).expect("loads");
-        (tasks, fast)
+        (read(bytes).expect("loads").tasks, fast)
     }
 
     #[test]
@@ -287,15 +327,35 @@ mod tests {
         assert_eq!(doc["tasks"].as_array().map(Vec::len), Some(5));
         assert_eq!(doc["derivation"], TaskRecord::DERIVATION);
         assert!(
-            matches!(read_by_lines(&bytes), Some(Ok((_, false)))),
+            matches!(
+                read_by_lines(&bytes),
+                Some(Ok(Parsed {
+                    rewrite: false,
+                    epoch: Some(7),
+                    ..
+                }))
+            ),
             "fast, nothing to rewrite"
         );
         let empty = format!(
-            "{{\"version\":1,\"derivation\":{},\"tasks\":[\n]}}\n",
+            "{{\"version\":1,\"derivation\":{},\"epoch\":7,\"tasks\":[\n]}}\n",
             TaskRecord::DERIVATION
         );
         assert_eq!(written(&[]), empty.as_bytes());
-        assert!(matches!(read(&written(&[])), Ok((t, false)) if t.is_empty()));
+        assert!(matches!(read(&written(&[])), Ok(p) if p.tasks.is_empty() && !p.rewrite));
+        assert_eq!(
+            current_epoch(empty.lines().next().unwrap_or_default().as_bytes()),
+            Some(7)
+        );
+        let older = format!(
+            "{{\"version\":1,\"derivation\":{},\"tasks\":[",
+            TaskRecord::DERIVATION
+        );
+        assert_eq!(
+            current_epoch(older.as_bytes()),
+            None,
+            "no epoch: no journal"
+        );
     }
 
     #[test]
@@ -306,8 +366,13 @@ mod tests {
         let pretty = serde_json::to_vec_pretty(&doc).expect("pretty");
         for bytes in [compact, pretty] {
             assert!(read_by_lines(&bytes).is_none(), "not this writer's layout");
-            let (back, rewrite) = read(&bytes).expect("loads");
+            let Parsed {
+                tasks: back,
+                rewrite,
+                epoch,
+            } = read(&bytes).expect("loads");
             assert!(rewrite, "worth writing again in this layout");
+            assert_eq!(epoch, Some(7), "the epoch is read from any layout");
             assert_eq!(ids(&back), ids(&tasks));
             for (a, b) in tasks.iter().zip(&back) {
                 // Compact again, so the record equals the one first read from the API.
@@ -364,7 +429,7 @@ mod tests {
         assert_eq!(tasks[0].status, Status::Failed);
         assert_eq!(tasks[0].reason(), (None, Some("timeout")));
         assert!(
-            matches!(read(text.as_bytes()), Ok((_, true))),
+            matches!(read(text.as_bytes()), Ok(Parsed { rewrite: true, .. })),
             "written again with the fields of this derivation"
         );
     }

@@ -1,28 +1,44 @@
-//! The history's writer thread: the window hands it snapshots and never waits on the disk.
+//! The history's writer thread: the window hands it changes (or, now and then, a whole
+//! snapshot) and never waits on the disk.
 
-use super::save;
+use super::HistoryWriter;
+use super::journal::Change;
 use crate::task::TaskEntry;
 use std::path::PathBuf;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 
-/// A snapshot to write with the generation it shows (`None`: nothing new, only the
-/// reply), and who waits for the disk.
-type Job = (Option<(Vec<Arc<TaskEntry>>, u64)>, Option<mpsc::Sender<()>>);
+/// What the window hands over.
+enum Work {
+    /// Every task, to write the main file whole (and start an empty journal).
+    Full(Vec<Arc<TaskEntry>>),
+    /// The tasks changed or removed since the last hand-over.
+    Changes(Vec<Change>),
+}
 
-/// What the writer last did: the newest generation on disk, and the last write's error.
+/// Work with the generation of the book it shows (`None`: nothing new, only the reply),
+/// and who waits for the disk.
+type Job = (Option<(Work, u64)>, Option<mpsc::Sender<()>>);
+
+/// What the writer last did: the newest generation on disk, the last write's error, and
+/// whether it asks for a whole snapshot (see [`HistoryWriter::wants_full`]).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Written {
     pub generation: u64,
     pub error: Option<String>,
+    pub wants_full: bool,
+    /// How many whole snapshots the thread had taken when it said `wants_full`.
+    fulls_taken: u64,
 }
 
-/// Writes snapshots on a background thread; a burst of changes costs one write (the
-/// thread always writes the newest snapshot it has). Writes happen in the order sent, so
-/// the newest snapshot is always the one left on disk.
+/// Writes on a background thread; a burst of hand-overs costs one write (the thread takes
+/// everything queued before writing). Writes happen in the order sent; what a write could
+/// not put on disk stays with the thread and goes with the next one.
 pub struct Saver {
     tx: mpsc::Sender<Job>,
     written: Arc<Mutex<Written>>,
+    /// Whole snapshots handed over, to tell a request for one already answered.
+    fulls_sent: std::sync::atomic::AtomicU64,
 }
 
 impl Saver {
@@ -33,28 +49,44 @@ impl Saver {
         let spawned = std::thread::Builder::new()
             .name("seedance-save".into())
             .spawn(move || {
-                while let Ok((mut snapshot, reply)) = rx.recv() {
-                    let mut replies: Vec<mpsc::Sender<()>> = reply.into_iter().collect();
-                    while let Ok((newer, reply)) = rx.try_recv() {
-                        snapshot = newer.or(snapshot);
+                let mut writer = HistoryWriter::new(path);
+                let mut generation = None;
+                let mut fulls_taken = 0;
+                while let Ok(job) = rx.recv() {
+                    let mut replies = Vec::new();
+                    let mut next = Some(job);
+                    while let Some((work, reply)) = next {
+                        if let Some((work, g)) = work {
+                            match work {
+                                Work::Full(snapshot) => {
+                                    fulls_taken += 1;
+                                    writer.push_full(snapshot)
+                                }
+                                Work::Changes(changes) => writer.push_changes(changes),
+                            }
+                            generation = Some(g);
+                        }
                         replies.extend(reply);
+                        next = rx.try_recv().ok();
                     }
-                    if let Some((snapshot, generation)) = snapshot {
-                        let result = save(&path, &snapshot);
-                        if let Ok(mut w) = state.lock() {
-                            match result {
-                                Ok(()) => {
-                                    *w = Written {
-                                        generation,
-                                        error: None,
-                                    }
+                    let result = writer.write();
+                    if let Ok(mut w) = state.lock() {
+                        w.wants_full = writer.wants_full();
+                        w.fulls_taken = fulls_taken;
+                        match result {
+                            Ok(()) => {
+                                if writer.is_idle()
+                                    && let Some(g) = generation
+                                {
+                                    w.generation = g;
                                 }
-                                Err(e) => {
-                                    w.error = Some(format!(
-                                        "could not save the history to {}: {e}",
-                                        path.display()
-                                    ))
-                                }
+                                w.error = None;
+                            }
+                            Err(e) => {
+                                w.error = Some(format!(
+                                    "could not save the history to {}: {e}",
+                                    writer.path().display()
+                                ))
                             }
                         }
                     }
@@ -68,38 +100,70 @@ impl Saver {
         {
             w.error = Some(format!("could not start the history writer: {e}"));
         }
-        Self { tx, written }
+        Self {
+            tx,
+            written,
+            fulls_sent: Default::default(),
+        }
     }
 
-    /// Hands over a snapshot of the book at `generation`; [`Self::written`] tells when it
-    /// (or a newer one) is on disk.
+    /// The writer asks for every task (no main file to append to, or a journal to
+    /// compact), and no snapshot it has not seen yet is on its way.
+    pub fn wants_full(&self) -> bool {
+        let w = self.written();
+        w.wants_full && w.fulls_taken == self.fulls_sent.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Hands over the changes made up to `generation`; [`Self::written`] tells when they
+    /// (or newer ones) are on disk.
+    pub fn save_changes(&self, changes: Vec<Change>, generation: u64) {
+        let _ = self
+            .tx
+            .send((Some((Work::Changes(changes), generation)), None));
+    }
+
+    /// Hands over every task, at `generation`, to be written whole.
     pub fn save(&self, snapshot: Vec<Arc<TaskEntry>>, generation: u64) {
-        let _ = self.tx.send((Some((snapshot, generation)), None));
+        self.fulls_sent
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let _ = self
+            .tx
+            .send((Some((Work::Full(snapshot), generation)), None));
     }
 
-    /// Waits until every snapshot sent so far is on disk (or `timeout` passes): for an
-    /// exit with nothing new to save while an earlier write may still be running.
+    /// Waits until everything sent so far is written (or `timeout` passes): for an exit
+    /// with nothing new to save while an earlier write may still be running. Something a
+    /// failed write left is tried once more.
     pub fn wait_idle(&self, timeout: std::time::Duration) -> bool {
         self.send_and_wait(None, timeout)
     }
 
-    /// Saves and waits until it is on disk (or `timeout` passes): for the save on exit.
+    /// Hands over changes and waits until they are written (or `timeout` passes): for the
+    /// save on exit.
+    pub fn save_changes_and_wait(
+        &self,
+        changes: Vec<Change>,
+        generation: u64,
+        timeout: std::time::Duration,
+    ) -> bool {
+        self.send_and_wait(Some((Work::Changes(changes), generation)), timeout)
+    }
+
+    /// Hands over every task and waits until they are written (or `timeout` passes).
     pub fn save_and_wait(
         &self,
         snapshot: Vec<Arc<TaskEntry>>,
         generation: u64,
         timeout: std::time::Duration,
     ) -> bool {
-        self.send_and_wait(Some((snapshot, generation)), timeout)
+        self.fulls_sent
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.send_and_wait(Some((Work::Full(snapshot), generation)), timeout)
     }
 
-    fn send_and_wait(
-        &self,
-        snapshot: Option<(Vec<Arc<TaskEntry>>, u64)>,
-        timeout: std::time::Duration,
-    ) -> bool {
+    fn send_and_wait(&self, work: Option<(Work, u64)>, timeout: std::time::Duration) -> bool {
         let (reply_tx, reply_rx) = mpsc::channel();
-        if self.tx.send((snapshot, Some(reply_tx))).is_err() {
+        if self.tx.send((work, Some(reply_tx))).is_err() {
             return false;
         }
         reply_rx.recv_timeout(timeout).is_ok()

@@ -2,13 +2,18 @@
 //! has been read, the writer thread and what was last handed to it. Whether there is
 //! something to write is not set by hand at each change: the book's generation counter
 //! moves with every added, removed or changed task, and a save is due when it differs
-//! from the one last saved.
+//! from the one last saved. What is handed over is the changed tasks only (the book
+//! tracks which); the whole book only when the writer asks for it (a compaction, no
+//! file yet) or the file must be written again (an older layout, a file moved aside).
+//! An answer that changed nothing only moves "last asked", written every ten minutes
+//! and on exit.
 
 use super::SeedanceApp;
 use super::background::{Done, Job};
 use crate::book::TaskBook;
 use crate::gui::status::Severity;
 use crate::store::{self, HistoryLock, Loaded, Opened, Saver};
+use std::mem;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -18,6 +23,10 @@ const SAVE_EVERY: Duration = Duration::from_secs(1);
 
 /// After a failed write, the next try waits this long (the disk may stay full a while).
 const RETRY_EVERY: Duration = Duration::from_secs(5);
+
+/// "Last asked" times of tasks whose answers did not change are written at most this
+/// often (and on exit): they are worth keeping, not worth a write a second.
+const ASKED_EVERY: Duration = Duration::from_secs(600);
 
 pub struct HistorySync {
     /// Where the history lives (`None`: nothing is kept across restarts). Kept while the
@@ -35,9 +44,14 @@ pub struct HistorySync {
     read_only: Option<String>,
     /// The book's generation last handed to the writer.
     sent_generation: u64,
-    /// Write even if the book did not change (an older layout to heal, a file moved aside).
+    /// Write every task, even if the book did not change (an older layout to heal, a file
+    /// moved aside, a journal to compact).
     force: bool,
+    /// No history file yet: the first hand-over writes every task.
+    fresh: bool,
     last_save: Instant,
+    /// When "last asked" times were last handed over.
+    last_asked_save: Instant,
     /// The last write failed: shown until a write succeeds, and tried again.
     failed: Option<String>,
 }
@@ -53,7 +67,9 @@ impl HistorySync {
             read_only: None,
             sent_generation: 0,
             force: false,
+            fresh: false,
             last_save: Instant::now(),
+            last_asked_save: Instant::now(),
             failed: None,
         }
     }
@@ -73,7 +89,10 @@ impl HistorySync {
     }
 
     fn is_due(&self, book: &TaskBook) -> bool {
-        self.force || self.failed.is_some() || book.generation() != self.sent_generation
+        self.force
+            || self.failed.is_some()
+            || book.generation() != self.sent_generation
+            || (book.has_unsaved_asks() && self.last_asked_save.elapsed() >= ASKED_EVERY)
     }
 
     fn handed_over(&mut self, book: &TaskBook) {
@@ -82,14 +101,54 @@ impl HistorySync {
         self.last_save = Instant::now();
     }
 
+    /// Hands the writer what changed (or every task, when due) and marks it handed over.
+    /// `wait`: block until it is on disk (on exit); returns whether it got there in time.
+    fn hand_over(&mut self, book: &mut TaskBook, wait: Option<Duration>) -> bool {
+        let Some(saver) = &self.saver else {
+            return true;
+        };
+        let full = self.force || mem::take(&mut self.fresh);
+        let with_asked = full || wait.is_some() || self.last_asked_save.elapsed() >= ASKED_EVERY;
+        let changes = book.take_changes(with_asked);
+        if with_asked {
+            self.last_asked_save = Instant::now();
+        }
+        let generation = book.generation();
+        let written = if full {
+            match wait {
+                Some(t) => saver.save_and_wait(book.snapshot(), generation, t),
+                None => {
+                    saver.save(book.snapshot(), generation);
+                    true
+                }
+            }
+        } else if changes.is_empty() && self.failed.is_none() {
+            // Nothing the file keeps changed (a task marked timed out): nothing to write,
+            // but still wait for what an earlier hand-over may be writing.
+            wait.is_none_or(|t| saver.wait_idle(t))
+        } else {
+            // After a failure, even no change goes: it makes the writer try again.
+            match wait {
+                Some(t) => saver.save_changes_and_wait(changes, generation, t),
+                None => {
+                    saver.save_changes(changes, generation);
+                    true
+                }
+            }
+        };
+        self.handed_over(book);
+        written
+    }
+
     /// What the writer confirmed: a failure keeps the history due (and shown) until a
-    /// later write succeeds.
+    /// later write succeeds; a request for every task makes that due.
     fn check_writer(&mut self) {
         let Some(saver) = &self.saver else {
             return;
         };
         // The error is that of the last write: cleared by the next one that succeeds.
         self.failed = saver.written().error;
+        self.force |= saver.wants_full();
     }
 }
 
@@ -141,21 +200,14 @@ impl SeedanceApp {
                 .request_repaint_after(wait + Duration::from_millis(50));
             return;
         }
-        let Some(saver) = &self.history.saver else {
-            return;
-        };
-        saver.save(self.book.snapshot(), self.book.generation());
-        self.history.handed_over(&self.book);
+        self.history.hand_over(&mut self.book, None);
     }
 
     /// The last real state goes to the writer without waiting for the disk (the demo is
     /// about to take the grid). The writer stays: one thread keeps the writes in order.
     pub(super) fn hand_history_over(&mut self) {
-        if self.may_write_history()
-            && self.history.is_due(&self.book)
-            && let Some(saver) = &self.history.saver
-        {
-            saver.save(self.book.snapshot(), self.book.generation());
+        if self.may_write_history() && self.history.is_due(&self.book) {
+            self.history.hand_over(&mut self.book, None);
         }
         self.history.handed_over(&self.book);
     }
@@ -163,31 +215,42 @@ impl SeedanceApp {
     /// The demo ends: what the book holds now is the user's saved state, not a change.
     pub(super) fn history_in_step(&mut self) {
         self.history.sent_generation = self.book.generation();
+        self.book.take_changes(true);
     }
 
     /// Writes the history now and waits for it (on exit). Goes through the writer thread
     /// so an older snapshot still being written cannot land after this one; with nothing
     /// to write it still waits for that one (also one handed over as the demo started),
     /// or the exit would cut it off.
+    ///
+    /// "Last asked" times not written yet go too.
     pub fn save_history_now(&mut self) {
-        let Some(saver) = &self.history.saver else {
+        if self.history.saver.is_none() {
             return;
-        };
+        }
         let timeout = Duration::from_secs(10);
-        let write = self.may_write_history() && self.history.is_due(&self.book);
-        let saved = if write {
-            saver.save_and_wait(self.book.snapshot(), self.book.generation(), timeout)
+        self.history.check_writer();
+        let write = self.may_write_history()
+            && (self.history.is_due(&self.book) || self.book.has_unsaved_asks());
+        let mut saved = if write {
+            self.history.hand_over(&mut self.book, Some(timeout))
         } else {
-            saver.wait_idle(timeout)
+            self.history
+                .saver
+                .as_ref()
+                .is_some_and(|s| s.wait_idle(timeout))
         };
+        // The changes could not be appended (no file yet this build can extend): every
+        // task, now, or they would be lost.
+        if write && self.history.saver.as_ref().is_some_and(Saver::wants_full) {
+            self.history.force = true;
+            saved = self.history.hand_over(&mut self.book, Some(timeout));
+        }
         if !saved {
             eprintln!("warning: the history may not have been saved before exit");
         }
-        if let Some(e) = saver.last_error() {
+        if let Some(e) = self.history.saver.as_ref().and_then(Saver::last_error) {
             eprintln!("error: {e}");
-        }
-        if write {
-            self.history.handed_over(&self.book);
         }
     }
 
@@ -207,11 +270,12 @@ impl SeedanceApp {
         }
         let before = self.book.generation();
         match loaded {
-            Loaded::Missing => {}
+            Loaded::Missing => self.history.fresh = true,
             Loaded::Tasks { tasks, rewrite } => {
-                // Tasks pasted before the history arrived stay as they are.
+                // Tasks pasted before the history arrived stay as they are (and are the
+                // only changes to write).
                 let pasted_meanwhile = before != self.history.sent_generation;
-                self.book.extend(tasks);
+                self.book.extend_saved(tasks);
                 if !pasted_meanwhile {
                     // What was just read is what the file holds: nothing new to write.
                     self.history.sent_generation = self.book.generation();
