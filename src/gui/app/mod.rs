@@ -11,6 +11,8 @@
 //! | `token.rs` | the token: keyring, save, forget, test, session-only |
 //! | `history.rs` | `HistorySync`: loading and saving the history file |
 //! | `files.rs` | exports, clipboard text, downloads and their folder |
+//! | `account.rs` | "My tasks": the account's listing and Follow |
+//! | `generate.rs` | creating generations: runs, their rows, "may have been created" |
 //! | `ui.rs` | drawing the panels |
 //! | `prefs.rs` | what is remembered across starts |
 
