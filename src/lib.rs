@@ -1,7 +1,9 @@
 //! seedance-tasks: follow SeeDance video generation tasks on AceDataCloud.
 //!
-//! The flow is one way: pasted text → [`ids`] → a command to the [`engine`] (which alone
-//! calls the [`api`]) → events → the task book → the grid or the CLI's table.
+//! The flow is one way: pasted text (or the account's listing) → [`ids`] → a command to the
+//! [`engine`] (which decides when and how often the [`api`] is asked about tasks) →
+//! events → the task book → the grid or the CLI's table. Creating generations goes
+//! through [`generate`], which sends each request at most once it may have arrived.
 
 pub mod api;
 pub mod book;
