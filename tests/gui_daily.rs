@@ -180,16 +180,7 @@ fn search_toggles_and_sort_compose_and_selection_acts() {
     let start = Instant::now();
     let copied = loop {
         h.step();
-        let found = h
-            .output()
-            .platform_output
-            .commands
-            .iter()
-            .find_map(|c| match c {
-                egui::OutputCommand::CopyText(t) => Some(t.clone()),
-                _ => None,
-            });
-        if let Some(text) = found {
+        if let Some(text) = ui::copied_text(&h) {
             break text;
         }
         assert!(start.elapsed() < Duration::from_secs(10), "copied");
@@ -477,19 +468,11 @@ fn tasks_finishing_while_away_show_in_the_title() {
         "tasks already done when first asked are not news"
     );
     // The window loses focus; the running task finishes.
-    h.input_mut()
-        .viewports
-        .entry(egui::ViewportId::ROOT)
-        .or_default()
-        .focused = Some(false);
+    ui::set_window_focused(&mut h, false);
     s.server.insert(record(&ids[0], "succeeded"));
     step_until(&mut h, "the watch", |app| app.unseen_finished() == 1);
     step_until(&mut h, "the title", |app| app.title_count() == 1);
-    h.input_mut()
-        .viewports
-        .entry(egui::ViewportId::ROOT)
-        .or_default()
-        .focused = Some(true);
+    ui::set_window_focused(&mut h, true);
     step_until(&mut h, "focus back", |app| app.title_count() == 0);
 }
 
@@ -513,11 +496,7 @@ fn without_a_notification_service_it_says_so_once_and_unticks_notify() {
     let _enter = s.runtime.enter();
     step_until(&mut h, "answers", all_answered);
     assert!(h.state().prefs().notifications);
-    h.input_mut()
-        .viewports
-        .entry(egui::ViewportId::ROOT)
-        .or_default()
-        .focused = Some(false);
+    ui::set_window_focused(&mut h, false);
     s.server.insert(record(&ids[0], "succeeded"));
     step_until(&mut h, "the failed notification", |app| {
         app.status_message().is_some()

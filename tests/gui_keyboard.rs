@@ -110,16 +110,7 @@ fn the_grid_is_driven_by_keyboard_only() {
     press(&mut h, Modifiers::SHIFT, Key::ArrowUp);
     h.event(egui::Event::Copy);
     h.step();
-    let copied = h
-        .output()
-        .platform_output
-        .commands
-        .iter()
-        .find_map(|c| match c {
-            egui::OutputCommand::CopyText(t) => Some(t.clone()),
-            _ => None,
-        })
-        .expect("something copied");
+    let copied = ui::copied_text(&h).expect("something copied");
     assert_eq!(copied, format!("{}\n{}", order[3], order[4]));
     h.step();
 

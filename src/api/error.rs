@@ -191,6 +191,18 @@ pub(crate) fn excerpt(body: &str) -> String {
     out
 }
 
+impl ApiError {
+    /// Why a request waits before its next try, in two words: "rate limited" for a 429,
+    /// "request failed" otherwise (the status line and the CLI's stderr say it alike).
+    pub fn waiting_reason(&self) -> &'static str {
+        if self.kind == ErrorKind::RateLimited {
+            "rate limited"
+        } else {
+            "request failed"
+        }
+    }
+}
+
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(code) = &self.code {

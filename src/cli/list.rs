@@ -3,7 +3,7 @@
 use super::list_args::{DEFAULT_SINCE_SECONDS, ListArgs};
 use super::query::{backend, json_line};
 use super::{Cli, exit, table};
-use crate::api::{ErrorKind, ListScope, TaskRecord, format_rfc3339};
+use crate::api::{ListScope, TaskRecord, format_rfc3339};
 use crate::engine::{self, EngineConfig, Follower, ListCancel, ListError, ListEvent, ListRequest};
 use crate::task::{TaskEntry, unix_now};
 use crate::text;
@@ -116,11 +116,7 @@ fn stderr_events(token: Option<String>, progress: bool) -> Arc<dyn Fn(ListEvent)
             wait,
             error,
         } => {
-            let what = if error.kind == ErrorKind::RateLimited {
-                "rate limited"
-            } else {
-                "request failed"
-            };
+            let what = error.waiting_reason();
             eprintln!(
                 "{what} ({}); retrying a page in {:.1} s (attempt {attempt})",
                 text::for_terminal(&error.to_string(), token.as_deref()),

@@ -181,11 +181,7 @@ pub(super) async fn follow(
                 wait,
                 error,
             } => {
-                let what = if error.kind == ErrorKind::RateLimited {
-                    "rate limited"
-                } else {
-                    "request failed"
-                };
+                let what = error.waiting_reason();
                 let error = shown(&error);
                 eprintln!(
                     "{what} ({error}); retrying {ids} id{} in {:.1} s (attempt {attempt})",

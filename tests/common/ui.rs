@@ -86,3 +86,24 @@ pub fn harness(
         SeedanceApp::new(&cc.egui_ctx, options)
     })
 }
+
+/// What the app put on the clipboard in the last frame, if anything.
+pub fn copied_text(h: &Harness<'_, SeedanceApp>) -> Option<String> {
+    h.output()
+        .platform_output
+        .commands
+        .iter()
+        .find_map(|c| match c {
+            egui::OutputCommand::CopyText(t) => Some(t.clone()),
+            _ => None,
+        })
+}
+
+/// The window gains or loses the keyboard focus, as when the user switches windows.
+pub fn set_window_focused(h: &mut Harness<'_, SeedanceApp>, focused: bool) {
+    h.input_mut()
+        .viewports
+        .entry(egui::ViewportId::ROOT)
+        .or_default()
+        .focused = Some(focused);
+}

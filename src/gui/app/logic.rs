@@ -110,9 +110,9 @@ impl SeedanceApp {
             }
             Event::Retrying { wait, error, .. } => {
                 let what = if error.kind == ErrorKind::RateLimited {
-                    "rate limited".to_owned()
+                    error.waiting_reason().to_owned()
                 } else {
-                    format!("request failed ({})", error.message)
+                    format!("{} ({})", error.waiting_reason(), error.message)
                 };
                 self.status.retry = Some((Instant::now(), wait, what));
                 self.ctx.request_repaint_after(Duration::from_millis(250));
