@@ -100,8 +100,12 @@ fn model_label(ui: &mut egui::Ui, model: &str) {
     if full <= ui.available_width() {
         ui.label(model);
     } else {
-        ui.add(egui::Label::new(grid_layout::short_model(model)).truncate())
-            .on_hover_text(model);
+        ui.add(
+            egui::Label::new(grid_layout::short_model(model))
+                .truncate()
+                .show_tooltip_when_elided(false),
+        )
+        .on_hover_text(model);
     }
 }
 
@@ -145,8 +149,13 @@ fn cell(ui: &mut egui::Ui, column: Column, e: &TaskEntry, now: f64, intents: &mu
         }
         Column::Prompt => {
             if let Some(p) = record.and_then(|r| r.prompt.as_deref()) {
-                ui.add(egui::Label::new(p.replace('\n', " ")).truncate())
-                    .on_hover_text(p);
+                // One tooltip, ours: the full prompt with its line breaks.
+                ui.add(
+                    egui::Label::new(p.replace('\n', " "))
+                        .truncate()
+                        .show_tooltip_when_elided(false),
+                )
+                .on_hover_text(p);
             }
         }
         Column::Video => open_button(
@@ -169,15 +178,20 @@ fn cell(ui: &mut egui::Ui, column: Column, e: &TaskEntry, now: f64, intents: &mu
             let text = e.reason_text();
             if !text.is_empty() {
                 let color = ui.visuals().error_fg_color;
-                ui.add(egui::Label::new(egui::RichText::new(&text).color(color)).truncate())
-                    .on_hover_text(text);
+                ui.add(
+                    egui::Label::new(egui::RichText::new(&text).color(color))
+                        .truncate()
+                        .show_tooltip_when_elided(false),
+                )
+                .on_hover_text(text);
             }
         }
         Column::TraceId => {
             if let Some(t) = e.trace_id() {
                 let label = egui::Label::new(egui::RichText::new(t).monospace().small())
                     .sense(Sense::click())
-                    .truncate();
+                    .truncate()
+                    .show_tooltip_when_elided(false);
                 if ui
                     .add(label)
                     .on_hover_text(format!("{t}\nClick to copy"))
