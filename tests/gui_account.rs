@@ -101,3 +101,25 @@ fn follow_adds_a_task_created_after_the_window_started() {
         app.book().get(&id).is_some_and(|e| e.record.is_some())
     });
 }
+
+#[test]
+fn follow_pauses_while_the_token_is_rejected() {
+    let runtime = ui::runtime();
+    let server = runtime.block_on(TestServer::start());
+    let ids = common::make_ids(1);
+    server.insert(common::record(&ids[0], "running"));
+    server.push_fault(common::Fault::unauthorized());
+    let mut options = ui::options(&server.url(), "rejected-token", &RecordingOpener::default());
+    options.initial_ids = ids;
+    let mut h = ui::harness(&runtime, [1400.0, 800.0], options);
+    let _enter = runtime.enter();
+    step_until(&mut h, "the rejection", |app| app.halted().is_some());
+    h.get_by_label("Follow my account").click();
+    until_said(&mut h, "Follow paused: the API rejected the token");
+    ui::step_for(&mut h, std::time::Duration::from_millis(500));
+    assert_eq!(
+        server.account().listings(),
+        0,
+        "no listing while the token is rejected"
+    );
+}
