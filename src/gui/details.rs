@@ -114,7 +114,8 @@ pub fn show(
             intents.push(DetailIntent::Close);
         }
     });
-    egui::ScrollArea::vertical()
+    // Both ways: a long JSON line scrolls inside the panel instead of widening it.
+    egui::ScrollArea::both()
         .id_salt("details-scroll")
         .show(ui, |ui| {
             egui::Grid::new("details-grid")

@@ -40,6 +40,9 @@ impl SeedanceApp {
                 .resizable(true)
                 .default_size(380.0)
                 .min_size(260.0)
+                // Long lines (the raw JSON, a long reason) must not widen the panel over
+                // the grid; they wrap or scroll inside it.
+                .max_size(520.0)
                 .show(ui, |ui| match self.book.get(&id) {
                     Some(entry) => {
                         for intent in details::show(ui, entry, &mut self.previews, &mut self.note) {
