@@ -10,7 +10,7 @@ mod sort;
 pub use failures::{FailureGroup, failure_groups};
 
 use crate::api::Status;
-use crate::task::{Outcome, TaskEntry};
+use crate::task::{Outcome, TaskEntry, unix_now};
 use changes::Changes;
 use haystacks::Haystacks;
 use std::collections::{HashMap, HashSet};
@@ -374,9 +374,13 @@ impl TaskBook {
 
     /// Ids that have not reached a finished state (including those never answered).
     pub fn unfinished_ids(&self) -> Vec<String> {
+        let now = unix_now();
         self.entries
             .iter()
             .filter(|e| e.is_unfinished())
+            // A stale task (unfinished 72 h after creation) is no longer asked, also
+            // after a restart or a new token.
+            .filter(|e| e.record.as_ref().is_none_or(|r| !r.is_stale(now)))
             .map(|e| e.id.clone())
             .collect()
     }
@@ -730,17 +734,19 @@ mod tests {
     #[test]
     fn readding_refreshes_instead_of_duplicating() {
         let mut b = book();
-        assert_eq!(b.add_ids(&["a".into(), "z".into()]), 1);
-        assert_eq!(b.len(), 6);
+        assert_eq!(b.add_ids(&["a".into(), "z".into(), "y".into()]), 2);
+        assert_eq!(b.len(), 7);
         assert!(b.get("a").is_some_and(|e| e.awaiting));
         let finished = b.apply(vec![
             found("b", "succeeded", 300.0, "m1"),
-            found("z", "queued", 1.0, "m"),
+            found("z", "queued", unix_now() - 60.0, "m"),
+            // Queued since 1970: stale, no longer asked.
+            found("y", "queued", 1.0, "m"),
         ]);
         assert_eq!(finished, ["b"]);
         assert_eq!(b.unfinished_ids(), ["a", "z"]);
         b.apply(vec![("gone".into(), Outcome::NotFound)]);
-        assert_eq!(b.len(), 6);
+        assert_eq!(b.len(), 7);
     }
 
     fn changed_ids(changes: &[crate::store::Change]) -> Vec<String> {

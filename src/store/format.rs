@@ -9,7 +9,7 @@
 //! again. The fields are trusted only when the file's `derivation` matches this build's.
 
 use crate::api::{ApiError, ErrorKind, Status, TaskRecord};
-use crate::task::TaskEntry;
+use crate::task::{TaskEntry, Vanished};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -32,6 +32,12 @@ struct TaskOut<'a> {
     fields: Option<&'a TaskRecord>,
     #[serde(skip_serializing_if = "Option::is_none")]
     checked_at: Option<f64>,
+    /// When an answer last carried the record (for "last seen" once the API forgets it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seen_at: Option<f64>,
+    /// The API no longer knows the task: the record is the last one it sent.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    vanished: bool,
     #[serde(skip_serializing_if = "str::is_empty")]
     note: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -53,6 +59,8 @@ impl<'a> From<&'a TaskEntry> for TaskOut<'a> {
             record: t.record.as_ref().map(|r| r.raw_json()),
             fields: t.record.as_deref(),
             checked_at: t.checked_at,
+            seen_at: t.seen_at,
+            vanished: t.vanished.is_some(),
             note: &t.note,
             error: t.error.as_ref().map(|e| ErrorOut {
                 code: e.code.as_deref(),
@@ -91,6 +99,10 @@ struct TaskIn<'a> {
     fields: Option<&'a RawValue>,
     #[serde(default)]
     checked_at: Option<f64>,
+    #[serde(default)]
+    seen_at: Option<f64>,
+    #[serde(default)]
+    vanished: bool,
     #[serde(default)]
     note: String,
     #[serde(default)]
@@ -139,7 +151,13 @@ impl TaskIn<'_> {
             (None, _) => None,
         }
         .map(Arc::new);
+        entry.seen_at = self.seen_at;
         entry.status = match &entry.record {
+            // A task the API forgot keeps its last record but is not found.
+            Some(_) if self.vanished => {
+                entry.vanished = Some(Vanished::new(self.seen_at.or(self.checked_at)));
+                Status::NotFound
+            }
             Some(r) => r.status.clone(),
             None => status_from_word(&self.status),
         };
@@ -314,6 +332,27 @@ mod tests {
     fn loaded(bytes: &[u8]) -> (Vec<TaskEntry>, bool) {
         let fast = read_by_lines(bytes).is_some();
         (read(bytes).expect("loads").tasks, fast)
+    }
+
+    #[test]
+    fn a_task_the_api_forgot_comes_back_forgotten_with_its_record() {
+        // Entries 2 and 3 have records (0 is not found, 1 an error).
+        let mut tasks = entries(4).split_off(2);
+        let known = tasks[0].record.clone().expect("a record");
+        tasks[0].apply(crate::task::Outcome::NotFound);
+        let last_seen = tasks[0].vanished.as_ref().and_then(|v| v.last_seen);
+        assert!(tasks[0].vanished.is_some() && tasks[0].status == Status::NotFound);
+        let (loaded, _) = loaded(&written(&tasks));
+        let t = &loaded[0];
+        assert_eq!(t.status, Status::NotFound);
+        assert_eq!(
+            t.record.as_deref().map(|r| &r.id),
+            Some(&known.id),
+            "the record stays"
+        );
+        assert_eq!(t.vanished.as_ref().and_then(|v| v.last_seen), last_seen);
+        assert!(t.reason_text().contains("no longer knows this task"));
+        assert!(loaded[1].vanished.is_none());
     }
 
     #[test]
