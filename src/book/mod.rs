@@ -436,6 +436,13 @@ impl TaskBook {
         &self.order
     }
 
+    /// Where `id` is shown (its row), as of the last [`Self::refresh`]; `None` when it is
+    /// filtered out or gone.
+    pub fn position_of(&self, id: &str) -> Option<usize> {
+        let index = *self.index.get(id)?;
+        self.order.iter().position(|&i| i == index)
+    }
+
     /// The entry shown at `row`, as of the last [`Self::refresh`].
     pub fn row(&self, row: usize) -> Option<&TaskEntry> {
         self.order
@@ -729,6 +736,17 @@ mod tests {
         assert_eq!(b.remove(&ids).len(), 2);
         assert_eq!(b.all_ids(), ["b", "c", "d"]);
         assert!(b.get("c").is_some() && b.get("a").is_none());
+    }
+
+    #[test]
+    fn position_of_follows_the_shown_order() {
+        let mut b = book();
+        let shown = shown_ids(&mut b);
+        for (row, id) in shown.iter().enumerate() {
+            assert_eq!(b.position_of(id), Some(row));
+            assert_eq!(b.row(row).map(|e| e.id.as_str()), Some(id.as_str()));
+        }
+        assert_eq!(b.position_of("nowhere"), None);
     }
 
     #[test]

@@ -186,21 +186,26 @@ impl SeedanceApp {
 
     /// A key pressed while the grid has focus: the current row is the selected one.
     fn on_grid_key(&mut self, key: GridKey) {
-        let order = self.book.ids_in_order();
+        // Positions, not a copy of every id: 100 000 rows must not cost 100 000 strings a
+        // key press.
         let current = self
             .selection
             .current()
-            .and_then(|c| order.iter().position(|id| id == c));
-        let target = grid_keys::target(key, current, order.len());
-        let Some(row) = target else { return };
-        let id = order[row].clone();
+            .and_then(|c| self.book.position_of(c));
+        let Some(row) = grid_keys::target(key, current, self.book.shown()) else {
+            return;
+        };
+        let Some(id) = self.book.row(row).map(|e| e.id.clone()) else {
+            return;
+        };
         match key {
             GridKey::Move(_) | GridKey::Home | GridKey::End => {
                 self.selection.set_current(&id);
                 self.scroll_to = Some(row);
             }
             GridKey::Extend(_) => {
-                self.selection.extend_to(&id, &order);
+                // A range needs the order by id, as Shift+click does.
+                self.selection.extend_to(&id, &self.book.ids_in_order());
                 self.scroll_to = Some(row);
             }
             GridKey::Toggle => self.selection.toggle(&id),
@@ -210,23 +215,14 @@ impl SeedanceApp {
                 }
                 self.details_open = true;
             }
-            GridKey::Copy => {
-                let selected: Vec<String> = order
-                    .iter()
-                    .filter(|i| self.selection.contains(i))
-                    .cloned()
-                    .collect();
-                if !selected.is_empty() {
-                    self.ctx.copy_text(selected.join("\n"));
-                }
+            // With a selection, the toolbar's actions act on exactly the selected rows.
+            GridKey::Copy if !self.selection.is_empty() => {
+                self.on_toolbar_intent(ToolbarIntent::CopyIds);
             }
-            GridKey::Delete => {
-                let ids: HashSet<String> = self.selection.ids().clone();
-                if !ids.is_empty() {
-                    let removed = self.book.remove(&ids);
-                    self.remove_with_undo(removed, "tasks");
-                }
+            GridKey::Delete if !self.selection.is_empty() => {
+                self.on_toolbar_intent(ToolbarIntent::Remove);
             }
+            GridKey::Copy | GridKey::Delete => {}
             GridKey::OpenVideo => {
                 let video = self
                     .book
