@@ -3,52 +3,32 @@
 //! accessibility tree).
 
 mod common;
+#[path = "common/setup.rs"]
+mod setup;
 #[path = "common/ui.rs"]
 mod ui;
 
-use common::{Fault, TestServer, make_ids, record};
-use egui_kittest::Harness;
+use common::{Fault, make_ids, record};
 use egui_kittest::kittest::Queryable;
 use seedance_tasks::api::Status;
 use seedance_tasks::book::Column;
-use seedance_tasks::gui::{
-    GuiOptions, KeyringProvider, KeyringState, RecordingOpener, SeedanceApp,
-};
+use seedance_tasks::gui::{GuiOptions, KeyringProvider, KeyringState, SeedanceApp};
 use seedance_tasks::secrets::{Keyring, SecretError, Token, TokenSource};
+use setup::Setup;
 use std::time::Duration;
 use ui::{all_answered, step_until};
 
 const PASTE: &str = "Task ids (paste any text: lines, commas, JSON, console output):";
 
-struct Setup {
-    runtime: tokio::runtime::Runtime,
-    server: TestServer,
-    opener: RecordingOpener,
-}
-
 impl Setup {
-    fn new() -> Self {
-        let runtime = ui::runtime();
-        let server = runtime.block_on(TestServer::start());
-        Self {
-            runtime,
-            server,
-            opener: RecordingOpener::default(),
-        }
-    }
-
     fn options(&self) -> GuiOptions {
-        ui::options(&self.server.url(), "gui-test-token", &self.opener)
-    }
-
-    fn harness(&self, options: GuiOptions) -> Harness<'static, SeedanceApp> {
-        ui::harness(&self.runtime, [1400.0, 800.0], options)
+        self.base_options("gui-test-token")
     }
 }
 
 #[test]
 fn paste_query_rows_sort_and_open() {
-    let s = Setup::new();
+    let s = Setup::new([1400.0, 800.0]);
     let ids = make_ids(4);
     s.server.insert(record(&ids[0], "succeeded"));
     s.server.insert(record(&ids[1], "failed"));
@@ -138,7 +118,7 @@ fn paste_query_rows_sort_and_open() {
 
 #[test]
 fn running_task_turns_succeeded_under_watch() {
-    let s = Setup::new();
+    let s = Setup::new([1400.0, 800.0]);
     let ids = make_ids(1);
     s.server.insert(record(&ids[0], "running"));
     let mut options = s.options();
@@ -168,7 +148,7 @@ fn running_task_turns_succeeded_under_watch() {
 
 #[test]
 fn unauthorized_shows_one_banner() {
-    let s = Setup::new();
+    let s = Setup::new([1400.0, 800.0]);
     s.server.push_fault(Fault::unauthorized());
     let mut options = s.options();
     options.initial_ids = make_ids(120);
@@ -195,7 +175,7 @@ fn unauthorized_shows_one_banner() {
 
 #[test]
 fn network_errors_offer_a_retry() {
-    let s = Setup::new();
+    let s = Setup::new([1400.0, 800.0]);
     let ids = make_ids(2);
     for id in &ids {
         s.server.insert(record(id, "succeeded"));
@@ -229,7 +209,7 @@ fn network_errors_offer_a_retry() {
 
 #[test]
 fn token_save_and_forget_through_the_keyring() {
-    let s = Setup::new();
+    let s = Setup::new([1400.0, 800.0]);
     let keyring = Keyring::mock().expect("mock store");
     let mut options = s.options();
     options.env_token = None;
@@ -263,7 +243,7 @@ fn token_save_and_forget_through_the_keyring() {
 
 #[test]
 fn no_keyring_offers_a_session_token() {
-    let s = Setup::new();
+    let s = Setup::new([1400.0, 800.0]);
     let ids = make_ids(1);
     s.server.insert(record(&ids[0], "succeeded"));
     let mut options = s.options();
@@ -299,7 +279,7 @@ fn no_keyring_offers_a_session_token() {
 
 #[test]
 fn rejected_ids_are_reported() {
-    let s = Setup::new();
+    let s = Setup::new([1400.0, 800.0]);
     let mut h = s.harness(s.options());
     let _enter = s.runtime.enter();
     h.step();
@@ -313,7 +293,7 @@ fn rejected_ids_are_reported() {
 
 #[test]
 fn demo_fills_the_grid() {
-    let s = Setup::new();
+    let s = Setup::new([1400.0, 800.0]);
     let mut options = s.options();
     options.env_token = None;
     options.demo = true;
@@ -354,7 +334,7 @@ fn demo_fills_the_grid() {
 
 #[test]
 fn ctrl_v_anywhere_pastes_into_the_paste_area() {
-    let s = Setup::new();
+    let s = Setup::new([1400.0, 800.0]);
     let mut h = s.harness(s.options());
     let _enter = s.runtime.enter();
     h.step();
@@ -368,7 +348,7 @@ fn ctrl_v_anywhere_pastes_into_the_paste_area() {
 
 #[test]
 fn a_failed_launch_is_shown_and_test_reports_an_invalid_token() {
-    let mut s = Setup::new();
+    let mut s = Setup::new([1400.0, 800.0]);
     s.opener.fail_with = Some("could not open it: no browser".into());
     let ids = make_ids(1);
     s.server.insert(record(&ids[0], "succeeded"));

@@ -4,52 +4,36 @@
 mod common;
 #[path = "common/files.rs"]
 mod files;
+#[path = "common/setup.rs"]
+mod setup;
 #[path = "common/ui.rs"]
 mod ui;
 
-use common::{TestServer, make_ids, record};
+use common::{make_ids, record};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use seedance_tasks::api::Status;
 use seedance_tasks::gui::{
-    AnsweringDialogs, GuiOptions, ItemState, Picked, Prefs, RecordingNotifier, RecordingOpener,
-    SeedanceApp, Severity,
+    AnsweringDialogs, GuiOptions, ItemState, Picked, Prefs, RecordingNotifier, SeedanceApp,
+    Severity,
 };
+use setup::Setup;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use ui::{all_answered, step_until};
 
-struct Setup {
-    runtime: tokio::runtime::Runtime,
-    server: TestServer,
-}
-
 impl Setup {
-    fn new() -> Self {
-        let runtime = ui::runtime();
-        let server = runtime.block_on(TestServer::start());
-        Self { runtime, server }
-    }
-
     fn options(&self, history: Option<&Path>) -> GuiOptions {
-        let mut o = ui::options(
-            &self.server.url(),
-            "daily-token",
-            &RecordingOpener::default(),
-        );
+        let mut o = self.base_options("daily-token");
         o.history = history.map(Path::to_path_buf);
         o
-    }
-
-    fn harness(&self, options: GuiOptions) -> Harness<'static, SeedanceApp> {
-        ui::harness(&self.runtime, [1500.0, 900.0], options)
     }
 }
 
 #[test]
 fn restart_restores_rows_and_watches_only_unfinished() {
-    let s = Setup::new();
+    let s = Setup::new([1500.0, 900.0]);
     let dir = tempfile::tempdir().expect("tmp");
     let history = dir.path().join("history.json");
     let ids = make_ids(4);
@@ -100,7 +84,7 @@ fn restart_restores_rows_and_watches_only_unfinished() {
 
 #[test]
 fn corrupt_history_is_reported_not_fatal() {
-    let s = Setup::new();
+    let s = Setup::new([1500.0, 900.0]);
     let dir = tempfile::tempdir().expect("tmp");
     let history = dir.path().join("history.json");
     std::fs::write(&history, "{ not json").expect("write");
@@ -121,7 +105,7 @@ fn corrupt_history_is_reported_not_fatal() {
 
 #[test]
 fn search_toggles_and_sort_compose_and_selection_acts() {
-    let s = Setup::new();
+    let s = Setup::new([1500.0, 900.0]);
     let ids = make_ids(6);
     for (i, id) in ids.iter().enumerate() {
         s.server
@@ -203,7 +187,7 @@ fn search_toggles_and_sort_compose_and_selection_acts() {
 
 #[test]
 fn downloads_go_into_the_chosen_folder() {
-    let s = Setup::new();
+    let s = Setup::new([1500.0, 900.0]);
     let files = s.runtime.block_on(files::FileServer::start());
     let ids = make_ids(2);
     for id in &ids {
@@ -302,7 +286,7 @@ fn problem(h: &Harness<'_, SeedanceApp>) -> String {
 
 #[test]
 fn export_writes_where_the_dialog_says() {
-    let s = Setup::new();
+    let s = Setup::new([1500.0, 900.0]);
     let files = s.runtime.block_on(files::FileServer::start());
     let out = tempfile::tempdir().expect("tmp");
     let target = out.path().join("picked.csv");
@@ -333,7 +317,7 @@ fn export_writes_where_the_dialog_says() {
 
 #[test]
 fn without_a_dialog_exports_and_downloads_go_to_the_downloads_folder() {
-    let s = Setup::new();
+    let s = Setup::new([1500.0, 900.0]);
     let files = s.runtime.block_on(files::FileServer::start());
     let fallback = tempfile::tempdir().expect("tmp");
     let dialogs = AnsweringDialogs::new(Picked::Unavailable, Some(fallback.path().to_path_buf()));
@@ -393,7 +377,7 @@ fn on_disk(history: &Path) -> Vec<(String, String)> {
 
 #[test]
 fn a_history_from_an_older_build_is_written_again_in_the_current_layout() {
-    let s = Setup::new();
+    let s = Setup::new([1500.0, 900.0]);
     let dir = tempfile::tempdir().expect("tmp");
     let history = dir.path().join("history.json");
     let ids = make_ids(3);
@@ -420,7 +404,7 @@ fn a_history_from_an_older_build_is_written_again_in_the_current_layout() {
 
 #[test]
 fn the_demo_never_reaches_the_history() {
-    let s = Setup::new();
+    let s = Setup::new([1500.0, 900.0]);
     let dir = tempfile::tempdir().expect("tmp");
     let history = dir.path().join("history.json");
     let ids = make_ids(2);
@@ -453,7 +437,7 @@ fn the_demo_never_reaches_the_history() {
 
 #[test]
 fn tasks_finishing_while_away_show_in_the_title() {
-    let s = Setup::new();
+    let s = Setup::new([1500.0, 900.0]);
     let ids = make_ids(2);
     s.server.insert(record(&ids[0], "running"));
     s.server.insert(record(&ids[1], "succeeded"));
@@ -478,7 +462,7 @@ fn tasks_finishing_while_away_show_in_the_title() {
 
 #[test]
 fn without_a_notification_service_it_says_so_once_and_unticks_notify() {
-    let s = Setup::new();
+    let s = Setup::new([1500.0, 900.0]);
     let ids = make_ids(2);
     s.server.insert(record(&ids[0], "running"));
     s.server.insert(record(&ids[1], "running"));

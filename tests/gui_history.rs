@@ -2,42 +2,25 @@
 //! fails, a file from a newer version. Through kittest, against the loopback server.
 
 mod common;
+#[path = "common/setup.rs"]
+mod setup;
 #[path = "common/ui.rs"]
 mod ui;
 
-use common::{TestServer, make_ids, record};
-use egui_kittest::Harness;
+use common::{make_ids, record};
 use egui_kittest::kittest::Queryable;
-use seedance_tasks::gui::{GuiOptions, RecordingOpener, SeedanceApp};
+use seedance_tasks::gui::GuiOptions;
 use seedance_tasks::store;
+use setup::Setup;
 use std::path::Path;
 use ui::{all_answered, step_until};
 
-struct Setup {
-    runtime: tokio::runtime::Runtime,
-    server: TestServer,
-}
-
 impl Setup {
-    fn new() -> Self {
-        let runtime = ui::runtime();
-        let server = runtime.block_on(TestServer::start());
-        Self { runtime, server }
-    }
-
     fn options(&self, history: &Path, ids: &[String]) -> GuiOptions {
-        let mut o = ui::options(
-            &self.server.url(),
-            "history-token",
-            &RecordingOpener::default(),
-        );
+        let mut o = self.base_options("history-token");
         o.history = Some(history.to_path_buf());
         o.initial_ids = ids.to_vec();
         o
-    }
-
-    fn harness(&self, options: GuiOptions) -> Harness<'static, SeedanceApp> {
-        ui::harness(&self.runtime, [1280.0, 760.0], options)
     }
 }
 
@@ -47,7 +30,7 @@ fn saved_tasks(path: &Path) -> Option<usize> {
 
 #[test]
 fn a_second_window_reads_the_history_but_never_writes_it() {
-    let s = Setup::new();
+    let s = Setup::new([1280.0, 760.0]);
     let dir = tempfile::tempdir().expect("tmp");
     let history = dir.path().join("history.json");
     let ids = make_ids(3);
@@ -81,7 +64,7 @@ fn a_second_window_reads_the_history_but_never_writes_it() {
 
 #[test]
 fn a_failed_save_is_shown_and_retried_until_it_succeeds() {
-    let s = Setup::new();
+    let s = Setup::new([1280.0, 760.0]);
     let dir = tempfile::tempdir().expect("tmp");
     let history = dir.path().join("history.json");
     let ids = make_ids(2);
@@ -114,7 +97,7 @@ fn a_failed_save_is_shown_and_retried_until_it_succeeds() {
 
 #[test]
 fn a_history_from_a_newer_version_is_left_alone() {
-    let s = Setup::new();
+    let s = Setup::new([1280.0, 760.0]);
     let dir = tempfile::tempdir().expect("tmp");
     let history = dir.path().join("history.json");
     let newer = br#"{"version": 99, "tasks": [{"id": "from-the-future"}]}"#;
@@ -156,7 +139,7 @@ impl eframe::Storage for Settings {
 #[test]
 fn the_settings_and_the_history_never_hold_the_token() {
     const TOKEN: &str = "sk-SETTINGSCANARY-0123456789";
-    let s = Setup::new();
+    let s = Setup::new([1280.0, 760.0]);
     let dir = tempfile::tempdir().expect("tmp");
     let history = dir.path().join("history.json");
     let ids = make_ids(2);
@@ -202,7 +185,7 @@ fn asked(s: &Setup, id: &str) -> usize {
 /// a real change lands in the journal alone and survives a restart.
 #[test]
 fn a_watch_of_unchanged_tasks_writes_nothing_and_a_change_writes_one_line() {
-    let s = Setup::new();
+    let s = Setup::new([1280.0, 760.0]);
     let dir = tempfile::tempdir().expect("tmp");
     let history = dir.path().join("history.json");
     let journal = store::journal_path(&history);

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
-use window::{KillOnDrop, wait_for};
+use window::{start_app, wait_for};
 
 const CJK_A: &str = "一只橘猫在窗台上晒太阳，镜头缓慢推进";
 const CJK_B: &str = "桜の花びらが舞う京都の路地を自転車が";
@@ -161,21 +161,7 @@ fn cjk_prompts_are_glyphs_and_the_reason_is_on_screen() {
     let data = tempfile::tempdir().expect("temp dir");
     let mut args = vec!["gui".to_owned()];
     args.extend(ids.iter().cloned());
-    let _app = KillOnDrop(
-        Command::new(env!("CARGO_BIN_EXE_seedance-tasks"))
-            .args(&args)
-            .env("DISPLAY", &display)
-            .env("SEEDANCE_API_BASE", server.url())
-            .env("SEEDANCE_API_TOKEN", "cjk-token")
-            .env("SEEDANCE_DATA_DIR", data.path().join("seedance"))
-            .env("XDG_DATA_HOME", data.path())
-            .env("XDG_CONFIG_HOME", data.path())
-            .env_remove("WAYLAND_DISPLAY")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start the window"),
-    );
+    let _app = start_app(&display, &server.url(), "cjk-token", data.path(), &args);
 
     // Every row answered and laid out, as the screen reader sees it.
     let tree = wait_for(

@@ -15,9 +15,9 @@ use seedance_tasks::api::Status;
 use seedance_tasks::store::{self, Loaded};
 use seedance_tasks::task::TaskEntry;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
-use window::{KillOnDrop, display_or_skip};
+use window::display_or_skip;
 
 /// `wait_for` for a condition.
 fn wait_until(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) {
@@ -106,20 +106,7 @@ fn gui_queries_ids_in_a_real_window() {
     }
     let data = tempfile::tempdir().expect("temp dir");
     let start_app = |args: &[String]| {
-        let child = Command::new(env!("CARGO_BIN_EXE_seedance-tasks"))
-            .args(args)
-            .env("DISPLAY", &display)
-            .env("SEEDANCE_API_BASE", server.url())
-            .env("SEEDANCE_API_TOKEN", "e2e-token")
-            .env("SEEDANCE_DATA_DIR", data.path().join("seedance"))
-            .env("XDG_DATA_HOME", data.path())
-            .env("XDG_CONFIG_HOME", data.path())
-            .env_remove("WAYLAND_DISPLAY")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start the window");
-        KillOnDrop(child)
+        window::start_app(&display, &server.url(), "e2e-token", data.path(), args)
     };
     let mut args = vec!["gui".to_owned()];
     args.extend(ids.iter().cloned());

@@ -1,7 +1,8 @@
 //! Helpers for the tests that run the real binary in a real window (under Xvfb in CI).
 #![allow(dead_code)]
 
-use std::process::Child;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The X display, or `None` (after saying so) when there is none and CI did not ask for
@@ -39,4 +40,29 @@ pub fn wait_for<T>(what: &str, timeout: Duration, mut probe: impl FnMut() -> Opt
         assert!(start.elapsed() < timeout, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// Starts the real binary with `args` on `display`, against the API at `api_base` with
+/// `token`, its history and eframe's settings kept under `data` (never the user's).
+pub fn start_app(
+    display: &str,
+    api_base: &str,
+    token: &str,
+    data: &Path,
+    args: &[String],
+) -> KillOnDrop {
+    let child = Command::new(env!("CARGO_BIN_EXE_seedance-tasks"))
+        .args(args)
+        .env("DISPLAY", display)
+        .env("SEEDANCE_API_BASE", api_base)
+        .env("SEEDANCE_API_TOKEN", token)
+        .env("SEEDANCE_DATA_DIR", data.join("seedance"))
+        .env("XDG_DATA_HOME", data)
+        .env("XDG_CONFIG_HOME", data)
+        .env_remove("WAYLAND_DISPLAY")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the window");
+    KillOnDrop(child)
 }
