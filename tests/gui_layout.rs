@@ -116,4 +116,9 @@ fn a_narrow_window_scrolls_instead_of_cutting_columns() {
         video.min.x - prompt.min.x >= 100.0,
         "Prompt keeps a readable width"
     );
+    // Nothing squeezed to fit: the grid is wider than the window, so it scrolls.
+    assert!(
+        header(&h, "Reason").min.x > 720.0,
+        "the columns run past the edge"
+    );
 }
