@@ -4,7 +4,7 @@
 //! created with `--demo create` (or the window's demo) queue, run and succeed within
 //! [`MADE_LIFE`] seconds.
 
-use crate::api::{ApiError, ListedTask, Page, PageQuery, TaskRecord};
+use crate::api::{ApiError, BatchAnswer, ListedTask, Page, PageQuery, TaskRecord};
 use serde_json::{Value, json};
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -264,11 +264,11 @@ impl Demo {
             .collect()
     }
 
-    pub async fn ask(&self, ids: &[String]) -> Result<Vec<TaskRecord>, ApiError> {
+    pub async fn ask(&self, ids: &[String]) -> Result<BatchAnswer, ApiError> {
         tokio::time::sleep(LATENCY).await;
         let now = self.started.elapsed().as_secs_f64();
         let made = self.made.lock().map(|m| m.clone()).unwrap_or_default();
-        Ok(ids
+        let records = ids
             .iter()
             .filter_map(|id| match TASKS.iter().find(|t| t.id == id) {
                 Some(t) => Some(self.record(t, now)),
@@ -278,7 +278,11 @@ impl Demo {
                     .map(|m| self.made_record(m, now)),
             })
             .filter_map(TaskRecord::from_value)
-            .collect())
+            .collect();
+        Ok(BatchAnswer {
+            records,
+            unreadable: Vec::new(),
+        })
     }
 
     /// The demo account's tasks in the page's range, newest first, with the total: the
@@ -383,7 +387,7 @@ mod tests {
     async fn demo_has_every_kind_of_task() {
         let demo = Demo::new();
         let ids = Demo::ids();
-        let records = demo.ask(&ids).await.expect("demo answers");
+        let records = demo.ask(&ids).await.expect("demo answers").records;
         assert_eq!(records.len(), ids.len() - 1, "one id is unknown");
         let count = |s: Status| records.iter().filter(|r| r.status == s).count();
         assert!(count(Status::Succeeded) >= 4);
@@ -414,7 +418,11 @@ mod tests {
         assert_eq!(status(made.at), Status::Queued);
         assert_eq!(status(made.at + MADE_QUEUED + 0.1), Status::Running);
         assert_eq!(status(made.at + MADE_LIFE), Status::Succeeded);
-        let records = demo.ask(std::slice::from_ref(&id)).await.expect("answer");
+        let records = demo
+            .ask(std::slice::from_ref(&id))
+            .await
+            .expect("answer")
+            .records;
         assert_eq!(records[0].prompt.as_deref(), Some("a kite"));
     }
 

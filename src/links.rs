@@ -24,6 +24,12 @@ pub enum RefusalKind {
     Insecure,
     /// A link of the offline demo: there is nothing behind it.
     Demo,
+    /// A link-local address (169.254.0.0/16, fe80::/10): cloud machines answer their
+    /// metadata, credentials included, there.
+    LinkLocal,
+    /// A link with a user name or password before its host (`https://user:pass@host`),
+    /// which hides the real host from a quick read and sends credentials no record should.
+    UserInfo,
 }
 
 /// A refused link, with a reason a person can read (fit for a disabled button's tooltip).
@@ -41,7 +47,9 @@ impl fmt::Display for LinkRefused {
 
 impl std::error::Error for LinkRefused {}
 
-/// Links a browser may open: `https` and `http` only, never a demo link.
+/// Links a browser may open: `https` and `http` only, never a demo link, a link-local
+/// host or a link with user info. The one rule for every Open (video and last frame,
+/// grid, details and keys alike).
 pub fn web_link(s: &str) -> Result<Url, LinkRefused> {
     let not_web = || LinkRefused {
         kind: RefusalKind::NotWeb,
@@ -57,7 +65,103 @@ pub fn web_link(s: &str) -> Result<Url, LinkRefused> {
             reason: "a demo link: the demo has no real files".into(),
         });
     }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(LinkRefused {
+            kind: RefusalKind::UserInfo,
+            reason: format!(
+                "a link with a user name or password before its host: {}",
+                shown(&display(s))
+            ),
+        });
+    }
+    if is_link_local(&url) {
+        return Err(LinkRefused {
+            kind: RefusalKind::LinkLocal,
+            reason: format!(
+                "a link-local address, where cloud machines keep their metadata: {}",
+                shown(s)
+            ),
+        });
+    }
     Ok(url)
+}
+
+fn is_link_local(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Ipv4(ip)) => ip.is_link_local(),
+        Some(Host::Ipv6(ip)) => {
+            (ip.segments()[0] & 0xffc0) == 0xfe80
+                || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_link_local())
+        }
+        _ => false,
+    }
+}
+
+/// A link as it is shown to people: parsed and written back the way a browser's address
+/// bar does, with each label of the host in Unicode unless it mixes scripts in a way
+/// that imitates another name (`аpple.com` with a Cyrillic `а` stays `xn--pple-43d.com`).
+/// Text that is no link is returned cleaned of control characters.
+pub fn display(s: &str) -> String {
+    let Ok(url) = Url::parse(s.trim()) else {
+        return crate::text::clean_for_terminal(s.trim());
+    };
+    let Some(Host::Domain(ascii)) = url.host() else {
+        return url.to_string();
+    };
+    let host = ascii
+        .split('.')
+        .map(|label| {
+            let (unicode, result) = idna::domain_to_unicode(label);
+            if result.is_err() || is_deceptive(&unicode) {
+                label.to_owned()
+            } else {
+                unicode
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(".");
+    format!(
+        "{}{host}{}",
+        &url[..url::Position::BeforeHost],
+        &url[url::Position::AfterHost..]
+    )
+}
+
+/// Whether a host label mixes scripts as no real name does (Latin with Cyrillic or
+/// Greek, say), or is all Cyrillic or Greek letters that read as Latin ones (`аррӏе`).
+/// Latin with the scripts written together in Chinese, Japanese and Korean is fine, as
+/// browsers allow it.
+fn is_deceptive(label: &str) -> bool {
+    use unicode_script::{Script, UnicodeScript};
+    let mut scripts: Vec<Script> = Vec::new();
+    for c in label.chars() {
+        let script = c.script();
+        if !matches!(script, Script::Common | Script::Inherited | Script::Unknown)
+            && !scripts.contains(&script)
+        {
+            scripts.push(script);
+        }
+    }
+    let east_asian = |s: &Script| {
+        matches!(
+            s,
+            Script::Latin
+                | Script::Han
+                | Script::Hiragana
+                | Script::Katakana
+                | Script::Hangul
+                | Script::Bopomofo
+        )
+    };
+    if scripts.len() > 1 && !scripts.iter().all(east_asian) {
+        return true;
+    }
+    const LATIN_LOOKALIKES: &str = "аеорсухіјѕԁһӏԛԝүАВЕКМНОРСТХοαρνικτυχΑΒΕΖΗΙΚΜΝΟΡΤΥΧ";
+    matches!(scripts.as_slice(), [Script::Cyrillic | Script::Greek])
+        && label
+            .chars()
+            .filter(|c| c.is_alphabetic())
+            .all(|c| LATIN_LOOKALIKES.contains(c))
 }
 
 /// Links the app itself fetches (downloads, previews): a [`web_link`], and plain `http`
@@ -205,6 +309,61 @@ mod tests {
         assert!(!e.reason.contains('\u{202e}'));
         let long = format!("file:///{}", "a".repeat(500));
         assert!(refused(web_link(&long)).reason.chars().count() < 120);
+    }
+
+    #[test]
+    fn link_local_hosts_and_user_info_are_refused() {
+        for bad in [
+            "http://169.254.169.254/latest/meta-data/",
+            "https://169.254.0.1/x",
+            "http://[fe80::1]/x",
+            "https://[febf::1]/x",
+            "http://[::ffff:169.254.169.254]/x",
+        ] {
+            assert_eq!(refused(web_link(bad)).kind, RefusalKind::LinkLocal, "{bad}");
+            assert_eq!(
+                refused(fetch_link(bad)).kind,
+                RefusalKind::LinkLocal,
+                "{bad}"
+            );
+        }
+        for bad in [
+            "https://user:pass@cdn.example/v.mp4",
+            "https://cdn.example.com@evil.example/v.mp4",
+            "http://a@127.0.0.1/x",
+        ] {
+            let e = refused(web_link(bad));
+            assert_eq!(e.kind, RefusalKind::UserInfo, "{bad}");
+        }
+        assert!(web_link("https://169.255.0.1/x").is_ok());
+        assert!(web_link("https://[fec0::1]/x").is_ok());
+    }
+
+    #[test]
+    fn mixed_script_hosts_are_shown_in_punycode() {
+        assert_eq!(
+            display("https://аpple.com/v.mp4"),
+            "https://xn--pple-43d.com/v.mp4"
+        );
+        assert_eq!(display("https://аррӏе.com/"), "https://xn--80ak6aa92e.com/");
+        assert_eq!(
+            display("https://xn--pple-43d.com/"),
+            "https://xn--pple-43d.com/"
+        );
+        assert_eq!(
+            display("https://münchen.de/a b"),
+            "https://münchen.de/a%20b"
+        );
+        assert_eq!(display("https://東京.jp/x"), "https://東京.jp/x");
+        assert_eq!(display("https://例え.テスト/"), "https://例え.テスト/");
+        assert_eq!(display("https://москва.рф/"), "https://москва.рф/");
+        assert_eq!(
+            display("https://cdn.example/v.mp4"),
+            "https://cdn.example/v.mp4"
+        );
+        assert_eq!(display("not a link\u{1b}[31m"), "not a link");
+        let e = refused(web_link("https://user@аpple.com/"));
+        assert!(e.reason.contains("xn--pple-43d.com"), "{e}");
     }
 
     #[test]

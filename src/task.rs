@@ -178,7 +178,9 @@ impl TaskEntry {
         let r = self.record.as_ref()?;
         r.elapsed.or_else(|| {
             if r.status.is_unfinished() {
-                r.created_at.map(|c| (now - c).max(0.0))
+                // Decades since creation is a broken clock, not a running task.
+                r.created_at
+                    .and_then(|c| crate::api::plausible_duration((now - c).max(0.0)))
             } else {
                 None
             }

@@ -23,38 +23,139 @@ pub fn format_elapsed(seconds: f64) -> String {
 
 /// Server text made safe to print on one line of a terminal: escape sequences (CSI, OSC
 /// and the other ESC forms, in their 7- and 8-bit spellings) are removed with their
-/// parameters, line breaks and tabs become spaces, and every other control character and
-/// bidirectional override is dropped — so a record cannot move the cursor, retitle the
-/// window, hide text or reorder what the user reads.
+/// parameters, line breaks, tabs and the Unicode line and paragraph separators become
+/// spaces, and every other control character, bidirectional override and invisible
+/// character (zero-width spaces and joiners, the BOM, soft hyphens) is dropped — so a
+/// record cannot move the cursor, retitle the window, hide text or reorder what the user
+/// reads.
 pub fn clean_for_terminal(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\u{1b}' => match chars.next() {
-                Some('[') => skip_csi(&mut chars),
-                Some(']' | 'P' | 'X' | '^' | '_') => skip_string(&mut chars),
-                // Two-character forms (ESC 7, ESC c, …): the second one goes too.
-                _ => {}
-            },
-            '\u{9b}' => skip_csi(&mut chars),
-            '\u{9d}' | '\u{90}' | '\u{98}' | '\u{9e}' | '\u{9f}' => skip_string(&mut chars),
-            '\n' | '\r' | '\t' => out.push(' '),
-            c if c.is_control() || is_bidi_control(c) => {}
-            c => out.push(c),
+    out.extend(Visible::new(text).map(|(_, c)| c));
+    out
+}
+
+/// The characters of `text` a terminal shows, each with its byte offset in `text`.
+struct Visible<'a> {
+    chars: std::iter::Peekable<std::str::CharIndices<'a>>,
+}
+
+impl<'a> Visible<'a> {
+    fn new(text: &'a str) -> Self {
+        Self {
+            chars: text.char_indices().peekable(),
         }
     }
-    out
+}
+
+impl Iterator for Visible<'_> {
+    type Item = (usize, char);
+
+    fn next(&mut self) -> Option<(usize, char)> {
+        while let Some((at, c)) = self.chars.next() {
+            match c {
+                '\u{1b}' => match self.chars.next() {
+                    Some((_, '[')) => skip_csi(&mut self.chars),
+                    Some((_, ']' | 'P' | 'X' | '^' | '_')) => skip_string(&mut self.chars),
+                    // Two-character forms (ESC 7, ESC c, …): the second one goes too.
+                    _ => {}
+                },
+                '\u{9b}' => skip_csi(&mut self.chars),
+                '\u{9d}' | '\u{90}' | '\u{98}' | '\u{9e}' | '\u{9f}' => {
+                    skip_string(&mut self.chars)
+                }
+                '\n' | '\r' | '\t' | '\u{2028}' | '\u{2029}' => return Some((at, ' ')),
+                c if c.is_control() || is_bidi_control(c) || is_invisible(c) => {}
+                c => return Some((at, c)),
+            }
+        }
+        None
+    }
+}
+
+/// Whether `text` holds anything [`clean_for_terminal`] would remove or change.
+fn has_hidden(text: &str) -> bool {
+    text.chars().any(|c| {
+        c.is_control()
+            || is_bidi_control(c)
+            || is_invisible(c)
+            || matches!(c, '\u{2028}' | '\u{2029}')
+    })
 }
 
 /// `text` with every occurrence of `token` replaced by [`REDACTED`]. Servers sometimes
 /// echo the credential they refused; what they say is then shown, logged or saved.
+///
+/// Also when escape sequences, control or invisible characters are put between its
+/// characters (`TOKE\x1b[31mN-SECRET` shows as the whole token on a terminal): the whole
+/// stretch from its first to its last character is replaced.
 pub fn redact(text: &str, token: &str) -> String {
     let token = token.trim();
-    if token.chars().count() < MIN_SECRET_CHARS || !text.contains(token) {
+    if token.chars().count() < MIN_SECRET_CHARS {
+        return text.to_owned();
+    }
+    if has_hidden(text) {
+        return redact_spread(text, token);
+    }
+    if !text.contains(token) {
         return text.to_owned();
     }
     text.replace(token, REDACTED)
+}
+
+/// [`redact`] where the token may be split by what a terminal does not show.
+fn redact_spread(text: &str, token: &str) -> String {
+    let shown: Vec<(usize, char)> = Visible::new(text).collect();
+    let wanted: Vec<char> = token.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let (mut copied, mut i) = (0, 0);
+    while i + wanted.len() <= shown.len() {
+        let matches = shown[i..i + wanted.len()]
+            .iter()
+            .zip(&wanted)
+            .all(|((_, c), w)| c == w);
+        if !matches {
+            i += 1;
+            continue;
+        }
+        let start = shown[i].0;
+        let (last_at, _) = shown[i + wanted.len() - 1];
+        let end = last_at + text[last_at..].chars().next().map_or(0, char::len_utf8);
+        out.push_str(&text[copied..start]);
+        out.push_str(REDACTED);
+        copied = end;
+        i += wanted.len();
+    }
+    out.push_str(&text[copied..]);
+    out
+}
+
+/// Every string of `value` (keys too) with `token` hidden as [`redact`] does: for JSON
+/// output, where an escape inside a string is written as `\u001b` and so would hide a
+/// split token from a redaction of the printed line.
+pub fn redact_json(value: &mut serde_json::Value, token: &str) {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => *s = redact(s, token),
+        Value::Array(items) => items.iter_mut().for_each(|v| redact_json(v, token)),
+        Value::Object(map) => {
+            let old = std::mem::take(map);
+            for (k, mut v) in old {
+                redact_json(&mut v, token);
+                map.insert(redact(&k, token), v);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// [`redact`] of a text the caller owns: handed back as it is (not copied) when it holds
+/// no token, which is what a big API answer almost always does.
+pub fn redact_owned(text: String, token: &str) -> String {
+    let trimmed = token.trim();
+    if trimmed.chars().count() < MIN_SECRET_CHARS || !text.contains(trimmed) {
+        return text;
+    }
+    text.replace(trimmed, REDACTED)
 }
 
 /// Both at once, for anything from the server that goes to a terminal.
@@ -67,9 +168,11 @@ pub fn for_terminal(text: &str, token: Option<&str>) -> String {
     }
 }
 
+type Chars<'a> = std::iter::Peekable<std::str::CharIndices<'a>>;
+
 /// Control Sequence: parameter and intermediate bytes up to a final byte in `@`..=`~`.
-fn skip_csi(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
-    for c in chars.by_ref() {
+fn skip_csi(chars: &mut Chars<'_>) {
+    for (_, c) in chars.by_ref() {
         if ('@'..='~').contains(&c) {
             return;
         }
@@ -78,12 +181,12 @@ fn skip_csi(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
 
 /// Operating System Command and the other string controls: up to BEL, ST (ESC \) or the
 /// 8-bit ST.
-fn skip_string(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
-    while let Some(c) = chars.next() {
+fn skip_string(chars: &mut Chars<'_>) {
+    while let Some((_, c)) = chars.next() {
         match c {
             '\u{7}' | '\u{9c}' => return,
             '\u{1b}' => {
-                if chars.peek() == Some(&'\\') {
+                if chars.peek().map(|(_, c)| *c) == Some('\\') {
                     chars.next();
                 }
                 return;
@@ -91,6 +194,27 @@ fn skip_string(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
             _ => {}
         }
     }
+}
+
+/// Characters that take no room: zero-width spaces, joiners and non-joiners, the word
+/// joiner and invisible operators, the BOM, the soft hyphen, the Mongolian vowel
+/// separator, the Hangul fillers and the tag characters. Text can hide behind them (an id
+/// that looks like another, a token split in two).
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00ad}'
+            | '\u{034f}'
+            | '\u{115f}'
+            | '\u{1160}'
+            | '\u{180e}'
+            | '\u{200b}'..='\u{200d}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{3164}'
+            | '\u{feff}'
+            | '\u{ffa0}'
+            | '\u{e0000}'..='\u{e007f}'
+    )
 }
 
 fn is_bidi_control(c: char) -> bool {
@@ -169,6 +293,40 @@ mod tests {
         // Too short to be a token: left alone rather than garbling the text.
         assert_eq!(redact("a b c", "a"), "a b c");
         assert_eq!(redact("x", ""), "x");
+    }
+
+    #[test]
+    fn invisible_characters_and_separators_are_not_printed() {
+        assert_eq!(
+            clean_for_terminal("a\u{200b}b\u{200c}c\u{200d}d\u{feff}e\u{2060}f\u{ad}g"),
+            "abcdefg"
+        );
+        assert_eq!(
+            clean_for_terminal("one\u{2028}two\u{2029}three"),
+            "one two three"
+        );
+        assert_eq!(clean_for_terminal("\u{e0041}tag"), "tag");
+    }
+
+    #[test]
+    fn a_token_split_by_hidden_characters_is_redacted_whole() {
+        let token = "sk-LEAKCANARY-123456";
+        for split in [
+            "sk-LEAK\u{1b}[31mCANARY-123456",
+            "sk-LEAK\u{200b}CANARY-123456",
+            "sk-\u{1b}]0;x\u{7}LEAKCANARY\u{feff}-123456",
+        ] {
+            let text = format!("echo: {split}!");
+            assert_eq!(
+                redact(&text, token),
+                format!("echo: {REDACTED}!"),
+                "{split:?}"
+            );
+        }
+        let mut v = serde_json::json!({"m": "sk-LEAK\u{1b}[0mCANARY-123456", "n": [token]});
+        redact_json(&mut v, token);
+        assert!(!v.to_string().contains("CANARY"), "{v}");
+        assert_eq!(redact("plain \u{200b} text", token), "plain \u{200b} text");
     }
 
     #[test]

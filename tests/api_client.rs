@@ -55,7 +55,7 @@ async fn batch_answers_are_matched_by_id() {
     server.insert(record(&ids[0], "running"));
     server.insert(record(&ids[2], "succeeded"));
     let c = client(&server, Duration::from_secs(5));
-    let records = c.retrieve_batch(&ids).await.expect("ok");
+    let records = c.retrieve_batch(&ids).await.expect("ok").records;
     let got: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
     assert_eq!(
         got,

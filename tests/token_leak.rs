@@ -144,7 +144,7 @@ async fn entries_from_server() -> Vec<TaskEntry> {
         ..ClientConfig::default()
     };
     let client = Client::new(&config, &Token::new(CANARY)).expect("client");
-    let records = client.retrieve_batch(&ids).await.expect("records");
+    let records = client.retrieve_batch(&ids).await.expect("records").records;
     records
         .into_iter()
         .map(|r| {

@@ -2,6 +2,7 @@ mod videos;
 
 pub use videos::{CreateFailure, CreatePolicy, CreateResponse};
 
+use super::answer::{self, BatchAnswer};
 use super::error::excerpt;
 use super::{ApiError, ErrorKind, TaskRecord};
 use crate::secrets::Token;
@@ -157,20 +158,24 @@ impl Client {
     /// error whose code is `not_found`. Any other 404 (`no_api`, a proxy's page, an empty
     /// body) is an error of the call: it says nothing about the task.
     pub async fn retrieve(&self, id: &str) -> Result<Option<TaskRecord>, ApiError> {
-        match self.post(&json!({"id": id, "action": "retrieve"})).await {
-            Ok(value) => Ok(TaskRecord::from_value(value)),
+        match self
+            .post_text(&json!({"id": id, "action": "retrieve"}))
+            .await
+        {
+            Ok(text) => answer::single(&text),
             Err(e) if e.kind == ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),
         }
     }
 
     /// Several tasks in one call. The answer may miss ids and come in any order: callers
-    /// match by `TaskRecord::id`. Items without an id are dropped (they cannot be matched).
+    /// match by `TaskRecord::id`. Items without an id, or of ids not asked, are dropped
+    /// (they cannot be matched); a record that cannot be read is in `unreadable`.
     /// A batch answer lists the tasks it found, so an error, even `not_found`, is an error
     /// of the call and never "these ids are unknown".
-    pub async fn retrieve_batch(&self, ids: &[String]) -> Result<Vec<TaskRecord>, ApiError> {
-        let value = self
-            .post(&json!({"ids": ids, "action": "retrieve_batch"}))
+    pub async fn retrieve_batch(&self, ids: &[String]) -> Result<BatchAnswer, ApiError> {
+        let text = self
+            .post_text(&json!({"ids": ids, "action": "retrieve_batch"}))
             .await
             .map_err(|mut e| {
                 if e.kind == ErrorKind::NotFound {
@@ -178,31 +183,16 @@ impl Client {
                 }
                 e
             })?;
-        let items = match value {
-            Value::Object(mut map) => match map.remove("items") {
-                Some(Value::Array(items)) => items,
-                Some(Value::Null) | None => Vec::new(),
-                Some(_) => {
-                    return Err(ApiError::new(
-                        ErrorKind::Decode,
-                        "`items` of the batch answer is not a list",
-                    ));
-                }
-            },
-            _ => {
-                return Err(ApiError::new(
-                    ErrorKind::Decode,
-                    "the batch answer is not a JSON object",
-                ));
-            }
-        };
-        Ok(items
-            .into_iter()
-            .filter_map(TaskRecord::from_value)
-            .collect())
+        answer::batch(&text, ids)
     }
 
     pub(super) async fn post(&self, body: &Value) -> Result<Value, ApiError> {
+        let text = self.post_text(body).await?;
+        parse_value(&text)
+    }
+
+    /// The answer's text, once it is known to be JSON and no error of the call.
+    async fn post_text(&self, body: &Value) -> Result<String, ApiError> {
         let response = self
             .http
             .post(self.endpoint.clone())
@@ -210,7 +200,7 @@ impl Client {
             .send()
             .await
             .map_err(network_error)?;
-        read_json(response, &self.token).await
+        read_answer(response, &self.token).await
     }
 }
 
@@ -281,7 +271,21 @@ fn redirect_error(status: u16, headers: &HeaderMap, trace: Option<String>) -> Ap
     }
 }
 
+/// The answer as a `Value`, for the calls whose answers are small (listing pages, creates).
 async fn read_json(response: Response, token: &str) -> Result<Value, ApiError> {
+    parse_value(&read_answer(response, token).await?)
+}
+
+fn parse_value(text: &str) -> Result<Value, ApiError> {
+    serde_json::from_str(text).map_err(|e| {
+        ApiError::new(
+            ErrorKind::Decode,
+            format!("the answer is not JSON ({e}): {}", excerpt(text)),
+        )
+    })
+}
+
+async fn read_answer(response: Response, token: &str) -> Result<String, ApiError> {
     let status = response.status().as_u16();
     let trace = response
         .headers()
@@ -292,33 +296,12 @@ async fn read_json(response: Response, token: &str) -> Result<Value, ApiError> {
         return Err(redirect_error(status, response.headers(), trace));
     }
     let wait = retry_after(response.headers());
-    let body = read_capped(response).await?;
-    // Redacted before anything is parsed: records, error messages and excerpts alike.
-    let body = crate::text::redact(&String::from_utf8_lossy(&body), token);
+    let body = answer::body_text(read_capped(response).await?, token);
     if !(200..300).contains(&status) {
         return Err(ApiError::from_response(status, &body, trace, wait));
     }
-    let value: Value = serde_json::from_str(&body).map_err(|e| ApiError {
-        http_status: Some(status),
-        trace_id: trace.clone(),
-        ..ApiError::new(
-            ErrorKind::Decode,
-            format!("the answer is not JSON ({e}): {}", excerpt(&body)),
-        )
-    })?;
-    if is_error_body(&value) {
-        return Err(ApiError::from_response(status, &body, trace, wait));
-    }
-    Ok(value)
-}
-
-/// `{"success": false, "error": {…}}` sent with a 2xx status: an error of the call, not a
-/// record (a record always has an `id`, a batch answer `items`).
-fn is_error_body(value: &Value) -> bool {
-    let failed = value.get("success").and_then(Value::as_bool) == Some(false);
-    let has_error = value.get("error").is_some_and(Value::is_object);
-    let is_data = value.get("id").is_some() || value.get("items").is_some();
-    (failed || has_error) && !is_data
+    answer::check(status, &body, trace, wait)?;
+    Ok(body)
 }
 
 #[cfg(test)]

@@ -1,21 +1,28 @@
 //! The SeeDance Tasks API and nothing else: the HTTP client, the tolerant record model and
 //! the errors of the call. Knows no UI and no scheduling policy (that is `engine`).
 
+mod answer;
 mod client;
 mod error;
 mod listing;
 mod record;
+mod sparse;
 mod state;
 mod status;
 mod time;
 mod token_check;
 
+pub use answer::BatchAnswer;
 pub use client::{
     Client, ClientConfig, CreateFailure, CreatePolicy, CreateResponse, DEFAULT_API_BASE,
 };
 pub use error::{ApiError, ErrorKind};
 pub use listing::{ListScope, ListedTask, MAX_PAGE_SIZE, Page, PageQuery};
-pub use record::{Failure, TaskRecord};
+pub use record::TaskRecord;
+pub use state::Failure;
 pub use status::Status;
-pub use time::{format_local, format_rfc3339, parse_timestamp};
+pub use time::{
+    MAX_AHEAD_SECONDS, MAX_PLAUSIBLE_SECONDS, format_local, format_rfc3339, parse_timestamp,
+    plausible_duration,
+};
 pub use token_check::{TOKEN_PROBE_ID, TokenCheck};

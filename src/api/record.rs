@@ -1,30 +1,13 @@
 use super::Status;
-use super::state::{self, text};
-use super::time::parse_timestamp;
+use super::sparse;
+pub use super::sparse::Unreadable;
+use super::state::{self, Failure, text};
+use super::time::{parse_timestamp, plausible_duration, plausible_time};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use serde_json::value::RawValue;
 use std::fmt;
 use std::sync::OnceLock;
-
-/// Why a task failed, as the record tells it.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct Failure {
-    pub code: Option<String>,
-    pub message: Option<String>,
-}
-
-impl Failure {
-    /// `code: message`, or whichever of the two is there.
-    pub fn summary(&self) -> String {
-        match (&self.code, &self.message) {
-            (Some(c), Some(m)) => format!("{c}: {m}"),
-            (Some(c), None) => c.clone(),
-            (None, Some(m)) => m.clone(),
-            (None, None) => String::new(),
-        }
-    }
-}
 
 /// One task as the API describes it. Parsing never fails on a missing or odd field (every
 /// field but `id` may be absent, null or of another type); the raw JSON is kept so the
@@ -94,6 +77,37 @@ fn null_raw() -> Box<RawValue> {
     RawValue::NULL.to_owned()
 }
 
+/// The record's text without the whitespace between its tokens: the history keeps one
+/// task per line, so a record sent pretty-printed must not bring its line breaks along.
+/// (A line break inside a JSON string is always escaped, so only whitespace goes.)
+fn compact(text: &RawValue) -> Box<RawValue> {
+    let s = text.get();
+    let mut out = String::with_capacity(s.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for c in s.chars() {
+        if in_string {
+            out.push(c);
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+        } else if c == '"' {
+            in_string = true;
+            out.push(c);
+        } else if !matches!(c, ' ' | '\n' | '\r' | '\t') {
+            out.push(c);
+        }
+    }
+    if out.len() == s.len() {
+        return text.to_owned();
+    }
+    // Removing whitespace between tokens keeps valid JSON valid.
+    RawValue::from_string(out).unwrap_or_else(|_| text.to_owned())
+}
+
 impl PartialEq for RawRecord {
     fn eq(&self, other: &Self) -> bool {
         self.text.get() == other.text.get()
@@ -117,7 +131,8 @@ impl TaskRecord {
     ///
     /// 2: statuses and reasons in every shape (string errors, `data.reason`, upstream
     /// words such as `timeout`, a top-level `error` without `response`).
-    pub const DERIVATION: u32 = 2;
+    /// 3: times more than a day ahead and durations over ten years read as unknown.
+    pub const DERIVATION: u32 = 3;
 
     /// Seconds after creation past which an unfinished task is no longer asked about:
     /// the longest `execution_expires_after` the API accepts (72 h). Upstream has given
@@ -178,8 +193,22 @@ impl TaskRecord {
     /// Reads a record; `None` when the value has no usable `id` (the API answers `{}` for
     /// an unknown task).
     pub fn from_value(raw: Value) -> Option<Self> {
+        // Serialising a `Value` cannot fail (its map keys are strings).
+        let text = serde_json::value::to_raw_value(&raw).unwrap_or_else(|_| null_raw());
+        Self::derive(&raw, text)
+    }
+
+    /// Reads a record from the JSON text the API sent, building only the parts the fields
+    /// come from (see `sparse`): `Ok(None)` when it has no usable `id`, an error naming
+    /// the value when the text holds one no record can (a number out of `f64` range).
+    pub fn from_json(text: &RawValue) -> Result<Option<Self>, Unreadable> {
+        let tree = sparse::read(text.get())?;
+        Ok(Self::derive(&tree, compact(text)))
+    }
+
+    fn derive(raw: &Value, raw_text: Box<RawValue>) -> Option<Self> {
         let id = text(raw.get("id"))?;
-        let (status, failure) = state::read(&raw);
+        let (status, failure) = state::read(raw);
         let response = raw.get("response");
         let data = response.and_then(|r| r.get("data"));
 
@@ -198,11 +227,19 @@ impl TaskRecord {
                     .find(|i| i.get("type").and_then(Value::as_str) == Some("text"))
             })
             .and_then(|i| text(i.get("text")))
-            .or_else(|| text(path(&raw, &["request", "prompt"])));
+            .or_else(|| text(path(raw, &["request", "prompt"])));
 
-        let created_at = raw.get("created_at").and_then(parse_timestamp);
-        let started_at = raw.get("started_at").and_then(parse_timestamp);
-        let finished_at = raw.get("finished_at").and_then(parse_timestamp);
+        // A time far in the future or a duration of decades is a broken clock or a hostile
+        // record: shown as unknown rather than as a date no one can read.
+        let now = super::time::unix_now();
+        let when = |key: &str| {
+            raw.get(key)
+                .and_then(parse_timestamp)
+                .and_then(|t| plausible_time(t, now))
+        };
+        let created_at = when("created_at");
+        let started_at = when("started_at");
+        let finished_at = when("finished_at");
         let elapsed = raw
             .get("elapsed")
             .and_then(|v| match v {
@@ -210,11 +247,11 @@ impl TaskRecord {
                 Value::String(s) => s.trim().parse().ok(),
                 _ => None,
             })
-            .filter(|e: &f64| e.is_finite() && *e >= 0.0)
+            .and_then(plausible_duration)
             .or_else(|| {
                 let end = finished_at?;
                 let start = started_at.or(created_at)?;
-                (end >= start).then_some(end - start)
+                plausible_duration(end - start)
             });
 
         Some(Self {
@@ -234,10 +271,7 @@ impl TaskRecord {
             upstream_id: text(data.and_then(|d| d.get("task_id")))
                 .or_else(|| text(data.and_then(|d| d.get("id")))),
             id,
-            // Serialising a `Value` cannot fail (its map keys are strings).
-            raw: RawRecord::new(
-                serde_json::value::to_raw_value(&raw).unwrap_or_else(|_| null_raw()),
-            ),
+            raw: RawRecord::new(raw_text),
         })
     }
 }

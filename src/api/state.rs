@@ -3,8 +3,27 @@
 //! is read here, so the rest of the record model stays about plain fields.
 
 use super::Status;
-use super::record::Failure;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+/// Why a task failed, as the record tells it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Failure {
+    pub code: Option<String>,
+    pub message: Option<String>,
+}
+
+impl Failure {
+    /// `code: message`, or whichever of the two is there.
+    pub fn summary(&self) -> String {
+        match (&self.code, &self.message) {
+            (Some(c), Some(m)) => format!("{c}: {m}"),
+            (Some(c), None) => c.clone(),
+            (None, Some(m)) => m.clone(),
+            (None, None) => String::new(),
+        }
+    }
+}
 
 /// Keys that hold a failure reason inside `response.data` and `response.data.content`,
 /// most specific first.

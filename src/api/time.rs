@@ -26,11 +26,32 @@ pub fn parse_timestamp(value: &Value) -> Option<f64> {
         return None;
     }
     // Past 1e12 "seconds" would be the year 33 658: it is milliseconds.
-    Some(if seconds > 1e12 {
+    let seconds = if seconds > 1e12 {
         seconds / 1000.0
     } else {
         seconds
-    })
+    };
+    // A time no calendar date stands for is no time at all: a caller that could not show
+    // it must not compute with it either (an elapsed time of 0 s from the year 10^297).
+    to_utc(seconds).map(|_| seconds)
+}
+
+/// No generation runs for ten years: a longer duration is a broken clock or a hostile
+/// record, and reads as unknown.
+pub const MAX_PLAUSIBLE_SECONDS: f64 = 10.0 * 365.25 * 86_400.0;
+
+/// Clocks differ by minutes, not days: a time more than this after now reads as unknown.
+pub const MAX_AHEAD_SECONDS: f64 = 86_400.0;
+
+/// `seconds` as a duration, or `None` when it is negative, not a number or over
+/// [`MAX_PLAUSIBLE_SECONDS`].
+pub fn plausible_duration(seconds: f64) -> Option<f64> {
+    (seconds.is_finite() && (0.0..=MAX_PLAUSIBLE_SECONDS).contains(&seconds)).then_some(seconds)
+}
+
+/// `when` (Unix seconds), or `None` when it is more than [`MAX_AHEAD_SECONDS`] after `now`.
+pub fn plausible_time(when: f64, now: f64) -> Option<f64> {
+    (when.is_finite() && when <= now + MAX_AHEAD_SECONDS).then_some(when)
 }
 
 /// The system clock in Unix seconds (0 for a clock set before 1970).
@@ -90,8 +111,26 @@ mod tests {
         assert_eq!(parse_timestamp(&json!("soon")), None);
         assert_eq!(parse_timestamp(&json!(null)), None);
         assert_eq!(parse_timestamp(&json!(-5)), None);
-        assert_eq!(parse_timestamp(&json!(1e300)), Some(1e297));
+        assert_eq!(
+            parse_timestamp(&json!(1e300)),
+            None,
+            "no date stands for it"
+        );
         assert_eq!(format_rfc3339(1e297), None);
+    }
+
+    #[test]
+    fn absurd_times_and_durations_are_unknown() {
+        let now = 1_766_329_436.0;
+        assert_eq!(plausible_time(now + 3600.0, now), Some(now + 3600.0));
+        assert_eq!(plausible_time(now + 2.0 * 86_400.0, now), None);
+        let year_9999 = parse_timestamp(&json!("9999-01-01T00:00:00Z")).expect("a date");
+        assert_eq!(plausible_time(year_9999, now), None);
+        assert_eq!(plausible_duration(65.1), Some(65.1));
+        assert_eq!(plausible_duration(1e308), None);
+        assert_eq!(plausible_duration(11.0 * 365.25 * 86_400.0), None);
+        assert_eq!(plausible_duration(-1.0), None);
+        assert_eq!(plausible_duration(f64::NAN), None);
     }
 
     #[test]

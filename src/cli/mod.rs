@@ -6,6 +6,7 @@ mod create;
 mod input;
 mod list;
 mod list_args;
+mod progress;
 mod query;
 mod table;
 mod token;

@@ -136,7 +136,8 @@ pub(super) async fn follow(
         .map(|id| (id.clone(), TaskEntry::new(id.clone())))
         .collect();
     let mut answered = 0usize;
-    let progress = std::io::stderr().is_terminal();
+    let mut progress =
+        super::progress::Progress::new(total, std::io::stderr().is_terminal(), wait.is_none());
     let mut halted = false;
     let deadline = wait
         .and_then(|w| w.timeout)
@@ -168,12 +169,7 @@ pub(super) async fn follow(
                         );
                     }
                 }
-                if wait.is_none() && progress {
-                    eprint!("\ranswered {answered}/{total}");
-                    if answered == total {
-                        eprintln!();
-                    }
-                }
+                progress.update(answered);
             }
             Event::Retrying {
                 ids,
@@ -215,12 +211,12 @@ pub(super) async fn follow(
     let mut out = std::io::stdout().lock();
     let written = if args.json {
         ordered.iter().try_for_each(|t| {
-            let line = json_line(t).to_string();
-            writeln!(
-                out,
-                "{}",
-                token.map_or(line.clone(), |t| text::redact(&line, t))
-            )
+            let mut line = json_line(t);
+            if let Some(token) = token {
+                // Per string, so that a token split by an escape is found too.
+                text::redact_json(&mut line, token);
+            }
+            writeln!(out, "{line}")
         })
     } else {
         out.write_all(table::render(&ordered, token).as_bytes())

@@ -1,22 +1,59 @@
 use crate::api::format_local;
 use crate::task::{TaskEntry, unix_now};
 use crate::text::{for_terminal, format_elapsed};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
-const PROMPT_WIDTH: usize = 40;
+/// The most columns each cell takes, in the header's order: whatever the API sends, a
+/// line is at most the sum of these plus the gaps, under [`MAX_LINE`]. `--json` has the
+/// full values.
+const CELL_WIDTHS: [usize; 7] = [64, 32, 48, 24, 16, 40, 760];
 
-/// `text` is already one clean line (see [`for_terminal`]).
+/// Columns between two cells.
+const GAP: usize = 2;
+
+/// No line of the table is wider than this (or has more characters).
+pub const MAX_LINE: usize = 1000;
+
+const _: () = {
+    let mut total = GAP * (CELL_WIDTHS.len() - 1);
+    let mut i = 0;
+    while i < CELL_WIDTHS.len() {
+        total += CELL_WIDTHS[i];
+        i += 1;
+    }
+    assert!(total <= MAX_LINE);
+};
+
+/// How many columns `c` takes; a character that takes none (a combining accent) still
+/// counts as one against the clip, so a cell never holds more characters than columns.
+fn cost(c: char) -> usize {
+    c.width().unwrap_or(0).max(1)
+}
+
+/// `one_line` (already one clean line, see [`for_terminal`]) cut to `width` columns, with
+/// `…` where it was cut.
 fn clip(one_line: String, width: usize) -> String {
-    if one_line.chars().count() <= width {
+    if one_line.chars().map(cost).sum::<usize>() <= width {
         return one_line;
     }
-    let mut out: String = one_line.chars().take(width.saturating_sub(1)).collect();
+    let mut out = String::new();
+    let mut used = 0;
+    for c in one_line.chars() {
+        if used + cost(c) > width.saturating_sub(1) {
+            break;
+        }
+        used += cost(c);
+        out.push(c);
+    }
     out.push('…');
     out
 }
 
 /// An aligned table for people: the result column holds the video link of a success, or
 /// the reason of a failure. Every cell comes from the server, so each is cleaned of
-/// terminal escapes and has `token` (the API token in use) hidden.
+/// terminal escapes, has `token` (the API token in use) hidden and is clipped to its
+/// column's most. Columns are aligned by the width a terminal gives each character (a
+/// Chinese character takes two).
 pub fn render(tasks: &[&TaskEntry], token: Option<&str>) -> String {
     let shown = |text: &str| for_terminal(text, token);
     let now = unix_now();
@@ -35,7 +72,7 @@ pub fn render(tasks: &[&TaskEntry], token: Option<&str>) -> String {
                 Some(url) if t.error.is_none() => url.to_owned(),
                 _ => t.reason_text(),
             };
-            [
+            let cells = [
                 shown(&t.id),
                 shown(&status),
                 shown(r.and_then(|r| r.model.as_deref()).unwrap_or_default()),
@@ -43,18 +80,21 @@ pub fn render(tasks: &[&TaskEntry], token: Option<&str>) -> String {
                     .and_then(format_local)
                     .unwrap_or_default(),
                 t.elapsed(now).map(format_elapsed).unwrap_or_default(),
-                clip(
-                    shown(r.and_then(|r| r.prompt.as_deref()).unwrap_or("")),
-                    PROMPT_WIDTH,
-                ),
-                clip(shown(&result), 200),
-            ]
+                shown(r.and_then(|r| r.prompt.as_deref()).unwrap_or("")),
+                shown(&result),
+            ];
+            let mut i = 0;
+            cells.map(|cell| {
+                let width = CELL_WIDTHS[i];
+                i += 1;
+                clip(cell, width)
+            })
         })
         .collect();
-    let mut widths = header.map(|h| h.chars().count());
+    let mut widths = header.map(UnicodeWidthStr::width);
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
+            *w = (*w).max(cell.width());
         }
     }
     let mut out = String::new();
@@ -63,7 +103,7 @@ pub fn render(tasks: &[&TaskEntry], token: Option<&str>) -> String {
         for (i, cell) in cells.iter().enumerate() {
             out.push_str(cell);
             if i < last {
-                let pad = widths[i] - cell.chars().count() + 2;
+                let pad = widths[i].saturating_sub(cell.width()) + GAP;
                 out.extend(std::iter::repeat_n(' ', pad));
             }
         }
@@ -138,5 +178,45 @@ mod tests {
         assert_eq!(lines[2].find("pending"), Some(col));
         assert_eq!(clip(for_terminal("a\nb", None), 10), "a b");
         assert_eq!(clip("abcdef".into(), 4), "abc…");
+        assert_eq!(clip("東京東京".into(), 5), "東京…", "by columns");
+    }
+
+    /// The column where `needle` starts on `line`, counted in terminal columns.
+    fn column_of(line: &str, needle: &str) -> Option<usize> {
+        line.find(needle).map(|at| line[..at].width())
+    }
+
+    #[test]
+    fn a_chinese_prompt_does_not_shift_the_columns() {
+        let wide = failed_with("quota", "一只猫在雨中的东京街头散步，电影感镜头，慢动作");
+        let narrow = failed_with("quota", "a cat walks in Tokyo");
+        let text = render(&[&wide, &narrow], None);
+        let lines: Vec<&str> = text.lines().collect();
+        let col = column_of(lines[0], "RESULT").expect("header");
+        assert_eq!(column_of(lines[1], "bad: quota"), Some(col), "{text}");
+        assert_eq!(column_of(lines[2], "bad: quota"), Some(col), "{text}");
+        assert!(lines[1].contains('…'), "clipped at 40 columns: {text}");
+    }
+
+    #[test]
+    fn no_line_is_longer_than_the_most_whatever_the_cells() {
+        let huge = "M".repeat(1 << 20);
+        let mut e = failed_with(&"r".repeat(1 << 20), &"p\u{301}".repeat(1 << 16));
+        let v = json!({"id": e.id, "request": {"model": huge},
+            "response": {"data": {"status": "x".repeat(5000), "video_url": format!("https://x/{huge}")}}});
+        let mut other = TaskEntry::new("00000000-0000-4000-8000-0000000000cc");
+        other.apply(Outcome::Found(Arc::new(
+            TaskRecord::from_value(v).expect("record"),
+        )));
+        e.timed_out = true;
+        let text = render(&[&e, &other], None);
+        for line in text.lines() {
+            assert!(line.chars().count() <= MAX_LINE, "{}", line.chars().count());
+            assert!(line.width() <= MAX_LINE);
+        }
+        assert!(
+            text.lines().next().is_some_and(|h| h.len() < 400),
+            "the header stays short"
+        );
     }
 }

@@ -1,4 +1,4 @@
-use crate::api::{ApiError, Client, Page, PageQuery, TaskRecord};
+use crate::api::{ApiError, BatchAnswer, Client, Page, PageQuery};
 use crate::demo::Demo;
 use std::sync::Arc;
 
@@ -13,10 +13,13 @@ pub enum Backend {
 impl Backend {
     /// One call for a chunk of ids: `retrieve` for a single id (its `{}` answer means
     /// unknown), `retrieve_batch` otherwise.
-    pub async fn ask(&self, ids: &[String]) -> Result<Vec<TaskRecord>, ApiError> {
+    pub async fn ask(&self, ids: &[String]) -> Result<BatchAnswer, ApiError> {
         match self {
             Self::Http(client) => match ids {
-                [one] => Ok(client.retrieve(one).await?.into_iter().collect()),
+                [one] => Ok(BatchAnswer {
+                    records: client.retrieve(one).await?.into_iter().collect(),
+                    unreadable: Vec::new(),
+                }),
                 _ => client.retrieve_batch(ids).await,
             },
             Self::Demo(demo) => demo.ask(ids).await,

@@ -1,6 +1,6 @@
 use super::retry::{Gate, backoff};
 use super::{Backend, EngineConfig, Event, Outcome};
-use crate::api::{ApiError, ErrorKind, TaskRecord};
+use crate::api::{ApiError, BatchAnswer, ErrorKind};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -38,8 +38,13 @@ pub async fn run(shared: &Shared, ids: Vec<String>) -> Vec<(String, Outcome)> {
     let mut chunks = vec![ids.clone()];
     while let Some(chunk) = chunks.pop() {
         match with_retries(shared, chunk.len(), || shared.backend.ask(&chunk)).await {
-            Ok(records) => match_records(&chunk, records, &mut outcomes),
-            Err(e) if e.kind == ErrorKind::TooLarge && chunk.len() > 1 => {
+            Ok(answer) => match_records(&chunk, answer, &mut outcomes),
+            // Too many ids, or an answer that cannot be read (a NaN in one record makes the
+            // whole body invalid JSON): halves are asked, down to single ids, so that only
+            // the ids whose answers are bad end in an error.
+            Err(e)
+                if matches!(e.kind, ErrorKind::TooLarge | ErrorKind::Decode) && chunk.len() > 1 =>
+            {
                 let (a, b) = chunk.split_at(chunk.len() / 2);
                 chunks.push(b.to_vec());
                 chunks.push(a.to_vec());
@@ -63,18 +68,22 @@ pub async fn run(shared: &Shared, ids: Vec<String>) -> Vec<(String, Outcome)> {
         .collect()
 }
 
-fn match_records(chunk: &[String], records: Vec<TaskRecord>, out: &mut HashMap<String, Outcome>) {
-    let mut by_id: HashMap<String, TaskRecord> = HashMap::with_capacity(records.len());
-    for record in records {
+fn match_records(chunk: &[String], answer: BatchAnswer, out: &mut HashMap<String, Outcome>) {
+    let mut by_id: HashMap<String, Outcome> = HashMap::with_capacity(answer.records.len());
+    for record in answer.records {
         by_id
             .entry(record.id.to_ascii_lowercase())
-            .or_insert(record);
+            .or_insert(Outcome::Found(Arc::new(record)));
+    }
+    for (id, error) in answer.unreadable {
+        by_id
+            .entry(id.to_ascii_lowercase())
+            .or_insert(Outcome::Error(Arc::new(error)));
     }
     for id in chunk {
-        let outcome = match by_id.remove(&id.to_ascii_lowercase()) {
-            Some(record) => Outcome::Found(std::sync::Arc::new(record)),
-            None => Outcome::NotFound,
-        };
+        let outcome = by_id
+            .remove(&id.to_ascii_lowercase())
+            .unwrap_or(Outcome::NotFound);
         out.insert(id.clone(), outcome);
     }
 }

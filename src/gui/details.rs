@@ -5,6 +5,7 @@ use super::link_button;
 use super::previews::{PreviewCache, PreviewState};
 use super::theme;
 use crate::api::{format_local, format_rfc3339};
+use crate::links;
 use crate::task::{TaskEntry, unix_now};
 use crate::text::format_elapsed;
 
@@ -139,20 +140,13 @@ pub fn show(
                     field(ui, "Finished", finished.as_deref(), false, &mut intents);
                     let elapsed = e.elapsed(unix_now()).map(format_elapsed);
                     field(ui, "Elapsed", elapsed.as_deref(), false, &mut intents);
-                    field(
-                        ui,
-                        "Video",
-                        r.and_then(|r| r.video_url.as_deref()),
-                        true,
-                        &mut intents,
-                    );
-                    field(
-                        ui,
-                        "Last frame",
-                        r.and_then(|r| r.last_frame_url.as_deref()),
-                        true,
-                        &mut intents,
-                    );
+                    // As a browser's address bar shows links: a look-alike host in punycode.
+                    let video = r.and_then(|r| r.video_url.as_deref()).map(links::display);
+                    field(ui, "Video", video.as_deref(), true, &mut intents);
+                    let frame = r
+                        .and_then(|r| r.last_frame_url.as_deref())
+                        .map(links::display);
+                    field(ui, "Last frame", frame.as_deref(), true, &mut intents);
                     let reason = e.reason_text();
                     field(ui, "Reason", Some(&reason), true, &mut intents);
                     field(ui, "Trace id", e.trace_id(), true, &mut intents);

@@ -1,6 +1,7 @@
-//! Open buttons for a task's links: enabled only for a web link (`links::web_link`), and
-//! otherwise disabled with the reason as their tooltip, so `file:///…`, a local path or a
-//! demo link never reaches the system's launcher.
+//! Open buttons for a task's links: enabled only for a web link (`links::web_link`, one
+//! rule for the video and the last frame), and otherwise disabled with the reason as
+//! their tooltip, so `file:///…`, a local path, a link-local address, a link with user
+//! info or a demo link never reaches the system's launcher.
 
 use crate::links;
 
@@ -36,7 +37,8 @@ pub fn show(
         egui::WidgetInfo::labeled(egui::Role::Button, target.is_ok(), accessible_name)
     });
     let response = match target {
-        Ok(url) => response.on_hover_text(url),
+        // As a browser's address bar shows it: a look-alike host in punycode.
+        Ok(url) => response.on_hover_text(links::display(url)),
         Err(why) => {
             // A screen reader hears why, as a sighted user reads it in the tooltip.
             ui.ctx()
@@ -74,5 +76,13 @@ mod tests {
         }
         let demo = target(Some(&links::demo_link("v.mp4")), missing).expect_err("demo");
         assert!(demo.contains("demo"), "{demo}");
+        for bad in [
+            "http://169.254.169.254/latest/meta-data/",
+            "https://user:pass@cdn.example.com/v.mp4",
+        ] {
+            let why = target(Some(bad), missing).expect_err(bad);
+            assert!(why.starts_with("Not opened:"), "{bad}: {why}");
+        }
+        assert!(target(Some("http://127.0.0.1:9/v.mp4"), missing).is_ok());
     }
 }

@@ -139,7 +139,9 @@ impl StatusLine {
 
     pub fn bar(&self, ui: &mut egui::Ui, watching: bool, demo: bool) -> Option<StatusIntent> {
         let mut intent = None;
-        ui.horizontal(|ui| {
+        // Wrapped: a long message (a history kept aside, with its path) goes on to the
+        // next line instead of running past the window's edge.
+        ui.horizontal_wrapped(|ui| {
             if demo {
                 super::theme::demo_badge(ui)
                     .on_hover_text("Sample tasks served by the app itself: no network, no token");
@@ -194,7 +196,7 @@ impl StatusLine {
                     Severity::Warning => ui.visuals().warn_fg_color,
                     Severity::Error => ui.visuals().error_fg_color,
                 };
-                ui.colored_label(color, &m.text);
+                ui.add(egui::Label::new(egui::RichText::new(&m.text).color(color)).wrap());
                 if ui.small_button("Dismiss").clicked() {
                     intent = Some(StatusIntent::DismissMessage);
                 }
@@ -210,5 +212,35 @@ pub fn count(n: usize, one: &str, many: &str) -> String {
         format!("1 {one}")
     } else {
         format!("{n} {many}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_message_wraps_inside_the_window_and_shows_its_path() {
+        use egui_kittest::kittest::Queryable as _;
+        let path = "/home/someone/.local/share/seedance-tasks/history.json.damaged-20261201-221500";
+        let mut status = StatusLine::default();
+        status.say(
+            Severity::Error,
+            format!(
+                "The task history could not be read (expected value at line 1 column 1); \
+                 it was kept as {path}."
+            ),
+        );
+        let width = 480.0;
+        let mut harness = egui_kittest::Harness::builder()
+            .with_size(egui::vec2(width, 300.0))
+            .build_ui(|ui| {
+                status.bar(ui, true, false);
+            });
+        harness.run();
+        let node = harness.get_by_label_contains(path);
+        let rect = node.rect();
+        assert!(rect.max.x <= width, "inside the window: {rect:?}");
+        assert!(rect.height() > 20.0, "on more than one line: {rect:?}");
     }
 }
