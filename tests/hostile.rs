@@ -109,8 +109,12 @@ async fn amplifying_answers_cost_what_is_kept_not_what_was_sent() {
         &ids.join("\n"),
     )
     .await;
-    assert_eq!(r.code, 0, "{}", r.stderr);
     let lines = r.json_lines();
+    let errors: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["status"] != "succeeded")
+        .collect();
+    assert_eq!(r.code, 0, "{}{:?}", r.stderr, errors.first());
     assert_eq!(lines.len(), 200);
     assert!(lines.iter().all(|l| l["status"] == "succeeded"));
     let mb = r.peak_rss / (1024 * 1024);

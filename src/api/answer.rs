@@ -59,6 +59,23 @@ pub(super) fn single(body: &str) -> Result<Option<TaskRecord>, ApiError> {
     TaskRecord::from_json(raw).map_err(|why| unreadable(&why))
 }
 
+/// [`batch`] on a blocking thread: walking an answer of 30 MB takes a while (seconds in a
+/// debug build), and on a runtime worker it would hold up the other requests' bodies
+/// until their timeouts struck.
+pub(super) async fn batch_off_thread(
+    body: String,
+    asked: Vec<String>,
+) -> Result<BatchAnswer, ApiError> {
+    tokio::task::spawn_blocking(move || batch(&body, &asked))
+        .await
+        .unwrap_or_else(|e| {
+            Err(ApiError::new(
+                ErrorKind::Decode,
+                format!("reading the answer stopped: {e}"),
+            ))
+        })
+}
+
 /// The answer to `retrieve_batch` for `asked`: items of other ids are dropped unread.
 pub(super) fn batch(body: &str, asked: &[String]) -> Result<BatchAnswer, ApiError> {
     let wanted: HashSet<String> = asked.iter().map(|id| id.to_ascii_lowercase()).collect();
@@ -108,7 +125,7 @@ impl<'de> de::Deserialize<'de> for Envelope {
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Envelope, A::Error> {
                 let mut out = Envelope::default();
                 while let Some(key) = map.next_key::<KeyName>()? {
-                    match key.0.as_deref() {
+                    match key.0 {
                         Some("success") => out.failed = map.next_value::<FalseFlag>()?.0,
                         Some("error") => out.has_error = map.next_value::<ObjectFlag>()?.0,
                         Some("id" | "items") => {

@@ -183,7 +183,7 @@ impl Client {
                 }
                 e
             })?;
-        answer::batch(&text, ids)
+        answer::batch_off_thread(text, ids.to_vec()).await
     }
 
     pub(super) async fn post(&self, body: &Value) -> Result<Value, ApiError> {

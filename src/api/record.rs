@@ -256,7 +256,7 @@ impl TaskRecord {
 
         Some(Self {
             status,
-            model: text(path(&raw, &["request", "model"]))
+            model: text(path(raw, &["request", "model"]))
                 .or_else(|| text(data.and_then(|d| d.get("model")))),
             prompt,
             created_at,
