@@ -1,0 +1,56 @@
+//! Hostile links in the window: one rule decides Open for the video and the last frame
+//! alike, in the grid; link-local hosts and links with user info are never opened.
+
+mod common;
+#[path = "common/setup.rs"]
+mod setup;
+#[path = "common/ui.rs"]
+mod ui;
+
+use common::{make_ids, record};
+use egui_kittest::kittest::{NodeT, Queryable};
+use seedance_tasks::gui::GuiOptions;
+use serde_json::json;
+use setup::Setup;
+use ui::{all_answered, step_until};
+
+impl Setup {
+    fn options(&self) -> GuiOptions {
+        self.base_options("hostile-window-token")
+    }
+}
+
+#[test]
+fn the_video_and_the_last_frame_follow_one_rule() {
+    let s = Setup::new([1600.0, 900.0]);
+    let links = [
+        ("http://127.0.0.1:9/v.mp4", true),
+        ("https://cdn.example/v.mp4", true),
+        ("http://169.254.169.254/latest/meta-data/", false),
+        ("https://[fe80::1]/v.mp4", false),
+        ("https://user:pass@cdn.example/v.mp4", false),
+        ("file:///etc/passwd", false),
+    ];
+    let ids = make_ids(links.len());
+    for (id, (link, _)) in ids.iter().zip(links) {
+        let mut r = record(id, "succeeded");
+        r["response"]["data"]["video_url"] = json!(link);
+        r["response"]["data"]["last_frame_url"] = json!(link);
+        s.server.insert(r);
+    }
+    let mut options = s.options();
+    options.initial_ids = ids.clone();
+    let mut h = s.harness(options);
+    let _enter = s.runtime.enter();
+    step_until(&mut h, "answers", all_answered);
+    for (id, (link, allowed)) in ids.iter().zip(links) {
+        let disabled = |what: &str| {
+            let name = format!("Open {what} for task {id}");
+            h.get_by_label(&name).accesskit_node().is_disabled()
+        };
+        let video_off = disabled("video");
+        let frame_off = disabled("last frame");
+        assert_eq!(video_off, frame_off, "{link}: video and last frame differ");
+        assert_eq!(!video_off, allowed, "{link}");
+    }
+}
