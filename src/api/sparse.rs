@@ -2,16 +2,17 @@
 //! whole `serde_json::Value`. A `Value` costs many times its text in memory (an empty
 //! array of 2 bytes is a 32-byte `Value`, each object a B-tree node of hundreds), so a
 //! server that pads a record with nested junk could make one answer of 32 MB cost
-//! gigabytes. Here only the keys the reader knows are built, no deeper than it looks and
-//! no more array items than it reads; everything else is checked and skipped, so that a
-//! number no `f64` can hold is found (and named) wherever it is.
+//! gigabytes. Here only the keys the reader knows are built, no deeper than it looks, and
+//! at most [`MAX_ITEMS`] items of a list; everything else is checked and skipped, so that
+//! a number no `f64` can hold is found (and named) wherever it is.
 
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Number, Value};
 use std::cell::RefCell;
 use std::fmt;
 
-/// Every key the record model and the state reader look up (`record.rs`, `state.rs`).
+/// Every key the record model and the state reader look up (`record.rs`, `state.rs`),
+/// and the owner fields a listing compares.
 const KEYS: [&str; 28] = [
     "id",
     "response",

@@ -1,7 +1,7 @@
 use crate::api::format_local;
 use crate::task::{TaskEntry, unix_now};
 use crate::text::{for_terminal, format_elapsed};
-use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+use unicode_width::UnicodeWidthChar;
 
 /// The most columns each cell takes, in the header's order: whatever the API sends, a
 /// line is at most the sum of these plus the gaps, under [`MAX_LINE`]. `--json` has the
@@ -24,16 +24,23 @@ const _: () = {
     assert!(total <= MAX_LINE);
 };
 
-/// How many columns `c` takes; a character that takes none (a combining accent) still
-/// counts as one against the clip, so a cell never holds more characters than columns.
+/// How many columns `c` takes (a Chinese character two). A character that takes none (a
+/// combining accent) counts as one, in the clip and in the padding alike: then a line
+/// never has more characters than columns, whatever the API sends, at the price of a
+/// column of shift after a cell with decomposed accents.
 fn cost(c: char) -> usize {
     c.width().unwrap_or(0).max(1)
+}
+
+/// The columns `text` takes by [`cost`].
+fn columns(text: &str) -> usize {
+    text.chars().map(cost).sum()
 }
 
 /// `one_line` (already one clean line, see [`for_terminal`]) cut to `width` columns, with
 /// `…` where it was cut.
 fn clip(one_line: String, width: usize) -> String {
-    if one_line.chars().map(cost).sum::<usize>() <= width {
+    if columns(&one_line) <= width {
         return one_line;
     }
     let mut out = String::new();
@@ -91,10 +98,10 @@ pub fn render(tasks: &[&TaskEntry], token: Option<&str>) -> String {
             })
         })
         .collect();
-    let mut widths = header.map(UnicodeWidthStr::width);
+    let mut widths = header.map(columns);
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.width());
+            *w = (*w).max(columns(cell));
         }
     }
     let mut out = String::new();
@@ -103,7 +110,7 @@ pub fn render(tasks: &[&TaskEntry], token: Option<&str>) -> String {
         for (i, cell) in cells.iter().enumerate() {
             out.push_str(cell);
             if i < last {
-                let pad = widths[i].saturating_sub(cell.width()) + GAP;
+                let pad = widths[i].saturating_sub(columns(cell)) + GAP;
                 out.extend(std::iter::repeat_n(' ', pad));
             }
         }
@@ -127,6 +134,7 @@ mod tests {
     use crate::engine::Outcome;
     use serde_json::json;
     use std::sync::Arc;
+    use unicode_width::UnicodeWidthStr;
 
     fn failed_with(message: &str, prompt: &str) -> TaskEntry {
         let id = "00000000-0000-4000-8000-0000000000bb".to_owned();
@@ -201,7 +209,7 @@ mod tests {
     #[test]
     fn no_line_is_longer_than_the_most_whatever_the_cells() {
         let huge = "M".repeat(1 << 20);
-        let mut e = failed_with(&"r".repeat(1 << 20), &"p\u{301}".repeat(1 << 16));
+        let mut e = failed_with(&"r".repeat(1 << 20), &"\u{301}".repeat(1 << 16));
         let v = json!({"id": e.id, "request": {"model": huge},
             "response": {"data": {"status": "x".repeat(5000), "video_url": format!("https://x/{huge}")}}});
         let mut other = TaskEntry::new("00000000-0000-4000-8000-0000000000cc");
