@@ -580,6 +580,22 @@ mod tests {
             proptest::prop_assert_eq!(back, r);
         }
 
+        /// The text reader (`sparse`: only the keys the reader looks at) derives the very
+        /// record the whole-tree reader does, raw text included.
+        #[test]
+        fn the_text_reader_reads_what_the_tree_reader_does(v in arbitrary::json()) {
+            let v = match v {
+                Value::Object(mut m) => {
+                    m.insert("id".into(), json!("p"));
+                    Value::Object(m)
+                }
+                other => json!({"id": "p", "response": other.clone(), "request": {"content": [other]}}),
+            };
+            let text = RawValue::from_string(v.to_string()).expect("JSON");
+            let from_text = TaskRecord::from_json(&text).expect("readable");
+            proptest::prop_assert_eq!(from_text, TaskRecord::from_value(v));
+        }
+
         #[test]
         fn stored_status_reads_back_the_same(word in ".{0,12}") {
             let status = Status::from_word(&word);
