@@ -5,8 +5,8 @@ mod args;
 mod create;
 mod input;
 mod list;
-mod list_args;
 mod query;
+mod session;
 mod table;
 mod token;
 
