@@ -56,24 +56,37 @@ fn defuse_formula(cell: &str) -> String {
     }
 }
 
+/// Why a CSV export could not be built (each worded as the `csv` crate words it).
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(transparent)]
+    Csv(#[from] csv::Error),
+    #[error(transparent)]
+    Flush(std::io::Error),
+    #[error(transparent)]
+    NotUtf8(#[from] std::string::FromUtf8Error),
+}
+
 /// RFC 4180 CSV (quotes, commas and newlines inside fields are escaped by the `csv` crate).
-pub fn to_csv(entries: &[&TaskEntry]) -> Result<String, String> {
+pub fn to_csv(entries: &[&TaskEntry]) -> Result<String, ExportError> {
     csv_text(entries, None)
 }
 
 /// [`to_csv`] with every echo of the API token replaced (see [`text::redact`]).
-pub fn to_csv_redacted(entries: &[&TaskEntry], token: &str) -> Result<String, String> {
+pub fn to_csv_redacted(entries: &[&TaskEntry], token: &str) -> Result<String, ExportError> {
     csv_text(entries, Some(token))
 }
 
-fn csv_text(entries: &[&TaskEntry], token: Option<&str>) -> Result<String, String> {
+fn csv_text(entries: &[&TaskEntry], token: Option<&str>) -> Result<String, ExportError> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(FIELDS).map_err(|e| e.to_string())?;
+    w.write_record(FIELDS)?;
     for e in entries {
-        w.write_record(cells(e, token)).map_err(|e| e.to_string())?;
+        w.write_record(cells(e, token))?;
     }
-    let bytes = w.into_inner().map_err(|e| e.to_string())?;
-    String::from_utf8(bytes).map_err(|e| e.to_string())
+    let bytes = w
+        .into_inner()
+        .map_err(|e| ExportError::Flush(e.into_error()))?;
+    Ok(String::from_utf8(bytes)?)
 }
 
 /// A JSON array: one object per task, the CLI's fields plus `record` (the raw API record).

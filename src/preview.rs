@@ -25,6 +25,34 @@ pub struct Picture {
     pub rgba: Vec<u8>,
 }
 
+/// Why there is no preview (shown under the frame's place: "HTTP 404 Not Found", …).
+#[derive(Debug, thiserror::Error)]
+pub enum PreviewError {
+    /// A link that is not fetched (off the web, plain http to another machine, the demo's).
+    #[error(transparent)]
+    Refused(#[from] crate::links::LinkRefused),
+    /// No answer; worded by its innermost cause ("timed out", "connection refused", …).
+    #[error("{}", describe_request(.0))]
+    Request(reqwest::Error),
+    #[error("HTTP {code}{}", reason.map(|r| format!(" {r}")).unwrap_or_default())]
+    Status {
+        code: u16,
+        reason: Option<&'static str>,
+    },
+    #[error("image larger than {} MB", MAX_BODY / 1_000_000)]
+    TooLarge,
+    #[error("connection dropped")]
+    Dropped,
+    #[error("the image decoder is shut down")]
+    DecoderShutDown,
+    #[error("the image decoder crashed")]
+    DecoderCrashed,
+    #[error("not an image: {0}")]
+    Unrecognised(std::io::Error),
+    #[error("not an image: {0}")]
+    NotAnImage(image::ImageError),
+}
+
 /// Fetches and decodes previews; cheap to clone (one connection pool).
 #[derive(Debug, Clone)]
 pub struct Fetcher {
@@ -50,49 +78,44 @@ impl Fetcher {
     /// The picture at `url`, or why there is none ("HTTP 404 Not Found", "not an image: …").
     /// Links that are not fetched (off the web, plain http to another machine, the
     /// demo's) are refused before any connection, with the reason.
-    pub async fn fetch(&self, url: &str) -> Result<Picture, String> {
-        let url = crate::links::fetch_link(url).map_err(|refused| refused.reason)?;
+    pub async fn fetch(&self, url: &str) -> Result<Picture, PreviewError> {
+        let url = crate::links::fetch_link(url)?;
         fetch(&self.client, url.as_str()).await
     }
 }
 
-async fn fetch(client: &reqwest::Client, url: &str) -> Result<Picture, String> {
-    let too_large = || format!("image larger than {} MB", MAX_BODY / 1_000_000);
+async fn fetch(client: &reqwest::Client, url: &str) -> Result<Picture, PreviewError> {
     let mut response = client
         .get(url)
         .send()
         .await
-        .map_err(|e| describe_request(&e))?;
+        .map_err(PreviewError::Request)?;
     let status = response.status();
     if !status.is_success() {
-        return Err(match status.canonical_reason() {
-            Some(reason) => format!("HTTP {} {reason}", status.as_u16()),
-            None => format!("HTTP {}", status.as_u16()),
+        return Err(PreviewError::Status {
+            code: status.as_u16(),
+            reason: status.canonical_reason(),
         });
     }
     let announced = response.content_length();
     if announced.is_some_and(|n| n > MAX_BODY as u64) {
-        return Err(too_large());
+        return Err(PreviewError::TooLarge);
     }
     let mut body = Vec::with_capacity(announced.map_or(0, |n| n as usize));
-    while let Some(chunk) = response
-        .chunk()
-        .await
-        .map_err(|_| "connection dropped".to_owned())?
-    {
+    while let Some(chunk) = response.chunk().await.map_err(|_| PreviewError::Dropped)? {
         // Servers may send no length, or lie about it.
         if body.len() + chunk.len() > MAX_BODY {
-            return Err(too_large());
+            return Err(PreviewError::TooLarge);
         }
         body.extend_from_slice(&chunk);
     }
     let _permit = DECODES
         .acquire()
         .await
-        .map_err(|_| "the image decoder is shut down".to_owned())?;
+        .map_err(|_| PreviewError::DecoderShutDown)?;
     tokio::task::spawn_blocking(move || decode(&body))
         .await
-        .map_err(|_| "the image decoder crashed".to_owned())?
+        .map_err(|_| PreviewError::DecoderCrashed)?
 }
 
 fn describe_request(e: &reqwest::Error) -> String {
@@ -106,17 +129,16 @@ fn describe_request(e: &reqwest::Error) -> String {
     cause.to_string()
 }
 
-fn decode(bytes: &[u8]) -> Result<Picture, String> {
-    let not_an_image = |e: image::ImageError| format!("not an image: {e}");
+fn decode(bytes: &[u8]) -> Result<Picture, PreviewError> {
     let mut reader = image::ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
-        .map_err(|e| format!("not an image: {e}"))?;
+        .map_err(PreviewError::Unrecognised)?;
     let mut limits = image::Limits::default();
     limits.max_alloc = Some(MAX_DECODE_ALLOC);
     limits.max_image_width = Some(MAX_DECODE_SIDE);
     limits.max_image_height = Some(MAX_DECODE_SIDE);
     reader.limits(limits);
-    let image = reader.decode().map_err(not_an_image)?;
+    let image = reader.decode().map_err(PreviewError::NotAnImage)?;
     let (width, height) = fit_within(image.width(), image.height(), MAX_SIDE);
     let image = if (width, height) == (image.width(), image.height()) {
         image
@@ -172,13 +194,19 @@ mod tests {
             image::ExtendedColorType::Rgba8,
         )
         .expect("encode");
-        let err = decode(&png).err().unwrap_or_default();
+        let err = decode(&png)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(err.starts_with("not an image:"), "{err}");
     }
 
     #[test]
     fn decode_rejects_garbage() {
-        let err = decode(b"<html>nope</html>").err().unwrap_or_default();
+        let err = decode(b"<html>nope</html>")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(err.starts_with("not an image:"), "{err}");
     }
 

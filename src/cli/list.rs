@@ -1,7 +1,8 @@
 //! `list`: the account's tasks by creation time, without ids, and `--follow`.
 
-use super::list_args::{DEFAULT_SINCE_SECONDS, ListArgs};
-use super::query::{backend, json_line};
+use super::args::{DEFAULT_SINCE_SECONDS, ListArgs};
+use super::query::backend;
+use super::session::json_line;
 use super::{Cli, exit, table};
 use crate::api::{ListScope, TaskRecord, format_rfc3339};
 use crate::engine::{self, EngineConfig, Follower, ListCancel, ListError, ListEvent, ListRequest};

@@ -5,9 +5,9 @@ mod args;
 mod create;
 mod input;
 mod list;
-mod list_args;
 mod progress;
 mod query;
+mod session;
 mod table;
 mod token;
 

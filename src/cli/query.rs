@@ -1,4 +1,5 @@
 use super::args::{Cli, QueryArgs, WaitArgs};
+use super::session::{is_stale, json_line};
 use super::{exit, read_input, table};
 use crate::api::{Client, ClientConfig, ErrorKind};
 use crate::demo::Demo;
@@ -239,20 +240,6 @@ fn still_watched(t: &TaskEntry) -> bool {
         Some(e) => e.is_retryable(),
         None => t.status.is_unfinished() && !is_stale(t),
     }
-}
-
-/// Unfinished 72 h after creation: no longer asked, and `wait` stops waiting for it.
-fn is_stale(t: &TaskEntry) -> bool {
-    t.record
-        .as_ref()
-        .is_some_and(|r| r.is_stale(crate::task::unix_now()))
-}
-
-/// `--json`'s object, with `stale` beside the status it qualifies.
-pub(super) fn json_line(t: &TaskEntry) -> serde_json::Value {
-    let mut line = t.to_json();
-    line["stale"] = is_stale(t).into();
-    line
 }
 
 async fn recv_until(

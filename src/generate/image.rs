@@ -38,28 +38,57 @@ impl ImageSource {
     }
 }
 
+/// Why an image cannot go with a generation.
+#[derive(Debug, thiserror::Error)]
+pub enum ImageError {
+    #[error("give a file or an http(s) link")]
+    Empty,
+    /// The text (shortened) that is neither.
+    #[error("{0:?} is neither a local file nor an http(s) link")]
+    Unsupported(String),
+    #[error("a data URI must be a base64 PNG, JPEG or WebP image")]
+    BadDataUri,
+    #[error("{0:?} is not a valid link")]
+    BadLink(String),
+    #[error("cannot open {name}: {source}")]
+    Open {
+        name: String,
+        source: std::io::Error,
+    },
+    #[error("cannot read {name}: {source}")]
+    Read {
+        name: String,
+        source: std::io::Error,
+    },
+    #[error(
+        "{name} is {mb:.1} MB; the API takes images up to {max} MB",
+        mb = megabytes(*.size),
+        max = MAX_IMAGE_BYTES / (1024 * 1024)
+    )]
+    TooBig { name: String, size: u64 },
+    #[error("{name} is not a PNG, JPEG or WebP image")]
+    NotAnImage { name: String },
+}
+
+fn megabytes(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
 /// Checks the form of `source` without touching the disk.
-pub fn classify(source: &str) -> Result<ImageSource, String> {
+pub fn classify(source: &str) -> Result<ImageSource, ImageError> {
     match ImageSource::of(source) {
-        ImageSource::Unsupported if source.trim().is_empty() => {
-            Err("give a file or an http(s) link".into())
-        }
-        ImageSource::Unsupported => Err(format!(
-            "{:?} is neither a local file nor an http(s) link",
-            short(source)
-        )),
-        ImageSource::DataUri if !is_image_data_uri(source.trim()) => {
-            Err("a data URI must be a base64 PNG, JPEG or WebP image".into())
-        }
+        ImageSource::Unsupported if source.trim().is_empty() => Err(ImageError::Empty),
+        ImageSource::Unsupported => Err(ImageError::Unsupported(short(source))),
+        ImageSource::DataUri if !is_image_data_uri(source.trim()) => Err(ImageError::BadDataUri),
         ImageSource::Web if url::Url::parse(source.trim()).is_err() => {
-            Err(format!("{:?} is not a valid link", short(source)))
+            Err(ImageError::BadLink(short(source)))
         }
         kind => Ok(kind),
     }
 }
 
 /// The URL to send for `source`: links as they are, files read and encoded. Blocking.
-pub fn resolve(source: &str) -> Result<String, String> {
+pub fn resolve(source: &str) -> Result<String, ImageError> {
     match classify(source)? {
         ImageSource::File => file_data_uri(Path::new(source.trim())),
         _ => Ok(source.trim().to_owned()),
@@ -81,35 +110,34 @@ fn is_image_data_uri(text: &str) -> bool {
 }
 
 /// The file as a data URI, its type taken from its first bytes.
-pub fn file_data_uri(path: &Path) -> Result<String, String> {
-    let name = path.display();
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot open {name}: {e}"))?;
-    let size = file
-        .metadata()
-        .map_err(|e| format!("cannot read {name}: {e}"))?
-        .len();
+pub fn file_data_uri(path: &Path) -> Result<String, ImageError> {
+    let name = || path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|source| ImageError::Open {
+        name: name(),
+        source,
+    })?;
+    let read_error = |source| ImageError::Read {
+        name: name(),
+        source,
+    };
+    let size = file.metadata().map_err(read_error)?.len();
     if size > MAX_IMAGE_BYTES {
-        return Err(too_big(&name.to_string(), size));
+        return Err(ImageError::TooBig { name: name(), size });
     }
     let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
     // Bounded even if the file grows between the size check and the read.
     file.take(MAX_IMAGE_BYTES + 1)
         .read_to_end(&mut bytes)
-        .map_err(|e| format!("cannot read {name}: {e}"))?;
+        .map_err(read_error)?;
     if bytes.len() as u64 > MAX_IMAGE_BYTES {
-        return Err(too_big(&name.to_string(), bytes.len() as u64));
+        return Err(ImageError::TooBig {
+            name: name(),
+            size: bytes.len() as u64,
+        });
     }
-    let mime = sniff(&bytes).ok_or_else(|| format!("{name} is not a PNG, JPEG or WebP image"))?;
+    let mime = sniff(&bytes).ok_or_else(|| ImageError::NotAnImage { name: name() })?;
     let encoded = base64::engine::general_purpose::STANDARD.encode(&bytes);
     Ok(format!("data:{mime};base64,{encoded}"))
-}
-
-fn too_big(name: &str, size: u64) -> String {
-    format!(
-        "{name} is {:.1} MB; the API takes images up to {} MB",
-        size as f64 / (1024.0 * 1024.0),
-        MAX_IMAGE_BYTES / (1024 * 1024)
-    )
 }
 
 /// The MIME type of a PNG, JPEG or WebP image by its signature.
@@ -167,12 +195,14 @@ mod tests {
         assert!(
             resolve(text.to_str().expect("utf-8"))
                 .expect_err("text")
+                .to_string()
                 .contains("not a PNG")
         );
         let missing = dir.path().join("missing.png");
         assert!(
             resolve(missing.to_str().expect("utf-8"))
                 .expect_err("missing")
+                .to_string()
                 .contains("cannot open")
         );
     }
@@ -183,7 +213,15 @@ mod tests {
         let big = dir.path().join("big.png");
         let file = std::fs::File::create(&big).expect("create");
         file.set_len(MAX_IMAGE_BYTES + 1).expect("sparse file");
-        let err = resolve(big.to_str().expect("utf-8")).expect_err("too big");
-        assert!(err.contains("up to 10 MB"), "{err}");
+        let err = resolve(big.to_str().expect("utf-8"))
+            .expect_err("too big")
+            .to_string();
+        assert_eq!(
+            err,
+            format!(
+                "{} is 10.0 MB; the API takes images up to 10 MB",
+                big.display()
+            )
+        );
     }
 }

@@ -45,9 +45,22 @@ pub const COLUMNS: [&str; 12] = [
     "return_last_frame",
 ];
 
+/// Why a sheet as a whole cannot be read (a bad row is a [`Problem`] on that row instead).
+#[derive(Debug, thiserror::Error)]
+pub enum SheetError {
+    #[error("cannot read the CSV header: {0}")]
+    Header(csv::Error),
+    #[error("unknown column {0:?}; the columns are {columns}", columns = COLUMNS.join(", "))]
+    UnknownColumn(String),
+    #[error("the sheet has no `prompt` column")]
+    NoPrompt,
+    #[error("cannot read the CSV: {0}")]
+    Record(csv::Error),
+}
+
 /// A CSV sheet when the first non-empty line names a `prompt` column, a list of prompts
 /// otherwise.
-pub fn parse(text: &str, template: &GenerationRequest) -> Result<Vec<SheetRow>, String> {
+pub fn parse(text: &str, template: &GenerationRequest) -> Result<Vec<SheetRow>, SheetError> {
     let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
     let is_sheet = first
         .split(',')
@@ -77,29 +90,26 @@ pub fn parse_lines(text: &str, template: &GenerationRequest) -> Vec<SheetRow> {
 /// A CSV sheet with a header. Empty cells keep the template's value; an `image` cell
 /// replaces the template's images with that one (its role from `role`, else first frame).
 /// An error only when the sheet as a whole cannot be read.
-pub fn parse_csv(text: &str, template: &GenerationRequest) -> Result<Vec<SheetRow>, String> {
+pub fn parse_csv(text: &str, template: &GenerationRequest) -> Result<Vec<SheetRow>, SheetError> {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
     let headers: Vec<String> = reader
         .headers()
-        .map_err(|e| format!("cannot read the CSV header: {e}"))?
+        .map_err(SheetError::Header)?
         .iter()
         .map(|h| h.trim_start_matches('\u{feff}').to_ascii_lowercase())
         .collect();
     if let Some(unknown) = headers.iter().find(|h| !COLUMNS.contains(&h.as_str())) {
-        return Err(format!(
-            "unknown column {unknown:?}; the columns are {}",
-            COLUMNS.join(", ")
-        ));
+        return Err(SheetError::UnknownColumn(unknown.clone()));
     }
     if !headers.iter().any(|h| h == "prompt") {
-        return Err("the sheet has no `prompt` column".into());
+        return Err(SheetError::NoPrompt);
     }
     let mut rows = Vec::new();
     for record in reader.records() {
-        let record = record.map_err(|e| format!("cannot read the CSV: {e}"))?;
+        let record = record.map_err(SheetError::Record)?;
         let line = record.position().map_or(0, |p| p.line() as usize);
         if record.iter().all(str::is_empty) {
             continue;
@@ -238,15 +248,20 @@ mod tests {
 
     #[test]
     fn unreadable_sheets_say_why() {
-        assert!(
+        assert_eq!(
             parse_csv("prompt,colour\nx,red\n", &template())
                 .expect_err("unknown")
-                .contains("colour")
+                .to_string(),
+            format!(
+                "unknown column \"colour\"; the columns are {}",
+                COLUMNS.join(", ")
+            )
         );
-        assert!(
+        assert_eq!(
             parse_csv("model\nx\n", &template())
                 .expect_err("no prompt")
-                .contains("prompt")
+                .to_string(),
+            "the sheet has no `prompt` column"
         );
     }
 }

@@ -58,10 +58,20 @@ impl Attention {
     }
 }
 
+/// Why a notification was not shown.
+#[derive(Debug, thiserror::Error)]
+pub enum NotifyError {
+    #[error("Desktop notifications are not available here ({0}); Notify is now off.")]
+    Unavailable(notify_rust::error::Error),
+    /// A [`RecordingNotifier`] told to fail, in the test's words.
+    #[error("{0}")]
+    Refused(String),
+}
+
 /// Desktop notifications, behind a trait so tests can record them or make them fail.
 pub trait Notifier: Send + Sync {
     /// Shows `body`; blocking (D-Bus), so called off the UI thread.
-    fn notify(&self, body: &str) -> Result<(), String>;
+    fn notify(&self, body: &str) -> Result<(), NotifyError>;
 }
 
 /// The system's notification service (notify-rust).
@@ -69,7 +79,7 @@ pub trait Notifier: Send + Sync {
 pub struct SystemNotifier;
 
 impl Notifier for SystemNotifier {
-    fn notify(&self, body: &str) -> Result<(), String> {
+    fn notify(&self, body: &str) -> Result<(), NotifyError> {
         notify(body)
     }
 }
@@ -83,25 +93,23 @@ pub struct RecordingNotifier {
 }
 
 impl Notifier for RecordingNotifier {
-    fn notify(&self, body: &str) -> Result<(), String> {
+    fn notify(&self, body: &str) -> Result<(), NotifyError> {
         if let Ok(mut sent) = self.sent.lock() {
             sent.push(body.to_owned());
         }
         match &self.fail_with {
-            Some(e) => Err(e.clone()),
+            Some(e) => Err(NotifyError::Refused(e.clone())),
             None => Ok(()),
         }
     }
 }
 
-fn notify(body: &str) -> Result<(), String> {
+fn notify(body: &str) -> Result<(), NotifyError> {
     notify_rust::Notification::new()
         .appname("SeeDance Tasks")
         .summary("SeeDance Tasks")
         .body(body)
         .show()
         .map(|_| ())
-        .map_err(|e| {
-            format!("Desktop notifications are not available here ({e}); Notify is now off.")
-        })
+        .map_err(NotifyError::Unavailable)
 }

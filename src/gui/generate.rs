@@ -109,7 +109,7 @@ impl GeneratePanel {
     }
 
     /// The rows a list would create, each with its problems.
-    fn list_rows(&self) -> Result<Vec<sheet::SheetRow>, String> {
+    fn list_rows(&self) -> Result<Vec<sheet::SheetRow>, sheet::SheetError> {
         if let Some(rows) = &self.rerun {
             return Ok(rows
                 .iter()
@@ -135,7 +135,7 @@ impl GeneratePanel {
                 }
             }
             Mode::List => {
-                let rows = self.list_rows()?;
+                let rows = self.list_rows().map_err(|e| e.to_string())?;
                 if rows.is_empty() {
                     return Err("No prompts yet".into());
                 }
@@ -283,7 +283,7 @@ impl GeneratePanel {
         }
         match self.list_rows() {
             Err(e) => {
-                ui.colored_label(ui.visuals().error_fg_color, e);
+                ui.colored_label(ui.visuals().error_fg_color, e.to_string());
             }
             Ok(rows) if !rows.is_empty() => {
                 egui::ScrollArea::vertical()

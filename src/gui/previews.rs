@@ -4,7 +4,7 @@
 //! decodes on the tokio runtime, and the pixels become a texture on the next
 //! [`PreviewCache::get`].
 
-use crate::preview::{Fetcher, Picture};
+use crate::preview::{Fetcher, Picture, PreviewError};
 use std::collections::HashMap;
 use std::hash::Hash;
 use tokio::sync::mpsc;
@@ -23,7 +23,7 @@ enum Slot {
     Failed(String),
 }
 
-type Arrival = (String, Result<Picture, String>);
+type Arrival = (String, Result<Picture, PreviewError>);
 
 pub struct PreviewCache {
     fetcher: Fetcher,
@@ -60,7 +60,7 @@ impl PreviewCache {
                         egui::ColorImage::from_rgba_unmultiplied(picture.size, &picture.rgba),
                         egui::TextureOptions::LINEAR,
                     )),
-                    Err(error) => Slot::Failed(error),
+                    Err(error) => Slot::Failed(error.to_string()),
                 };
             }
         }

@@ -44,10 +44,11 @@ pub enum StatusIntent {
 }
 
 impl StatusLine {
-    pub fn say(&mut self, severity: Severity, text: impl Into<String>) {
+    /// Shows `text` (a sentence, or an error, whose Display is one) until replaced.
+    pub fn say(&mut self, severity: Severity, text: impl std::fmt::Display) {
         self.message = Some(StatusMessage {
             severity,
-            text: text.into(),
+            text: text.to_string(),
         });
     }
 

@@ -6,13 +6,16 @@
 //! made since, one line per changed task (`journal`), so a change costs its own size and
 //! not the whole file's. A background thread (`saver`, `writer`) appends to the journal
 //! and writes the whole file again once the journal has grown large (a compaction).
+//! When the window hands its book to that thread is `policy` (`SavePolicy`).
 
 mod format;
 mod journal;
+mod policy;
 mod saver;
 mod writer;
 
 pub use journal::Change;
+pub use policy::{BookState, Next, Plan, SavePolicy};
 pub use saver::{Saver, Written};
 pub use writer::HistoryWriter;
 

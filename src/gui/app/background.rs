@@ -4,10 +4,13 @@
 //! panics becomes [`Done::Crashed`], shown as an error, never a second panic on the UI
 //! thread (poll-promise panics when a sender is dropped unfulfilled).
 
+use super::files::ExportFailure;
 use crate::api::{ApiError, TaskRecord, TokenCheck};
 use crate::download::DownloadJob;
 use crate::engine::{Follower, ListError, Listing};
+use crate::gui::attention::NotifyError;
 use crate::gui::dialogs::Picked;
+use crate::gui::opener::OpenError;
 use crate::secrets::{Keyring, SecretError, Token};
 use crate::store::Opened;
 use poll_promise::Promise;
@@ -30,10 +33,10 @@ pub enum Done {
     TokenTested(Result<TokenCheck, ApiError>),
     HistoryLoaded(Opened),
     /// A launcher finished (a browser for a link, a file manager for a folder).
-    Opened(Result<(), String>),
-    Notified(Result<(), String>),
+    Opened(Result<(), OpenError>),
+    Notified(Result<(), NotifyError>),
     /// Where an export went (`None`: the dialog was cancelled).
-    Exported(Result<Option<Export>, String>),
+    Exported(Result<Option<Export>, ExportFailure>),
     /// Text for the clipboard, built in the background.
     CopyReady(String),
     /// The download folder was chosen (`None`: cancelled); `then` waited for it.

@@ -28,6 +28,22 @@ impl ExportFormat {
     }
 }
 
+/// Why an export did not reach a file (shown after "Export failed: ").
+#[derive(Debug, thiserror::Error)]
+pub enum ExportFailure {
+    #[error("{NO_DIALOG}, and there is no home folder to save in")]
+    NoPlace,
+    #[error(transparent)]
+    Encode(#[from] export::ExportError),
+    #[error("could not write {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the export stopped: {0}")]
+    Stopped(tokio::task::JoinError),
+}
+
 impl SeedanceApp {
     /// Asks where to save, then builds and writes the file in the background (100 000
     /// records take a while to encode; the UI thread only copies the row pointers).
@@ -43,11 +59,7 @@ impl SeedanceApp {
                 Picked::Cancelled => return Done::Exported(Ok(None)),
                 Picked::Unavailable => match dialogs.fallback_dir() {
                     Some(dir) => (dialogs::fallback_file(&dir, ext), true),
-                    None => {
-                        return Done::Exported(Err(format!(
-                            "{NO_DIALOG}, and there is no home folder to save in"
-                        )));
-                    }
+                    None => return Done::Exported(Err(ExportFailure::NoPlace)),
                 },
             };
             let written = tokio::task::spawn_blocking(move || {
@@ -66,10 +78,13 @@ impl SeedanceApp {
                             fallback,
                         })
                     })
-                    .map_err(|e| format!("could not write {}: {e}", path.display()))
+                    .map_err(|source| ExportFailure::Write {
+                        path: path.clone(),
+                        source,
+                    })
             })
             .await
-            .unwrap_or_else(|e| Err(format!("the export stopped: {e}")));
+            .unwrap_or_else(|e| Err(ExportFailure::Stopped(e)));
             Done::Exported(written)
         });
     }
@@ -95,7 +110,7 @@ impl SeedanceApp {
             .map(|(t, _)| t.expose().to_owned())
     }
 
-    pub(super) fn on_exported(&mut self, result: Result<Option<Export>, String>) {
+    pub(super) fn on_exported(&mut self, result: Result<Option<Export>, ExportFailure>) {
         match result {
             Ok(Some(Export { path, fallback })) => {
                 if fallback {

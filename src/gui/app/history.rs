@@ -6,54 +6,33 @@
 //! tracks which); the whole book only when the writer asks for it (a compaction, no
 //! file yet) or the file must be written again (an older layout, a file moved aside).
 //! An answer that changed nothing only moves "last asked", written every ten minutes
-//! and on exit.
+//! and on exit. When to write is `store::SavePolicy`'s call; this file is the wiring
+//! between it, the book, the writer thread and the window.
 
 use super::SeedanceApp;
 use super::background::{Done, Job};
 use crate::book::TaskBook;
 use crate::gui::status::Severity;
-use crate::store::{self, HistoryLock, Loaded, Opened, Saver};
-use std::mem;
+use crate::store::{self, BookState, HistoryLock, Loaded, Next, Opened, SavePolicy, Saver};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
-
-/// At most one snapshot a second goes to the writer thread: a burst of answers costs one
-/// write, and the encoding happens on that thread.
-const SAVE_EVERY: Duration = Duration::from_secs(1);
-
-/// After a failed write, the next try waits this long (the disk may stay full a while).
-const RETRY_EVERY: Duration = Duration::from_secs(5);
-
-/// "Last asked" times of tasks whose answers did not change are written at most this
-/// often (and on exit): they are worth keeping, not worth a write a second.
-const ASKED_EVERY: Duration = Duration::from_secs(600);
 
 pub struct HistorySync {
     /// Where the history lives (`None`: nothing is kept across restarts). Kept while the
     /// demo runs, to come back to.
     path: Option<PathBuf>,
-    /// The file is being read in the background.
-    loading: bool,
-    /// The file has been read into the book (or there was none).
-    loaded: bool,
     saver: Option<Saver>,
     /// Held while this window may write the history; another instance cannot take it.
     lock: Option<HistoryLock>,
-    /// Why this window does not write the history (another instance has it, or the file
-    /// could not be read and must not be replaced).
-    read_only: Option<String>,
-    /// The book's generation last handed to the writer.
-    sent_generation: u64,
-    /// Write every task, even if the book did not change (an older layout to heal, a file
-    /// moved aside, a journal to compact).
-    force: bool,
-    /// No history file yet: the first hand-over writes every task.
-    fresh: bool,
-    last_save: Instant,
-    /// When "last asked" times were last handed over.
-    last_asked_save: Instant,
-    /// The last write failed: shown until a write succeeds, and tried again.
-    failed: Option<String>,
+    /// When to write and what (`store::SavePolicy`).
+    policy: SavePolicy,
+}
+
+fn book_state(book: &TaskBook) -> BookState {
+    BookState {
+        generation: book.generation(),
+        unsaved_asks: book.has_unsaved_asks(),
+    }
 }
 
 impl HistorySync {
@@ -61,44 +40,26 @@ impl HistorySync {
         Self {
             saver: path.clone().filter(|_| !demo).map(Saver::start),
             path,
-            loading: false,
-            loaded: false,
             lock: None,
-            read_only: None,
-            sent_generation: 0,
-            force: false,
-            fresh: false,
-            last_save: Instant::now(),
-            last_asked_save: Instant::now(),
-            failed: None,
+            policy: SavePolicy::new(Instant::now()),
         }
     }
 
     pub fn is_loading(&self) -> bool {
-        self.loading
+        self.policy.is_loading()
     }
 
     /// Why the history is not being saved, for a banner: a failed write, or read-only.
     pub fn problem(&self) -> Option<String> {
-        if let Some(e) = &self.failed {
-            return Some(format!("The task history is not saved: {e}. Retrying."));
-        }
-        self.read_only
-            .as_ref()
-            .map(|why| format!("The task history is read-only in this window: {why}."))
+        self.policy.problem()
     }
 
     fn is_due(&self, book: &TaskBook) -> bool {
-        self.force
-            || self.failed.is_some()
-            || book.generation() != self.sent_generation
-            || (book.has_unsaved_asks() && self.last_asked_save.elapsed() >= ASKED_EVERY)
+        self.policy.is_due(book_state(book), Instant::now())
     }
 
     fn handed_over(&mut self, book: &TaskBook) {
-        self.sent_generation = book.generation();
-        self.force = false;
-        self.last_save = Instant::now();
+        self.policy.handed_over(book.generation(), Instant::now());
     }
 
     /// Hands the writer what changed (or every task, when due) and marks it handed over.
@@ -107,14 +68,10 @@ impl HistorySync {
         let Some(saver) = &self.saver else {
             return true;
         };
-        let full = self.force || mem::take(&mut self.fresh);
-        let with_asked = full || wait.is_some() || self.last_asked_save.elapsed() >= ASKED_EVERY;
-        let changes = book.take_changes(with_asked);
-        if with_asked {
-            self.last_asked_save = Instant::now();
-        }
+        let plan = self.policy.plan(wait.is_some(), Instant::now());
+        let changes = book.take_changes(plan.with_asked);
         let generation = book.generation();
-        let written = if full {
+        let written = if plan.full {
             match wait {
                 Some(t) => saver.save_and_wait(book.snapshot(), generation, t),
                 None => {
@@ -122,12 +79,11 @@ impl HistorySync {
                     true
                 }
             }
-        } else if changes.is_empty() && self.failed.is_none() {
+        } else if changes.is_empty() && !plan.even_if_empty {
             // Nothing the file keeps changed (a task marked timed out): nothing to write,
             // but still wait for what an earlier hand-over may be writing.
             wait.is_none_or(|t| saver.wait_idle(t))
         } else {
-            // After a failure, even no change goes: it makes the writer try again.
             match wait {
                 Some(t) => saver.save_changes_and_wait(changes, generation, t),
                 None => {
@@ -147,8 +103,8 @@ impl HistorySync {
             return;
         };
         // The error is that of the last write: cleared by the next one that succeeds.
-        self.failed = saver.written().error;
-        self.force |= saver.wants_full();
+        self.policy
+            .writer_reported(saver.written().error, saver.wants_full());
     }
 }
 
@@ -161,10 +117,10 @@ impl SeedanceApp {
         if self.history.saver.is_none() {
             self.history.saver = Some(Saver::start(path.clone()));
         }
-        if self.history.loaded || self.history.loading {
+        if self.history.policy.is_loaded() || self.history.policy.is_loading() {
             return;
         }
-        self.history.loading = true;
+        self.history.policy.start_loading();
         self.background.blocking(&self.ctx, Job::History, move || {
             Done::HistoryLoaded(store::open(&path))
         });
@@ -173,34 +129,35 @@ impl SeedanceApp {
     /// The history could not be read at all: the file stays as it is and nothing is
     /// written over it in this session.
     pub(super) fn on_history_crashed(&mut self) {
-        self.history.loading = false;
+        self.history.policy.finish_loading(false);
         self.history.saver = None;
     }
 
     /// Nothing goes to the history while it is still loading (the file would lose what
     /// it holds) or during the demo (its rows are not the user's).
     fn may_write_history(&self) -> bool {
-        !self.demo && !self.history.loading && self.history.read_only.is_none()
+        !self.demo && self.history.policy.may_write()
     }
 
     /// Hands a snapshot to the writer when the book changed, at most once a second.
     pub(super) fn save_history_if_due(&mut self) {
         self.history.check_writer();
-        if !self.may_write_history() || !self.history.is_due(&self.book) {
+        if self.demo {
             return;
         }
-        let every = if self.history.failed.is_some() {
-            RETRY_EVERY
-        } else {
-            SAVE_EVERY
-        };
-        let wait = every.saturating_sub(self.history.last_save.elapsed());
-        if !wait.is_zero() {
-            self.ctx
-                .request_repaint_after(wait + Duration::from_millis(50));
-            return;
+        match self
+            .history
+            .policy
+            .next(book_state(&self.book), Instant::now())
+        {
+            Next::Idle => {}
+            Next::WaitFor(wait) => self
+                .ctx
+                .request_repaint_after(wait + Duration::from_millis(50)),
+            Next::Write => {
+                self.history.hand_over(&mut self.book, None);
+            }
         }
-        self.history.hand_over(&mut self.book, None);
     }
 
     /// The last real state goes to the writer without waiting for the disk (the demo is
@@ -214,7 +171,7 @@ impl SeedanceApp {
 
     /// The demo ends: what the book holds now is the user's saved state, not a change.
     pub(super) fn history_in_step(&mut self) {
-        self.history.sent_generation = self.book.generation();
+        self.history.policy.in_step(self.book.generation());
         self.book.take_changes(true);
     }
 
@@ -243,7 +200,7 @@ impl SeedanceApp {
         // The changes could not be appended (no file yet this build can extend): every
         // task, now, or they would be lost.
         if write && self.history.saver.as_ref().is_some_and(Saver::wants_full) {
-            self.history.force = true;
+            self.history.policy.write_all();
             saved = self.history.hand_over(&mut self.book, Some(timeout));
         }
         if !saved {
@@ -256,12 +213,12 @@ impl SeedanceApp {
 
     pub(super) fn on_history_loaded(&mut self, opened: Opened) {
         let Opened { loaded, lock, busy } = opened;
-        self.history.loading = false;
-        self.history.loaded = !self.demo;
+        self.history.policy.finish_loading(!self.demo);
         self.history.lock = lock;
         if busy {
-            self.history.read_only =
-                Some("another SeeDance Tasks window is using it, and that one saves it".into());
+            self.history.policy.set_read_only(
+                "another SeeDance Tasks window is using it, and that one saves it".into(),
+            );
         }
         if self.demo {
             // The demo started while the history was loading: keep the two apart (the file
@@ -270,18 +227,20 @@ impl SeedanceApp {
         }
         let before = self.book.generation();
         match loaded {
-            Loaded::Missing => self.history.fresh = true,
+            Loaded::Missing => self.history.policy.no_file_yet(),
             Loaded::Tasks { tasks, rewrite } => {
                 // Tasks pasted before the history arrived stay as they are (and are the
                 // only changes to write).
-                let pasted_meanwhile = before != self.history.sent_generation;
+                let pasted_meanwhile = self.history.policy.changed_since_sent(before);
                 self.book.extend_saved(tasks);
                 if !pasted_meanwhile {
                     // What was just read is what the file holds: nothing new to write.
-                    self.history.sent_generation = self.book.generation();
+                    self.history.policy.in_step(self.book.generation());
                 }
                 // Once in this build's layout, the next start loads it fast.
-                self.history.force |= rewrite;
+                if rewrite {
+                    self.history.policy.write_all();
+                }
                 // Finished tasks are not asked again; unfinished ones are watched again.
                 let unfinished = self.book.unfinished_ids();
                 if !unfinished.is_empty() {
@@ -296,12 +255,14 @@ impl SeedanceApp {
                         moved_to.display()
                     ),
                 );
-                self.history.force = true;
+                self.history.policy.write_all();
             }
             Loaded::Unreadable { reason } => {
                 // Never replaced: the file may be fine for a newer version or after the
                 // permission is fixed.
-                self.history.read_only = Some(format!("{reason}; it is left as it is"));
+                self.history
+                    .policy
+                    .set_read_only(format!("{reason}; it is left as it is"));
             }
         }
     }

@@ -11,6 +11,7 @@ use crate::gui::downloads::DownloadIntent;
 use crate::gui::generate::GenerateIntent;
 use crate::gui::grid::GridIntent;
 use crate::gui::grid_keys::{self, GridKey};
+use crate::gui::opener::OpenError;
 use crate::gui::status::Severity;
 use crate::gui::status::StatusIntent;
 use crate::gui::token::TokenIntent;
@@ -307,7 +308,7 @@ impl SeedanceApp {
         self.background.blocking(&self.ctx, Job::Open, move || {
             // Checked off the UI thread: a stat can hang on a network drive.
             if !dir.is_dir() {
-                return Done::Opened(Err(format!("{} is gone", dir.display())));
+                return Done::Opened(Err(OpenError::Gone(dir)));
             }
             Done::Opened(opener.open(&dir.display().to_string()))
         });
