@@ -41,7 +41,7 @@ pub enum Answer {
     Accepted,
     /// 429, with the `Retry-After` it named.
     Limited(Option<Duration>),
-    /// It never reached the API (the connection could not be made).
+    /// No answer came (the network failed): not counted among the accepted.
     NotReached,
 }
 
@@ -108,14 +108,22 @@ impl Door {
         // The semaphore is never closed: a failed acquire cannot happen, and would only
         // mean one request fewer held back.
         let _permit = self.permits.acquire().await.ok();
-        let sent = self.admit().await;
+        let sent = Sent {
+            door: self,
+            at: self.admit().await,
+            told: false,
+        };
         let answer = call().await;
-        let took = sent.elapsed();
-        let ended_hold = self.lock().answered(sent, judge(&answer), Instant::now());
+        let took = sent.at.elapsed();
+        sent.tell(judge(&answer));
+        (answer, took)
+    }
+
+    fn answered(&self, sent: Instant, answer: Answer) {
+        let ended_hold = self.lock().answered(sent, answer, Instant::now());
         if ended_hold {
             self.drained.notify_waiters();
         }
-        (answer, took)
     }
 
     /// Waits until a request may go, and counts it as sent.
@@ -138,6 +146,30 @@ impl Door {
     fn lock(&self) -> std::sync::MutexGuard<'_, Pace> {
         // A panic while the lock was held leaves plain numbers behind: still usable.
         self.pace.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A request on its way. One whose caller gave up on it (a cancelled listing) still
+/// leaves the count of requests in flight, or a hold would wait for it forever; it may
+/// have reached the API, so it counts as accepted.
+struct Sent<'a> {
+    door: &'a Door,
+    at: Instant,
+    told: bool,
+}
+
+impl Sent<'_> {
+    fn tell(mut self, answer: Answer) {
+        self.told = true;
+        self.door.answered(self.at, answer);
+    }
+}
+
+impl Drop for Sent<'_> {
+    fn drop(&mut self) {
+        if !self.told {
+            self.door.answered(self.at, Answer::Accepted);
+        }
     }
 }
 
@@ -349,6 +381,32 @@ mod tests {
             assert_eq!(pace.admit(t4), Admit::Go);
         }
         assert_eq!(pace.admit(t4), Admit::At(t4 + window));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_given_up_on_does_not_hold_the_door_forever() {
+        let demo = std::sync::Arc::new(crate::demo::Demo::new());
+        let door = std::sync::Arc::new(Door::new(Backend::Demo(demo), 4));
+        let d = door.clone();
+        let stuck = tokio::spawn(async move {
+            d.send(std::future::pending::<()>, |_| Answer::Accepted)
+                .await
+        });
+        while door.lock().in_flight == 0 {
+            tokio::task::yield_now().await;
+        }
+        let limited = |_: &()| Answer::Limited(Some(Duration::from_secs(1)));
+        door.send(|| async {}, limited).await;
+        assert!(door.lock().hold.is_some(), "held while one is in flight");
+        stuck.abort();
+        assert!(stuck.await.is_err());
+        let start = Instant::now();
+        door.send(|| async {}, |_| Answer::Accepted).await;
+        assert!(
+            start.elapsed() >= Duration::from_millis(999),
+            "Retry-After is the floor"
+        );
+        assert_eq!(door.lock().in_flight, 0);
     }
 
     #[tokio::test(start_paused = true)]
