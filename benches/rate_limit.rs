@@ -6,7 +6,12 @@
 //! Goals (issue 16): every id answered; requests answered 429 at most 15 % (2 000 ids,
 //! R = 4), 20 % (1 000 ids, R = 2) and 6 % (5 000 ids, R = 5); wall time at most 1.25× the
 //! floor `(batches − R) / R` s, the time the limit alone forces (the first `R` batches go
-//! at once, then `R` a second). Run: `cargo bench --bench rate_limit`.
+//! at once, then `R` a second).
+//!
+//! And with no limit in sight nothing may slow down (no slow start): the CLI's whole
+//! process, `get --json` with 1 000 ids on stdin against the server answering every
+//! request after 50 ms, within 1.3× the latency bound ceil(20 batches / 4) × 50 ms.
+//! Run: `cargo bench --bench rate_limit`.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -15,20 +20,81 @@ use common::{TestServer, make_ids, record};
 use seedance_tasks::engine::{self, Backend, EngineConfig, Event, Outcome};
 use seedance_tasks::secrets::Token;
 use std::collections::HashSet;
+use std::process::Stdio;
 use std::time::{Duration, Instant};
+use tokio::io::AsyncWriteExt;
 
 /// (ids, R, the goal for the share of requests answered 429).
 const CASES: [(usize, usize, f64); 3] = [(2000, 4, 0.15), (1000, 2, 0.20), (5000, 5, 0.06)];
 const LATENCY: Duration = Duration::from_millis(50);
 const RUNS: usize = 2;
+const CLI_RUNS: usize = 7;
 
 fn backend(server: &TestServer) -> Backend {
     Backend::http(&server.url(), &Token::new("bench")).expect("backend")
 }
 
+/// `get --json` of `ids` on stdin, the whole process; returns its wall time.
+async fn cli_get(server: &TestServer, ids: &[String]) -> Duration {
+    let start = Instant::now();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_seedance-tasks"))
+        .args(["get", "--json"])
+        .env("SEEDANCE_API_BASE", server.url())
+        .env("SEEDANCE_API_TOKEN", "bench")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn the binary");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin
+        .write_all(ids.join("\n").as_bytes())
+        .await
+        .expect("write ids");
+    drop(stdin);
+    let out = child.wait_with_output().await.expect("the binary ends");
+    let took = start.elapsed();
+    assert!(out.status.success(), "get exited {:?}", out.status);
+    assert_eq!(
+        out.stdout.iter().filter(|b| **b == b'\n').count(),
+        ids.len()
+    );
+    took
+}
+
+async fn no_limit() {
+    let server = TestServer::start().await;
+    server.set_latency(LATENCY);
+    let ids = make_ids(1000);
+    for id in &ids {
+        server.insert(record(id, "succeeded"));
+    }
+    let config = EngineConfig::default();
+    let rounds = ids
+        .len()
+        .div_ceil(config.batch_size)
+        .div_ceil(config.concurrency);
+    let bound = LATENCY * rounds as u32;
+    let mut times = Vec::new();
+    for _ in 0..CLI_RUNS {
+        times.push(cli_get(&server, &ids).await);
+    }
+    times.sort();
+    let median = times[CLI_RUNS / 2];
+    println!(
+        "no limit, CLI `get --json`, 1000 ids on stdin, latency 50 ms: median {:.1} ms, \
+         min {:.1} ms; bound {} ms; ratio {:.2} (goal ≤ 1.30)",
+        median.as_secs_f64() * 1e3,
+        times[0].as_secs_f64() * 1e3,
+        bound.as_millis(),
+        median.as_secs_f64() / bound.as_secs_f64(),
+    );
+}
+
 fn main() {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
+        no_limit().await;
         let config = EngineConfig::default();
         for (n, per_second, goal) in CASES {
             let batches = n.div_ceil(config.batch_size);

@@ -208,7 +208,9 @@ async fn a_429_is_retried_and_then_creates_once() {
         &prepared("patience"),
         &quick(),
         Box::new(move |attempt, wait, e: &ApiError| {
-            sink.lock().expect("lock").push((attempt, wait, e.http_status));
+            sink.lock()
+                .expect("lock")
+                .push((attempt, wait, e.http_status));
         }),
     )
     .await

@@ -94,9 +94,17 @@ fn the_listing_waits_at_the_engines_door() {
         app.book().len() == expected.len()
     });
     until_said(&mut h, "new to the grid");
-    let pages = server.requests().iter().filter(|r| r.ids.is_empty()).count();
+    let pages = server
+        .requests()
+        .iter()
+        .filter(|r| r.ids.is_empty())
+        .count();
     assert!(pages >= 3, "{pages} pages");
-    assert_eq!(server.max_in_flight(), 1, "one request at a time, pages included");
+    assert_eq!(
+        server.max_in_flight(),
+        1,
+        "one request at a time, pages included"
+    );
 }
 
 #[test]

@@ -59,7 +59,7 @@ async fn list(
             ListCancel::default(),
         )
         .await
-    .map(|listing| listing.tasks.into_iter().map(|r| r.id).collect());
+        .map(|listing| listing.tasks.into_iter().map(|r| r.id).collect());
     (result, events)
 }
 

@@ -111,7 +111,11 @@ async fn a_listing_and_a_retrieve_storm_share_one_gate_and_one_limit() {
     let first = *rejections.first().expect("the limit was met");
     // Requests sent before the 429 came back may still arrive just after it.
     let quiet = (first + Duration::from_millis(300))..(first + Duration::from_millis(950));
-    let during: Vec<Instant> = log.iter().map(|r| r.at).filter(|t| quiet.contains(t)).collect();
+    let during: Vec<Instant> = log
+        .iter()
+        .map(|r| r.at)
+        .filter(|t| quiet.contains(t))
+        .collect();
     assert!(
         during.is_empty(),
         "{} requests arrived while Retry-After held the door",

@@ -12,9 +12,7 @@ mod status;
 mod time;
 mod token_check;
 
-pub use client::{
-    Client, ClientConfig, CreateFailure, CreateResponse, DEFAULT_API_BASE,
-};
+pub use client::{Client, ClientConfig, CreateFailure, CreateResponse, DEFAULT_API_BASE};
 pub use error::{ApiError, ErrorKind};
 pub use listing::{ListScope, ListedTask, MAX_PAGE_SIZE, Page, PageQuery};
 pub use record::{Failure, TaskRecord};

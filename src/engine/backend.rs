@@ -1,6 +1,7 @@
 use super::create::CreateCall;
 use crate::api::{
-    ApiError, Client, ClientConfig, CreateFailure, CreateResponse, Page, PageQuery, TaskRecord, TokenCheck,
+    ApiError, Client, ClientConfig, CreateFailure, CreateResponse, Page, PageQuery, TaskRecord,
+    TokenCheck,
 };
 use crate::demo::Demo;
 use crate::secrets::Token;

@@ -234,9 +234,10 @@ pub(super) async fn list_tasks(
             };
             let shared = shared.clone();
             running.spawn(async move {
-                let result =
-                    with_retries(&shared, query.limit, || shared.door.backend().list_page(&query))
-                        .await;
+                let result = with_retries(&shared, query.limit, || {
+                    shared.door.backend().list_page(&query)
+                })
+                .await;
                 (offset, result)
             });
         }

@@ -23,11 +23,11 @@ pub use crate::task::Outcome;
 pub use backend::Backend;
 pub use create::{CreateCall, CreatePolicy, OnRetry};
 pub use door::PROBE_AFTER;
-pub use handle::test_token;
 pub use follow::{
     FOLLOW_INTERVAL, FOLLOW_OVERLAP, Follower, MIN_FOLLOW_INTERVAL, TEST_FLOOR_ENV,
     follow_interval, min_follow_interval,
 };
+pub use handle::test_token;
 pub use listing::{
     LIST_CONCURRENCY, ListCancel, ListError, ListEvent, ListEvents, ListProgress, ListRequest,
     Listing, UNSUPPORTED_MESSAGE, newest_first,
