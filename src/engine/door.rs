@@ -8,8 +8,8 @@
 //! accepted in the window before it (as long as its `Retry-After`, at least a second) are
 //! the learned limit. From then on at most that many requests go out in any window 10 %
 //! longer than the limit's, `Retry-After` stays the floor of every wait, the limit is
-//! raised by one no sooner than [`PROBE_AFTER`] after the last 429, and every further 429
-//! cuts it again.
+//! raised by one no sooner than [`PROBE_AFTER`] after the last 429, and the next 429 cuts
+//! it again.
 
 use super::Backend;
 use crate::api::ApiError;

@@ -167,8 +167,15 @@ impl Runner {
             Command::SetWatching(on) => self.watching_enabled = on,
             Command::SetBackend(backend) => {
                 let shared = &self.shared;
+                // The same API and token keep their door: the requests in flight, the 429
+                // gate and the learned pace are theirs.
+                let door = if backend.same_account(shared.door.backend()) {
+                    shared.door.clone()
+                } else {
+                    Arc::new(Door::new(backend, shared.config.concurrency))
+                };
                 self.shared = Arc::new(Shared {
-                    door: Arc::new(Door::new(backend, shared.config.concurrency)),
+                    door,
                     config: shared.config.clone(),
                     halt: Arc::new(Mutex::new(None)),
                     emit: shared.emit.clone(),
@@ -177,7 +184,8 @@ impl Runner {
             }
             Command::List(job) => self.list(job),
             Command::Create(job) => {
-                // Not a side job: a create that may be on its way is never cut off.
+                // Not a side job: the engine's end does not cut off a create that may be
+                // on its way.
                 tokio::spawn(job.run(self.shared.door.clone()));
             }
             Command::TestToken(job) => self.test_token(job),

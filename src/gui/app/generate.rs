@@ -1,9 +1,10 @@
 //! Creating generations from the window: a confirmed run goes to `generate::spawn_batch`
 //! (checks, image files read off the UI thread, at most two rows under way, each request
-//! through the engine's door, never a request sent twice once it may have reached the API), its events are read each frame,
-//! and each created task joins the grid at once, pending and watched. A create whose
-//! outcome is uncertain says "may have been created — check your tasks" and, where the
-//! account listing works, the task is looked for by its prompt and adopted.
+//! through the engine's door, never a request sent twice once it may have reached the
+//! API), its events are read each frame, and each created task joins the grid at once,
+//! pending and watched. A create whose outcome is uncertain says "may have been created —
+//! check your tasks" and, where the account listing works, the task is looked for by its
+//! prompt and adopted.
 
 use super::SeedanceApp;
 use super::background::{Done, Job};
