@@ -6,7 +6,7 @@
 mod common;
 
 use common::TestServer;
-use seedance_tasks::api::{Client, ClientConfig, MAX_PAGE_SIZE};
+use seedance_tasks::api::MAX_PAGE_SIZE;
 use seedance_tasks::engine::{
     self, Backend, EngineConfig, LIST_CONCURRENCY, ListCancel, ListRequest,
 };
@@ -28,25 +28,16 @@ fn main() {
         server.set_latency(LATENCY);
         let pages = TASKS.div_ceil(MAX_PAGE_SIZE);
         let bound = LATENCY.mul_f64(pages as f64 / LIST_CONCURRENCY as f64);
-        let client_config = ClientConfig {
-            base_url: server.url(),
-            ..ClientConfig::default()
-        };
-        let backend =
-            Backend::Http(Client::new(&client_config, &Token::new("bench")).expect("client"));
+        let backend = Backend::http(&server.url(), &Token::new("bench")).expect("backend");
+        let (engine, _events) = engine::spawn(backend, EngineConfig::default(), None);
         let request = ListRequest::new(now - 41.0 * 86_400.0);
         let mut times = Vec::new();
         for _ in 0..RUNS {
             let start = Instant::now();
-            let listing = engine::list_tasks(
-                &backend,
-                &EngineConfig::default(),
-                &request,
-                Arc::new(|_| {}),
-                &ListCancel::default(),
-            )
-            .await
-            .expect("listing");
+            let listing = engine
+                .list(request.clone(), Arc::new(|_| {}), ListCancel::default())
+                .await
+                .expect("listing");
             times.push(start.elapsed());
             assert_eq!(listing.tasks.len(), TASKS);
         }

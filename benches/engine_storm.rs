@@ -13,7 +13,6 @@
 mod common;
 
 use common::{TestServer, make_ids, record};
-use seedance_tasks::api::{Client, ClientConfig};
 use seedance_tasks::engine::{self, Backend, EngineConfig, Event, Outcome};
 use seedance_tasks::secrets::Token;
 use std::collections::HashSet;
@@ -50,12 +49,8 @@ fn main() {
                 server.insert(record(id, "succeeded"));
             }
             server.start_storm(PER_SECOND);
-            let client_config = ClientConfig {
-                base_url: server.url(),
-                ..ClientConfig::default()
-            };
-            let client = Client::new(&client_config, &Token::new("bench")).expect("client");
-            let (handle, mut events) = engine::spawn(Backend::Http(client), config.clone(), None);
+            let backend = Backend::http(&server.url(), &Token::new("bench")).expect("backend");
+            let (handle, mut events) = engine::spawn(backend, config.clone(), None);
             let start = Instant::now();
             handle.query(ids.clone(), false);
             let mut answered = HashSet::new();

@@ -6,7 +6,6 @@
 mod common;
 
 use common::{TestServer, make_ids, record};
-use seedance_tasks::api::{Client, ClientConfig};
 use seedance_tasks::engine::{self, Backend, EngineConfig, Event};
 use seedance_tasks::secrets::Token;
 use std::time::{Duration, Instant};
@@ -28,11 +27,10 @@ fn main() {
         let batches = IDS.div_ceil(config.batch_size);
         let rounds = batches.div_ceil(config.concurrency);
         let bound = LATENCY * rounds as u32;
-        let client_config = ClientConfig { base_url: server.url(), ..ClientConfig::default() };
         let mut times = Vec::new();
         for _ in 0..RUNS {
-            let client = Client::new(&client_config, &Token::new("bench")).expect("client");
-            let (handle, mut events) = engine::spawn(Backend::Http(client), config.clone(), None);
+            let backend = Backend::http(&server.url(), &Token::new("bench")).expect("backend");
+            let (handle, mut events) = engine::spawn(backend, config.clone(), None);
             let start = Instant::now();
             handle.query(ids.clone(), false);
             let mut answered = 0;

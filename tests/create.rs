@@ -4,13 +4,15 @@
 mod common;
 
 use common::{TestServer, VideoFault};
-use seedance_tasks::api::{ApiError, Client, ClientConfig, CreateFailure, CreatePolicy};
+use seedance_tasks::api::{ApiError, Client, ClientConfig, CreateFailure};
+use seedance_tasks::engine::{self, Backend, CreatePolicy, EngineConfig};
 use seedance_tasks::generate::{
     BatchEvent, GenerationRequest, ImageInput, MODELS, Maker, Prepared, Role, RowOutcome,
     create_one, spawn_batch,
 };
 use seedance_tasks::secrets::Token;
 use serde_json::json;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 const TOKEN: &str = "create-secret-token-0042";
@@ -22,9 +24,11 @@ fn maker_for(base: &str, timeout: Duration) -> Maker {
         ..ClientConfig::default()
     };
     let token = Token::new(TOKEN);
-    Maker::Http {
-        client: Client::new(&config, &token).expect("client"),
-        token,
+    let backend = Backend::with_config(&config, &token).expect("backend");
+    let (engine, _events) = engine::spawn(backend, EngineConfig::default(), None);
+    Maker {
+        engine,
+        token: Some(token),
     }
 }
 
@@ -50,7 +54,7 @@ async fn create(
     maker: &Maker,
     p: &Prepared,
 ) -> Result<seedance_tasks::generate::Created, CreateFailure> {
-    create_one(maker, p, &quick(), &mut |_, _, _: &ApiError| {}).await
+    create_one(maker, p, &quick(), Box::new(|_, _, _: &ApiError| {})).await
 }
 
 #[tokio::test]
@@ -68,9 +72,11 @@ async fn a_text_only_generation_is_created_once_and_can_be_followed() {
     assert_eq!(server.created_ids(), std::slice::from_ref(&created.id));
     assert_eq!(created.prompt, "a red fox in snow");
     assert!(created.trace_id.is_some());
-    let Maker::Http { client, .. } = &m else {
-        unreachable!()
+    let config = ClientConfig {
+        base_url: server.url(),
+        ..ClientConfig::default()
     };
+    let client = Client::new(&config, &Token::new(TOKEN)).expect("client");
     let record = client
         .retrieve(&created.id)
         .await
@@ -195,19 +201,22 @@ async fn a_429_is_retried_and_then_creates_once() {
     let server = TestServer::start().await;
     server.push_video_fault(VideoFault::RateLimited("0".into()));
     server.push_video_fault(VideoFault::RateLimited("0".into()));
-    let mut waits = Vec::new();
+    let waits = Arc::new(Mutex::new(Vec::new()));
+    let sink = waits.clone();
     let created = create_one(
         &maker(&server),
         &prepared("patience"),
         &quick(),
-        &mut |attempt, wait, e: &ApiError| {
-            waits.push((attempt, wait, e.http_status));
-        },
+        Box::new(move |attempt, wait, e: &ApiError| {
+            sink.lock()
+                .expect("lock")
+                .push((attempt, wait, e.http_status));
+        }),
     )
     .await
     .expect("created on the third try");
     assert_eq!(
-        waits,
+        *waits.lock().expect("lock"),
         [
             (1, Duration::ZERO, Some(429)),
             (2, Duration::ZERO, Some(429))
@@ -237,14 +246,18 @@ async fn a_refused_connection_is_retried_and_reported_as_not_sent() {
     let addr = listener.local_addr().expect("addr");
     drop(listener);
     let m = maker_for(&format!("http://{addr}"), Duration::from_secs(5));
-    let mut tries = 0;
-    let err = create_one(&m, &prepared("x"), &quick(), &mut |_, _, _: &ApiError| {
-        tries += 1
-    })
+    let tries = Arc::new(Mutex::new(0));
+    let counter = tries.clone();
+    let err = create_one(
+        &m,
+        &prepared("x"),
+        &quick(),
+        Box::new(move |_, _, _: &ApiError| *counter.lock().expect("lock") += 1),
+    )
     .await
     .expect_err("nobody listens");
     assert!(matches!(err, CreateFailure::NotSent(_)), "{err:?}");
-    assert_eq!(tries, 2, "three attempts, two waits");
+    assert_eq!(*tries.lock().expect("lock"), 2, "three attempts, two waits");
 }
 
 #[tokio::test]

@@ -369,3 +369,29 @@ fn a_failed_launch_is_shown_and_test_reports_an_invalid_token() {
     step_until(&mut h, "the test", |app| app.token_message().is_some());
     h.get_by_label_contains("Invalid token");
 }
+
+/// The token test asks through the window's engine: with the engine at one request in
+/// flight and a slow query on its way, the test's request waits for it (a client of its
+/// own would send at once, two in flight).
+#[test]
+fn the_token_test_waits_at_the_engines_door() {
+    let s = Setup::new([1400.0, 800.0]);
+    let ids = make_ids(1);
+    s.server.insert(record(&ids[0], "succeeded"));
+    s.server.set_latency(std::time::Duration::from_millis(400));
+    let mut options = s.options();
+    options.initial_ids = ids.clone();
+    options.engine.concurrency = 1;
+    let mut h = s.harness(options);
+    let _enter = s.runtime.enter();
+    step_until(&mut h, "the query on its way", |_| {
+        !s.server.requests().is_empty()
+    });
+    h.get_by_label("Token settings").click();
+    h.step();
+    h.get_by_label("Test").click();
+    step_until(&mut h, "the test", |app| app.token_message().is_some());
+    h.get_by_label_contains("The token is valid");
+    assert_eq!(s.server.requests().len(), 2, "the query and the test");
+    assert_eq!(s.server.max_in_flight(), 1, "the test waited at the door");
+}

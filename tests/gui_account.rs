@@ -21,9 +21,21 @@ fn window() -> (
     TestServer,
     Harness<'static, SeedanceApp>,
 ) {
+    window_of(4)
+}
+
+/// The window with its engine's limit on requests in flight at `concurrency`.
+fn window_of(
+    concurrency: usize,
+) -> (
+    tokio::runtime::Runtime,
+    TestServer,
+    Harness<'static, SeedanceApp>,
+) {
     let runtime = ui::runtime();
     let server = runtime.block_on(TestServer::start());
-    let options = ui::options(&server.url(), "account-token", &RecordingOpener::default());
+    let mut options = ui::options(&server.url(), "account-token", &RecordingOpener::default());
+    options.engine.concurrency = concurrency;
     let mut h = ui::harness(&runtime, [1400.0, 800.0], options);
     {
         let _enter = runtime.enter();
@@ -64,6 +76,35 @@ fn load_my_tasks_brings_the_accounts_tasks_of_the_range() {
     let mut want = expected.clone();
     want.sort();
     assert_eq!(shown, want, "exactly the owner's tasks of the last 7 days");
+}
+
+/// The listing asks through the window's engine: with the engine at one request in
+/// flight, its pages go one at a time (a listing of its own would ask four at once).
+#[test]
+fn the_listing_waits_at_the_engines_door() {
+    let (runtime, server, mut h) = window_of(1);
+    let _enter = runtime.enter();
+    let now = unix_now();
+    server.account().populate(2000, 0, 40.0, now);
+    server.set_latency(std::time::Duration::from_millis(30));
+    let expected = server.account().expected(now - 7.0 * DAY, now + 1.0);
+    assert!(expected.len() > 200, "several pages: {}", expected.len());
+    h.get_by_label("Load my tasks").click();
+    step_until(&mut h, "the listing", |app| {
+        app.book().len() == expected.len()
+    });
+    until_said(&mut h, "new to the grid");
+    let pages = server
+        .requests()
+        .iter()
+        .filter(|r| r.ids.is_empty())
+        .count();
+    assert!(pages >= 3, "{pages} pages");
+    assert_eq!(
+        server.max_in_flight(),
+        1,
+        "one request at a time, pages included"
+    );
 }
 
 #[test]

@@ -24,9 +24,22 @@ fn window(
     TestServer,
     Harness<'static, SeedanceApp>,
 ) {
+    window_of(ids, 4)
+}
+
+/// The window with its engine's limit on requests in flight at `concurrency`.
+fn window_of(
+    ids: &[String],
+    concurrency: usize,
+) -> (
+    tokio::runtime::Runtime,
+    TestServer,
+    Harness<'static, SeedanceApp>,
+) {
     let runtime = ui::runtime();
     let server = runtime.block_on(TestServer::start());
     let mut options = ui::options(&server.url(), "create-token", &RecordingOpener::default());
+    options.engine.concurrency = concurrency;
     options.initial_ids = ids.to_vec();
     options.engine.watch_interval = Duration::from_millis(300);
     let mut h = ui::harness(&runtime, [1400.0, 900.0], options);
@@ -173,7 +186,20 @@ fn generate_again_prefills_from_the_stored_task() {
 
 #[test]
 fn a_list_of_prompts_creates_each_row_two_at_a_time() {
-    let (runtime, server, mut h) = window(&[]);
+    list_of_three(4, 2);
+}
+
+/// Creates ask through the window's engine: with the engine at one request in flight,
+/// the two rows under way send one at a time, and the created tasks' queries share it.
+#[test]
+fn creates_wait_at_the_engines_door() {
+    list_of_three(1, 1);
+}
+
+/// Creates three generations from a list with the engine at `concurrency`, and checks
+/// that no more than `at_once` create requests were in flight.
+fn list_of_three(concurrency: usize, at_once: usize) {
+    let (runtime, server, mut h) = window_of(&[], concurrency);
     let _enter = runtime.enter();
     server.set_latency(Duration::from_millis(150));
     h.get_by_label("New generation").click();
@@ -194,7 +220,11 @@ fn a_list_of_prompts_creates_each_row_two_at_a_time() {
     until_said(&mut h, "3 of 3 done");
     assert_eq!(server.video_bodies().len(), 3);
     assert!(
-        server.max_videos_in_flight() <= 2,
-        "at most two create requests at once"
+        server.max_videos_in_flight() <= at_once,
+        "at most {at_once} create requests at once"
+    );
+    assert!(
+        server.max_in_flight() <= concurrency,
+        "creates and queries within the engine's one limit"
     );
 }

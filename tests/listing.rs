@@ -5,10 +5,10 @@ mod common;
 
 use common::account::{ListingMode, OWNER};
 use common::{Fault, TestServer, make_ids, record};
-use seedance_tasks::api::{Client, ClientConfig, ListScope};
+use seedance_tasks::api::ListScope;
 use seedance_tasks::engine::{
-    self, Backend, EngineConfig, Event, Follower, ListCancel, ListError, ListEvent, ListRequest,
-    Outcome, UNSUPPORTED_MESSAGE,
+    self, Backend, EngineConfig, EngineHandle, Event, Follower, ListCancel, ListError, ListEvent,
+    ListRequest, Outcome, UNSUPPORTED_MESSAGE,
 };
 use seedance_tasks::secrets::Token;
 use seedance_tasks::task::unix_now;
@@ -19,11 +19,12 @@ use std::time::Duration;
 const DAY: f64 = 86_400.0;
 
 fn backend(server: &TestServer) -> Backend {
-    let config = ClientConfig {
-        base_url: server.url(),
-        ..ClientConfig::default()
-    };
-    Backend::Http(Client::new(&config, &Token::new("tok")).expect("client"))
+    Backend::http(&server.url(), &Token::new("tok")).expect("backend")
+}
+
+/// An engine for `server`, whose door the listing goes through.
+fn engine_for(server: &TestServer) -> EngineHandle {
+    engine::spawn(backend(server), fast(), None).0
 }
 
 fn fast() -> EngineConfig {
@@ -51,15 +52,14 @@ async fn list(
 ) -> (Result<Vec<String>, ListError>, Events) {
     let events: Events = Arc::default();
     let sink = events.clone();
-    let result = engine::list_tasks(
-        &backend(server),
-        &fast(),
-        request,
-        Arc::new(move |e| sink.lock().expect("lock").push(e)),
-        &ListCancel::default(),
-    )
-    .await
-    .map(|listing| listing.tasks.into_iter().map(|r| r.id).collect());
+    let result = engine_for(server)
+        .list(
+            request.clone(),
+            Arc::new(move |e| sink.lock().expect("lock").push(e)),
+            ListCancel::default(),
+        )
+        .await
+        .map(|listing| listing.tasks.into_iter().map(|r| r.id).collect());
     (result, events)
 }
 
@@ -218,16 +218,11 @@ async fn a_listing_can_be_cancelled() {
     server.set_latency(Duration::from_secs(3600));
     let cancel = ListCancel::default();
     let canceller = cancel.clone();
-    let backend = backend(&server);
+    let engine = engine_for(&server);
     let listing = tokio::spawn(async move {
-        engine::list_tasks(
-            &backend,
-            &fast(),
-            &ListRequest::new(now - DAY),
-            Arc::new(|_| {}),
-            &canceller,
-        )
-        .await
+        engine
+            .list(ListRequest::new(now - DAY), Arc::new(|_| {}), canceller)
+            .await
     });
     while server.requests().is_empty() {
         tokio::time::sleep(Duration::from_millis(10)).await;
@@ -240,21 +235,21 @@ async fn a_listing_can_be_cancelled() {
 #[tokio::test]
 async fn following_hands_out_a_new_task_once() {
     let (server, now) = account(20, 20).await;
-    let backend = backend(&server);
-    let first = engine::list_tasks(
-        &backend,
-        &fast(),
-        &ListRequest::new(now - 41.0 * DAY),
-        Arc::new(|_| {}),
-        &ListCancel::default(),
-    )
-    .await
-    .expect("listing");
+    let engine = engine_for(&server);
+    let first = engine
+        .list(
+            ListRequest::new(now - 41.0 * DAY),
+            Arc::new(|_| {}),
+            ListCancel::default(),
+        )
+        .await
+        .expect("listing");
     let start = unix_now();
     let mut follower = Follower::new(start, ListScope::default(), &first.tasks);
     let cancel = ListCancel::default();
     let poll = async |f: &mut Follower| {
-        f.poll(&backend, &fast(), Arc::new(|_| {}), &cancel)
+        engine
+            .follow(f, Arc::new(|_| {}), cancel.clone())
             .await
             .expect("poll")
             .into_iter()

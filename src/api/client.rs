@@ -1,6 +1,6 @@
 mod videos;
 
-pub use videos::{CreateFailure, CreatePolicy, CreateResponse};
+pub use videos::{CreateFailure, CreateResponse};
 
 use super::answer::{self, BatchAnswer};
 use super::error::excerpt;
@@ -152,6 +152,11 @@ impl Client {
 
     pub fn endpoint(&self) -> &str {
         self.endpoint.as_str()
+    }
+
+    /// Whether `other` asks the same endpoint with the same token: the same rate limit.
+    pub fn same_account(&self, other: &Client) -> bool {
+        self.endpoint == other.endpoint && self.token == other.token
     }
 
     /// One task; `Ok(None)` when the API does not know the id: it answers `{}`, or an

@@ -1,5 +1,7 @@
 //! The SeeDance Tasks API and nothing else: the HTTP client, the tolerant record model and
-//! the errors of the call. Knows no UI and no scheduling policy (that is `engine`).
+//! the errors of the call. Each call sends one request and returns what came back.
+//! Knows no UI and no scheduling policy: retries, waits for a 429 and the limit on
+//! requests in flight are `engine`'s, the only caller of these calls.
 
 mod answer;
 mod client;
@@ -13,9 +15,7 @@ mod time;
 mod token_check;
 
 pub use answer::BatchAnswer;
-pub use client::{
-    Client, ClientConfig, CreateFailure, CreatePolicy, CreateResponse, DEFAULT_API_BASE,
-};
+pub use client::{Client, ClientConfig, CreateFailure, CreateResponse, DEFAULT_API_BASE};
 pub use error::{ApiError, ErrorKind};
 pub use listing::{ListScope, ListedTask, MAX_PAGE_SIZE, Page, PageQuery};
 pub use record::TaskRecord;

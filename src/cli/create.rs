@@ -3,8 +3,8 @@
 
 use super::args::{Cli, CreateArgs, QueryArgs, WaitArgs};
 use super::{exit, query};
-use crate::api::{CreateFailure, CreatePolicy};
-use crate::engine::Backend;
+use crate::api::CreateFailure;
+use crate::engine::{self, CreatePolicy, EngineConfig};
 use crate::generate::sheet::{self, SheetRow};
 use crate::generate::{
     BatchEvent, GenerationOptions, GenerationRequest, ImageInput, Maker, Role, RowOutcome,
@@ -133,16 +133,12 @@ pub(super) async fn run(cli: &Cli, args: &CreateArgs) -> u8 {
         Ok(b) => b,
         Err(code) => return code,
     };
-    let maker = match (&backend, &token) {
-        (Backend::Demo(demo), _) => Maker::Demo(demo.clone()),
-        (Backend::Http(client), Some(token)) => Maker::Http {
-            client: client.clone(),
-            token: token.clone(),
-        },
-        (Backend::Http(_), None) => {
-            eprintln!("error: no API token");
-            return exit::TOKEN;
-        }
+    // The creates' own engine; `--wait` below asks through one of its own, after this one
+    // has stopped.
+    let (handle, _events) = engine::spawn(backend.clone(), EngineConfig::default(), None);
+    let maker = Maker {
+        engine: handle.clone(),
+        token: token.clone(),
     };
     let secret = token.as_ref().map(|t| t.expose());
     let shown = |s: &str| text::for_terminal(s, secret);
@@ -192,6 +188,7 @@ pub(super) async fn run(cli: &Cli, args: &CreateArgs) -> u8 {
         }
     }
     drop(out);
+    handle.send(engine::Command::Shutdown);
     let outcomes: Vec<RowOutcome> = outcomes.into_iter().flatten().collect();
     let code = exit_code(&outcomes);
     let ids: Vec<String> = outcomes

@@ -40,7 +40,8 @@ pub(super) async fn run(cli: &Cli, args: &ListArgs) -> u8 {
         json: args.json,
         token: token.clone(),
     };
-    let config = EngineConfig::default();
+    // One engine for the listing and the follow after it: one door, one rate limit.
+    let (handle, _events) = engine::spawn(backend, EngineConfig::default(), None);
     let request = ListRequest {
         created_from: from,
         created_to: to,
@@ -53,14 +54,9 @@ pub(super) async fn run(cli: &Cli, args: &ListArgs) -> u8 {
         to.and_then(format_rfc3339).unwrap_or_else(|| "now".into())
     );
     let events = stderr_events(token.clone(), std::io::stderr().is_terminal());
-    let listing = match engine::list_tasks(
-        &backend,
-        &config,
-        &request,
-        events.clone(),
-        &ListCancel::default(),
-    )
-    .await
+    let listing = match handle
+        .list(request, events.clone(), ListCancel::default())
+        .await
     {
         Ok(listing) => listing,
         Err(e) => return report(&e, token.as_deref()),
@@ -89,8 +85,8 @@ pub(super) async fn run(cli: &Cli, args: &ListArgs) -> u8 {
             () = stop.cancelled() => return exit::OK,
             () = tokio::time::sleep(interval) => {}
         }
-        match follower
-            .poll(&backend, &config, events.clone(), &stop)
+        match handle
+            .follow(&mut follower, events.clone(), stop.clone())
             .await
         {
             Ok(new) => printer.all(&new, false),

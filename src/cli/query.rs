@@ -1,7 +1,7 @@
 use super::args::{Cli, QueryArgs, WaitArgs};
 use super::session::{is_stale, json_line};
 use super::{exit, read_input, table};
-use crate::api::{Client, ClientConfig, ErrorKind};
+use crate::api::ErrorKind;
 use crate::demo::Demo;
 use crate::engine::{self, Backend, EngineConfig, Event};
 use crate::ids;
@@ -46,12 +46,8 @@ pub(super) fn backend(cli: &Cli) -> Result<(Backend, Option<Token>), u8> {
             return Err(exit::TOKEN);
         }
     };
-    let config = ClientConfig {
-        base_url: cli.api_base.clone(),
-        ..ClientConfig::default()
-    };
-    Client::new(&config, &token)
-        .map(|client| (Backend::Http(client), Some(token.clone())))
+    Backend::http(&cli.api_base, &token)
+        .map(|backend| (backend, Some(token.clone())))
         .map_err(|e| {
             eprintln!("error: {e}");
             if e.kind == ErrorKind::Auth {

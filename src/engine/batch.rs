@@ -1,18 +1,16 @@
-use super::retry::{Gate, backoff};
-use super::{Backend, EngineConfig, Event, Outcome};
+use super::door::{Answer, Door};
+use super::retry::backoff;
+use super::{EngineConfig, Event, Outcome};
 use crate::api::{ApiError, BatchAnswer, ErrorKind};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::Semaphore;
-use tokio::time::Instant;
 
 /// What every batch task shares.
 pub struct Shared {
-    pub backend: Backend,
+    /// The engine's one door to the API: request slots, the 429 gate and the pace.
+    pub door: Arc<Door>,
     pub config: EngineConfig,
-    pub permits: Arc<Semaphore>,
-    pub gate: Arc<Gate>,
     /// Set by the first auth or balance error: later batches end with it, unsent.
     pub halt: Arc<Mutex<Option<Arc<ApiError>>>>,
     pub emit: Arc<dyn Fn(Event) + Send + Sync>,
@@ -37,7 +35,7 @@ pub async fn run(shared: &Shared, ids: Vec<String>) -> Vec<(String, Outcome)> {
     let mut outcomes: HashMap<String, Outcome> = HashMap::with_capacity(ids.len());
     let mut chunks = vec![ids.clone()];
     while let Some(chunk) = chunks.pop() {
-        match with_retries(shared, chunk.len(), || shared.backend.ask(&chunk)).await {
+        match with_retries(shared, chunk.len(), || shared.door.backend().ask(&chunk)).await {
             Ok(answer) => match_records(&chunk, answer, &mut outcomes),
             // Too many ids, or an answer that cannot be read (a NaN in one record makes the
             // whole body invalid JSON): halves are asked, down to single ids, so that only
@@ -118,10 +116,10 @@ impl Budget {
     }
 }
 
-/// Makes `call` until it succeeds, with the engine's whole retry policy: the shared 429
-/// gate, a request slot, the time budget for server trouble and the halt on an auth error.
-/// `ids` only sizes the `Retrying` event. Used by batches and by listing pages alike, so a
-/// listing is exactly as polite to the API as a query.
+/// Makes `call` until it succeeds, with the engine's whole retry policy: through the door
+/// (a request slot, the shared 429 gate and pace), the time budget for server trouble and
+/// the halt on an auth error. `ids` only sizes the `Retrying` event. Used by batches and
+/// by listing pages alike, so a listing is exactly as polite to the API as a query.
 pub async fn with_retries<T, F, Fut>(
     shared: &Shared,
     ids: usize,
@@ -142,21 +140,27 @@ where
         if let Some(e) = shared.halted() {
             return Err((*e).clone());
         }
-        shared.gate.wait().await;
-        let (result, took) = {
-            let _permit =
-                shared.permits.acquire().await.map_err(|_| {
-                    ApiError::new(ErrorKind::Network, "the engine is shutting down")
-                })?;
-            // The halt or a Retry-After may have come while we queued for a permit.
-            if let Some(e) = shared.halted() {
-                return Err((*e).clone());
-            }
-            shared.gate.wait().await;
-            let sent = Instant::now();
-            let result = call().await;
-            (result, sent.elapsed())
-        };
+        let (result, took) = shared
+            .door
+            .send(
+                || {
+                    // The halt may have come while this one waited at the door: then it
+                    // is not sent at all.
+                    let call = shared.halted().is_none().then(&mut call);
+                    async move {
+                        match call {
+                            Some(answer) => Some(answer.await),
+                            None => None,
+                        }
+                    }
+                },
+                |answer: &Option<Result<T, ApiError>>| {
+                    answer.as_ref().map_or(Answer::NotReached, Answer::of)
+                },
+            )
+            .await;
+        // Not sent: the loop's first check returns the halt.
+        let Some(result) = result else { continue };
         let error = match result {
             Ok(answer) => return Ok(answer),
             Err(e) => e,
@@ -169,15 +173,15 @@ where
             if limited_in_a_row > config.max_rate_limit_retries {
                 return Err(error);
             }
-            let wait = error.retry_after.unwrap_or_else(|| {
+            // The door holds every request until Retry-After has passed; without one, this
+            // batch backs off on its own as well.
+            error.retry_after.unwrap_or_else(|| {
                 backoff(
                     limited_in_a_row - 1,
                     config.backoff_base,
                     config.backoff_max,
                 )
-            });
-            shared.gate.close_until(Instant::now() + wait);
-            wait
+            })
         } else {
             limited_in_a_row = 0;
             match budget.next_wait(config, &error, took) {

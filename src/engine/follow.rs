@@ -1,12 +1,10 @@
 //! Following the account: asking the listing again, on a schedule, for tasks created since
 //! the newest one seen, and handing back each new task once. The CLI's `list --follow`
-//! uses it; the window's "Follow my account" is meant to.
+//! and the window's "Follow my account" both ask through `EngineHandle::follow`.
 
-use super::listing::{ListCancel, ListError, ListEvent, ListRequest, list_tasks, newest_first};
-use super::{Backend, EngineConfig};
+use super::listing::{ListRequest, newest_first};
 use crate::api::{ListScope, TaskRecord};
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::Duration;
 
 /// How often to ask by default: tasks take minutes, and each question is a listing call.
@@ -94,18 +92,6 @@ impl Follower {
         fresh.sort_by(|a, b| newest_first(b, a));
         self.remember(&fresh);
         fresh
-    }
-
-    /// Asks once and returns the new tasks, oldest first.
-    pub async fn poll(
-        &mut self,
-        backend: &Backend,
-        config: &EngineConfig,
-        on_event: Arc<dyn Fn(ListEvent) + Send + Sync>,
-        cancel: &ListCancel,
-    ) -> Result<Vec<TaskRecord>, ListError> {
-        let listing = list_tasks(backend, config, &self.request(), on_event, cancel).await?;
-        Ok(self.take_new(listing.tasks))
     }
 }
 

@@ -1,12 +1,13 @@
 //! The account's tasks without ids: pages of the undocumented listing (`retrieve_batch`
-//! with `offset`/`limit` and a creation range), up to [`LIST_CONCURRENCY`] pages at a time
-//! through the engine's own retry policy, checked page by page. A listing the API does not
+//! with `offset`/`limit` and a creation range), up to [`LIST_CONCURRENCY`] pages asked at
+//! a time through the engine's retry policy and its one door (so pages and batches share
+//! one limit on requests in flight and one 429 gate), checked page by page. A listing the API does not
 //! honour (an error, items outside the range, several users' tasks, a page that repeats
 //! the first) ends as [`ListError::Unsupported`], never as a partial list shown as whole.
 
 use super::batch::{Shared, with_retries};
-use super::retry::Gate;
-use super::{Backend, EngineConfig, Event};
+use super::door::Door;
+use super::{EngineConfig, Event};
 use crate::api::{
     ApiError, ErrorKind, ListScope, ListedTask, MAX_PAGE_SIZE, PageQuery, TaskRecord,
 };
@@ -14,11 +15,15 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::Notify;
 use tokio::task::JoinSet;
 
-/// Pages in flight at once: what the issue allows, and as many as the engine's batches.
+/// Pages a listing asks at once. They wait at the engine's door with every other
+/// request, so together with batches no more than the engine's concurrency are in flight.
 pub const LIST_CONCURRENCY: usize = 4;
+
+/// Hears a listing's progress and retries.
+pub type ListEvents = Arc<dyn Fn(ListEvent) + Send + Sync>;
 
 /// What the listing says when the API does not list (the reason follows it).
 pub const UNSUPPORTED_MESSAGE: &str =
@@ -187,12 +192,13 @@ type PageResult = (usize, Result<crate::api::Page, ApiError>);
 
 /// Lists the account's tasks in `request`'s range. `on_event` hears progress after each
 /// page and every retry. Pages go through the engine's retry policy (`config.retry_for`,
-/// the 429 gate with Retry-After, backoff with jitter) with [`LIST_CONCURRENCY`] in flight.
-pub async fn list_tasks(
-    backend: &Backend,
+/// backoff with jitter) and `door` (its request slots, 429 gate and pace), up to
+/// [`LIST_CONCURRENCY`] asked at once.
+pub(super) async fn list_tasks(
+    door: Arc<Door>,
     config: &EngineConfig,
     request: &ListRequest,
-    on_event: Arc<dyn Fn(ListEvent) + Send + Sync>,
+    on_event: ListEvents,
     cancel: &ListCancel,
 ) -> Result<Listing, ListError> {
     let now = crate::task::unix_now();
@@ -209,7 +215,7 @@ pub async fn list_tasks(
         created_at_max,
         scope: request.scope.clone(),
     };
-    let shared = Arc::new(listing_shared(backend, config, on_event.clone()));
+    let shared = Arc::new(listing_shared(door, config, on_event.clone()));
     let mut pages = Pager::new(request, page_size);
     let mut checks = Checks::new(created_at_min, created_at_max, &request.scope);
     let mut tasks: HashMap<String, TaskRecord> = HashMap::new();
@@ -228,8 +234,10 @@ pub async fn list_tasks(
             };
             let shared = shared.clone();
             running.spawn(async move {
-                let result =
-                    with_retries(&shared, query.limit, || shared.backend.list_page(&query)).await;
+                let result = with_retries(&shared, query.limit, || {
+                    shared.door.backend().list_page(&query)
+                })
+                .await;
                 (offset, result)
             });
         }
@@ -296,18 +304,13 @@ pub fn newest_first(a: &TaskRecord, b: &TaskRecord) -> std::cmp::Ordering {
     .then_with(|| a.id.cmp(&b.id))
 }
 
-/// The engine's retry machinery with a gate and request slots of the listing's own, and
-/// its `Retrying` events turned into [`ListEvent`]s.
-fn listing_shared(
-    backend: &Backend,
-    config: &EngineConfig,
-    on_event: Arc<dyn Fn(ListEvent) + Send + Sync>,
-) -> Shared {
+/// The engine's retry machinery through the engine's door, with its `Retrying` events
+/// turned into [`ListEvent`]s. The halt is the listing's own: a listing that meets a bad
+/// token ends with that error, and the engine's queries stop on their own first answer.
+fn listing_shared(door: Arc<Door>, config: &EngineConfig, on_event: ListEvents) -> Shared {
     Shared {
-        backend: backend.clone(),
+        door,
         config: config.clone(),
-        permits: Arc::new(Semaphore::new(LIST_CONCURRENCY)),
-        gate: Arc::new(Gate::default()),
         halt: Arc::new(Mutex::new(None)),
         emit: Arc::new(move |event| {
             if let Event::Retrying {

@@ -1,10 +1,17 @@
-//! The only place that calls the API. Takes [`Command`]s, emits [`Event`]s; owns the
-//! batching, the concurrency limit, retries with backoff, Retry-After, the stop on an
-//! auth or balance error, and the watch schedule. The CLI and the window both drive it.
+//! The only place that calls the API: `retrieve`, `retrieve_batch`, the listing's pages,
+//! creates and the token check all go through one [`door`](door::Door) per API base and
+//! token, with one concurrency limit, one 429 gate and a pace that learns the rate limit.
+//! Takes [`Command`]s; queries answer with [`Event`]s, a listing, a create and a token
+//! check on a reply channel of their own. Owns the batching, retries with backoff,
+//! Retry-After, the stop on an auth or balance error, and the watch schedule. The CLI and
+//! the window both drive it, handing it a base URL and a token ([`Backend::http`]).
 
 mod backend;
 mod batch;
+mod create;
+mod door;
 mod follow;
+mod handle;
 mod listing;
 mod retry;
 mod runner;
@@ -14,20 +21,22 @@ mod watch;
 /// engine's events carry them.
 pub use crate::task::Outcome;
 pub use backend::Backend;
+pub use create::{CreateCall, CreatePolicy, OnRetry};
+pub use door::PROBE_AFTER;
 pub use follow::{
     FOLLOW_INTERVAL, FOLLOW_OVERLAP, Follower, MIN_FOLLOW_INTERVAL, TEST_FLOOR_ENV,
     follow_interval, min_follow_interval,
 };
+pub use handle::test_token;
 pub use listing::{
-    LIST_CONCURRENCY, ListCancel, ListError, ListEvent, ListProgress, ListRequest, Listing,
-    UNSUPPORTED_MESSAGE, list_tasks, newest_first,
+    LIST_CONCURRENCY, ListCancel, ListError, ListEvent, ListEvents, ListProgress, ListRequest,
+    Listing, UNSUPPORTED_MESSAGE, newest_first,
 };
 pub use runner::spawn;
 
 use crate::api::ApiError;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
 
 /// Re-asking more often than this gains nothing (tasks take minutes) and risks a 429.
 pub const MIN_WATCH_INTERVAL: Duration = Duration::from_secs(2);
@@ -36,7 +45,8 @@ pub const MIN_WATCH_INTERVAL: Duration = Duration::from_secs(2);
 pub struct EngineConfig {
     /// Ids per `retrieve_batch` call. AceDataCloud's own tooling recommends at most 50.
     pub batch_size: usize,
-    /// Requests in flight at once.
+    /// Requests in flight at once, all kinds together (batches, listing pages, creates,
+    /// the token check): the door's one limit.
     pub concurrency: usize,
     /// How long a batch keeps retrying 5xx answers, timeouts and dropped connections
     /// (capped exponential backoff with jitter) before its ids end in an error. Time spent
@@ -94,8 +104,15 @@ pub enum Command {
     Forget(Vec<String>),
     /// Pause or resume the watch schedule.
     SetWatching(bool),
-    /// A new token or API base: clears a stop caused by an auth error.
+    /// A new token or API base: clears a stop caused by an auth error, and gets a door
+    /// of its own (the API's limits are per token).
     SetBackend(Backend),
+    /// The account's tasks; see [`EngineHandle::list`].
+    List(handle::ListJob),
+    /// One generation; see [`EngineHandle::create`].
+    Create(handle::CreateJob),
+    /// Whether a token works; see [`EngineHandle::test_token`].
+    TestToken(handle::TokenJob),
     Shutdown,
 }
 
@@ -134,22 +151,7 @@ impl Activity {
     }
 }
 
-/// The sending side of the engine; dropping it (or `Shutdown`) ends the engine task.
-#[derive(Debug, Clone)]
-pub struct EngineHandle {
-    commands: mpsc::UnboundedSender<Command>,
-}
-
-impl EngineHandle {
-    /// Returns false when the engine has stopped.
-    pub fn send(&self, command: Command) -> bool {
-        self.commands.send(command).is_ok()
-    }
-
-    pub fn query(&self, ids: Vec<String>, watch: bool) -> bool {
-        self.send(Command::Query { ids, watch })
-    }
-}
+pub use handle::EngineHandle;
 
 /// Called after each event is queued, e.g. `egui::Context::request_repaint`, so that a
 /// window wakes up for results without polling.

@@ -1,11 +1,13 @@
 use super::batch::{self, Shared};
-use super::retry::Gate;
+use super::door::Door;
+use super::handle::{self, ListJob, TokenJob};
+use super::listing::list_tasks;
 use super::watch::WatchList;
 use super::{Activity, Backend, Command, EngineConfig, EngineHandle, Event, Notify, Outcome};
 use crate::api::{ApiError, ErrorKind};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
@@ -33,13 +35,12 @@ pub fn spawn(
             config.watch_timeout,
         ),
         shared: Arc::new(Shared {
-            backend,
-            permits: Arc::new(Semaphore::new(config.concurrency)),
-            gate: Arc::new(Gate::default()),
+            door: Arc::new(Door::new(backend, config.concurrency)),
             halt: Arc::new(Mutex::new(None)),
             emit: emit.clone(),
             config,
         }),
+        side: JoinSet::new(),
         emit,
         wanted: HashSet::new(),
         in_flight: HashSet::new(),
@@ -64,6 +65,8 @@ struct Runner {
     watching_enabled: bool,
     halt_reported: bool,
     last_activity: Option<Activity>,
+    /// Listings and token checks under way: they end with the engine.
+    side: JoinSet<()>,
 }
 
 type BatchResult = Vec<(String, Outcome)>;
@@ -89,10 +92,13 @@ impl Runner {
                     self.finish_batch(outcomes);
                 }
                 () = sleep_until_opt(wake), if wake.is_some() => self.tick(&mut batches),
+                // A side job's end needs nothing: it has answered on its reply channel.
+                Some(_) = self.side.join_next(), if !self.side.is_empty() => {}
             }
             self.report_activity();
         }
         batches.abort_all();
+        self.side.abort_all();
     }
 
     fn halted(&self) -> Option<Arc<ApiError>> {
@@ -161,18 +167,59 @@ impl Runner {
             Command::SetWatching(on) => self.watching_enabled = on,
             Command::SetBackend(backend) => {
                 let shared = &self.shared;
+                // The same API and token keep their door: the requests in flight, the 429
+                // gate and the learned pace are theirs.
+                let door = if backend.same_account(shared.door.backend()) {
+                    shared.door.clone()
+                } else {
+                    Arc::new(Door::new(backend, shared.config.concurrency))
+                };
                 self.shared = Arc::new(Shared {
-                    backend,
+                    door,
                     config: shared.config.clone(),
-                    permits: Arc::new(Semaphore::new(shared.config.concurrency)),
-                    gate: Arc::new(Gate::default()),
                     halt: Arc::new(Mutex::new(None)),
                     emit: shared.emit.clone(),
                 });
                 self.halt_reported = false;
             }
+            Command::List(job) => self.list(job),
+            Command::Create(job) => {
+                // Not a side job: the engine's end does not cut off a create that may be
+                // on its way.
+                tokio::spawn(job.run(self.shared.door.clone()));
+            }
+            Command::TestToken(job) => self.test_token(job),
             Command::Shutdown => {}
         }
+    }
+
+    fn list(&mut self, job: ListJob) {
+        let door = self.shared.door.clone();
+        let config = self.shared.config.clone();
+        self.side.spawn(async move {
+            let ListJob {
+                request,
+                on_event,
+                cancel,
+                reply,
+            } = job;
+            let result = list_tasks(door, &config, &request, on_event, &cancel).await;
+            let _ = reply.send(result);
+        });
+    }
+
+    /// The token in use goes through the engine's door; another one through a door of
+    /// its own, since its limits are its own.
+    fn test_token(&mut self, job: TokenJob) {
+        let TokenJob { backend, reply } = job;
+        let door = if backend.same_account(self.shared.door.backend()) {
+            self.shared.door.clone()
+        } else {
+            Arc::new(Door::new(backend, 1))
+        };
+        self.side.spawn(async move {
+            let _ = reply.send(handle::check(&door).await);
+        });
     }
 
     /// Splits ids into batches and starts them; ids already being asked about are skipped

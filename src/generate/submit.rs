@@ -1,10 +1,11 @@
-//! Sending generations: one at a time ([`create_one`]) or a list with at most
-//! [`MAX_IN_FLIGHT`] requests at once ([`spawn_batch`]). Nothing here sends a request
-//! twice once it may have reached the API (see `CreateFailure`).
+//! Sending generations through the engine: one at a time ([`create_one`]) or a list with
+//! at most [`MAX_IN_FLIGHT`] rows under way at once ([`spawn_batch`]). Each request waits
+//! at the engine's door like every other call, and nothing sends a request twice once it
+//! may have reached the API (see `CreateFailure` and `engine::CreatePolicy`).
 
 use super::{GenerationRequest, Prepared, Problem};
-use crate::api::{ApiError, Client, CreateFailure, CreatePolicy};
-use crate::demo::Demo;
+use crate::api::{ApiError, CreateFailure};
+use crate::engine::{CreateCall, CreatePolicy, EngineHandle, OnRetry};
 use crate::secrets::Token;
 use crate::text;
 use std::collections::VecDeque;
@@ -17,12 +18,13 @@ use tokio::sync::mpsc;
 /// spent balance is noticed after at most one more request.
 pub const MAX_IN_FLIGHT: usize = 2;
 
-/// Who creates: the API (with the token, kept to hide it in what the server says) or the
-/// demo, whose tasks then live their life in the same `Demo` the engine asks.
+/// Who creates: the engine, with the backend it was given (the API, or the demo whose
+/// tasks then live their life in the same `Demo` the engine asks).
 #[derive(Debug, Clone)]
-pub enum Maker {
-    Http { client: Client, token: Token },
-    Demo(Arc<Demo>),
+pub struct Maker {
+    pub engine: EngineHandle,
+    /// The token in use, to hide it in what the server says (`None` for the demo).
+    pub token: Option<Token>,
 }
 
 /// A generation the API accepted.
@@ -95,27 +97,18 @@ pub async fn create_one(
     maker: &Maker,
     prepared: &Prepared,
     policy: &CreatePolicy,
-    on_retry: &mut (dyn FnMut(u32, Duration, &ApiError) + Send),
+    mut on_retry: OnRetry,
 ) -> Result<Created, CreateFailure> {
-    let (client, token) = match maker {
-        Maker::Demo(demo) => {
-            let id = demo.create(&prepared.model, &prepared.prompt).await;
-            return Ok(Created {
-                id,
-                trace_id: None,
-                prompt: prepared.prompt.clone(),
-                model: prepared.model.clone(),
-            });
-        }
-        Maker::Http { client, token } => (client, token),
+    let token = maker.token.clone();
+    let shown: OnRetry = Box::new(move |attempt, wait, e| {
+        on_retry(attempt, wait, &safe(e.clone(), token.as_ref()));
+    });
+    let call = CreateCall {
+        body: prepared.body.clone(),
+        model: prepared.model.clone(),
+        prompt: prepared.prompt.clone(),
     };
-    let mut shown = |attempt: u32, wait: Duration, e: &ApiError| {
-        on_retry(attempt, wait, &safe(e.clone(), token));
-    };
-    match client
-        .create_video(&prepared.body, policy, &mut shown)
-        .await
-    {
+    match maker.engine.create(call, policy.clone(), shown).await {
         Ok(answer) => Ok(Created {
             id: answer.task_id,
             trace_id: answer.trace_id,
@@ -124,15 +117,15 @@ pub async fn create_one(
         }),
         Err(mut failure) => {
             let error = failure.error_mut();
-            *error = safe(error.clone(), token);
+            *error = safe(error.clone(), maker.token.as_ref());
             Err(failure)
         }
     }
 }
 
 /// The server's words as they came, minus control characters and the token.
-fn safe(mut e: ApiError, token: &Token) -> ApiError {
-    let secret = Some(token.expose());
+fn safe(mut e: ApiError, token: Option<&Token>) -> ApiError {
+    let secret = token.map(Token::expose);
     e.message = text::for_terminal(&e.message, secret);
     e.code = e.code.map(|c| text::for_terminal(&c, secret));
     e.trace_id = e.trace_id.map(|t| text::for_terminal(&t, secret));
@@ -202,15 +195,16 @@ async fn run_row(
             )]);
         }
     };
-    let mut on_retry = |attempt: u32, wait: Duration, error: &ApiError| {
+    let tx = tx.clone();
+    let on_retry: OnRetry = Box::new(move |attempt: u32, wait: Duration, error: &ApiError| {
         let _ = tx.send(BatchEvent::Retrying {
             row,
             attempt,
             wait,
             error: error.clone(),
         });
-    };
-    match create_one(maker, &prepared, policy, &mut on_retry).await {
+    });
+    match create_one(maker, &prepared, policy, on_retry).await {
         Ok(created) => RowOutcome::Created(created),
         Err(failure) => RowOutcome::Failed { failure, prompt },
     }

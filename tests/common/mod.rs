@@ -169,9 +169,24 @@ impl TestServer {
         *self.state.storm.lock().expect("lock") = Some(Storm::new(per_second));
     }
 
+    /// From now on, a plain rate limit (see [`Storm::rate_limit`]).
+    pub fn start_rate_limit(&self, per_second: usize) {
+        *self.state.storm.lock().expect("lock") = Some(Storm::rate_limit(per_second));
+    }
+
     /// The account behind the listing (see `account.rs`).
     pub fn account(&self) -> &account::Account {
         &self.state.account
+    }
+
+    /// When the storm or the rate limit gave each 429, in order.
+    pub fn rejections(&self) -> Vec<Instant> {
+        self.state
+            .storm
+            .lock()
+            .expect("lock")
+            .as_ref()
+            .map_or_else(Vec::new, Storm::rejections)
     }
 
     /// (admitted, rejected with 429) by the storm so far.

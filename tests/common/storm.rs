@@ -1,7 +1,8 @@
 //! Storm mode of the API stand-in: a gateway in trouble. Every 3rd admitted request gets a
 //! JSON 500, every 7th (not also a 3rd) an HTML 502, and at most `per_second` requests are
 //! admitted in any one-second window; the rest get 429 with a whole-second `Retry-After`,
-//! as a real gateway sends it. Rejected requests do not use up the window.
+//! as a real gateway sends it. Rejected requests do not use up the window. A plain rate
+//! limit ([`Storm::rate_limit`]) is the same window without the server errors.
 #![allow(dead_code)]
 
 use super::Fault;
@@ -17,6 +18,10 @@ pub struct Storm {
     admitted_at: VecDeque<Instant>,
     admitted: u64,
     rejected: u64,
+    /// Every 3rd admitted request a 500, every 7th an HTML 502.
+    faults: bool,
+    /// When each 429 was given.
+    rejected_at: Vec<Instant>,
 }
 
 impl Storm {
@@ -26,6 +31,18 @@ impl Storm {
             admitted_at: VecDeque::new(),
             admitted: 0,
             rejected: 0,
+            faults: true,
+            rejected_at: Vec::new(),
+        }
+    }
+
+    /// Only the limit: `per_second` requests admitted in any one-second window, the rest
+    /// answered 429 with `Retry-After: 1` (the window is one second, so the whole-second
+    /// wait is always 1), and every admitted request answered normally.
+    pub fn rate_limit(per_second: usize) -> Self {
+        Self {
+            faults: false,
+            ..Self::new(per_second)
         }
     }
 
@@ -40,6 +57,7 @@ impl Storm {
         }
         if self.admitted_at.len() >= self.per_second {
             self.rejected += 1;
+            self.rejected_at.push(now);
             let free_at = self.admitted_at.front().map_or(now, |t| *t + WINDOW);
             let wait = free_at
                 .saturating_duration_since(now)
@@ -50,7 +68,9 @@ impl Storm {
         }
         self.admitted_at.push_back(now);
         self.admitted += 1;
-        if self.admitted.is_multiple_of(3) {
+        if !self.faults {
+            None
+        } else if self.admitted.is_multiple_of(3) {
             Some(Fault::status(
                 500,
                 json!({"success": false, "error": {"code": "api_error", "message": "storm: server error"}, "trace_id": "t-storm"}).to_string(),
@@ -60,6 +80,11 @@ impl Storm {
         } else {
             None
         }
+    }
+
+    /// When each 429 was given, in order.
+    pub fn rejections(&self) -> Vec<Instant> {
+        self.rejected_at.clone()
     }
 
     /// (admitted, rejected with 429) so far.

@@ -1,12 +1,11 @@
 //! `POST {base}/seedance/videos`: starting a generation. Not idempotent, and it spends the
-//! balance: a request that may have reached the server is never sent again. Only a 429
-//! (the gateway did not accept it) and a connection that could not be made (nothing was
-//! sent) are retried.
+//! balance. One call sends it once and says what is known: a 429 (the gateway did not
+//! accept it) and a connection that could not be made (nothing was sent) are
+//! [`CreateFailure::NotSent`]; whether to send again is the engine's policy.
 
 use super::{Client, network_error, read_json};
 use crate::api::{ApiError, ErrorKind};
 use serde_json::Value;
-use std::time::Duration;
 
 /// The API's answer to an accepted generation.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,8 +22,8 @@ pub struct CreateResponse {
 pub enum CreateFailure {
     /// The API answered and refused (400, 401, 403, …): nothing was created.
     Refused(ApiError),
-    /// Nothing reached the API (the connection could not be made), or it answered 429
-    /// every time it was asked: nothing was created.
+    /// Nothing reached the API (the connection could not be made), or it answered 429:
+    /// nothing was created.
     NotSent(ApiError),
     /// The request may have been accepted before things went wrong (a timeout, a dropped
     /// connection, a 5xx, a page that is not the API's answer): a task may exist.
@@ -45,27 +44,6 @@ impl CreateFailure {
     }
 }
 
-/// How hard to try before a request is sent (a sent one is never tried again).
-#[derive(Debug, Clone)]
-pub struct CreatePolicy {
-    /// Tries in all, the first included.
-    pub attempts: u32,
-    /// Wait after a refused connection, doubled each time; also after a 429 that names no wait.
-    pub backoff: Duration,
-    /// A longer `Retry-After` than this is cut down to it.
-    pub max_wait: Duration,
-}
-
-impl Default for CreatePolicy {
-    fn default() -> Self {
-        Self {
-            attempts: 5,
-            backoff: Duration::from_secs(1),
-            max_wait: Duration::from_secs(60),
-        }
-    }
-}
-
 impl Client {
     /// `{base}/seedance/videos`: the tasks endpoint's sibling.
     pub fn videos_endpoint(&self) -> reqwest::Url {
@@ -75,40 +53,28 @@ impl Client {
         url
     }
 
-    /// Sends one generation. `on_retry(attempt, wait, error)` is told before each wait.
-    pub async fn create_video(
-        &self,
-        body: &Value,
-        policy: &CreatePolicy,
-        on_retry: &mut (dyn FnMut(u32, Duration, &ApiError) + Send),
-    ) -> Result<CreateResponse, CreateFailure> {
-        let url = self.videos_endpoint();
-        let attempts = policy.attempts.max(1);
-        let mut attempt = 1;
-        loop {
-            let error = match self.http.post(url.clone()).json(body).send().await {
-                // Connecting failed: not a byte of the request left this machine.
-                Err(e) if e.is_connect() => network_error(e),
-                Err(e) => return Err(CreateFailure::Uncertain(network_error(e))),
-                Ok(response) => match read_json(response, &self.token).await {
-                    Ok(value) => return created(value),
-                    Err(e) => match e.kind {
-                        ErrorKind::RateLimited => e,
-                        ErrorKind::Server | ErrorKind::Network | ErrorKind::Decode => {
-                            return Err(CreateFailure::Uncertain(e));
-                        }
-                        _ => return Err(CreateFailure::Refused(e)),
-                    },
-                },
-            };
-            if attempt >= attempts {
-                return Err(CreateFailure::NotSent(error));
-            }
-            let doubled = policy.backoff.saturating_mul(1 << (attempt - 1).min(10));
-            let wait = error.retry_after.unwrap_or(doubled).min(policy.max_wait);
-            on_retry(attempt, wait, &error);
-            tokio::time::sleep(wait).await;
-            attempt += 1;
+    /// Sends one generation, once.
+    pub async fn create_video(&self, body: &Value) -> Result<CreateResponse, CreateFailure> {
+        match self
+            .http
+            .post(self.videos_endpoint())
+            .json(body)
+            .send()
+            .await
+        {
+            // Connecting failed: not a byte of the request left this machine.
+            Err(e) if e.is_connect() => Err(CreateFailure::NotSent(network_error(e))),
+            Err(e) => Err(CreateFailure::Uncertain(network_error(e))),
+            Ok(response) => match read_json(response, &self.token).await {
+                Ok(value) => created(value),
+                Err(e) => Err(match e.kind {
+                    ErrorKind::RateLimited => CreateFailure::NotSent(e),
+                    ErrorKind::Server | ErrorKind::Network | ErrorKind::Decode => {
+                        CreateFailure::Uncertain(e)
+                    }
+                    _ => CreateFailure::Refused(e),
+                }),
+            },
         }
     }
 }

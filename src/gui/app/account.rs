@@ -7,9 +7,7 @@
 use super::SeedanceApp;
 use super::background::{Done, Job};
 use crate::api::{ListScope, TaskRecord};
-use crate::engine::{
-    self, EngineConfig, Follower, ListCancel, ListError, ListEvent, ListRequest, Listing,
-};
+use crate::engine::{self, Follower, ListCancel, ListError, ListEvent, ListRequest, Listing};
 use crate::gui::account::{AccountIntent, AccountView};
 use crate::gui::status::{Severity, count};
 use crate::task::{Outcome, unix_now};
@@ -88,7 +86,7 @@ impl SeedanceApp {
     }
 
     fn load_my_tasks(&mut self, from: f64, to: Option<f64>) {
-        let Some(backend) = self.backend.clone() else {
+        let Some(engine) = self.engine.as_ref().map(|(e, _)| e.clone()) else {
             self.account.message = Some("Set a token first (or try the demo).".into());
             self.token.expanded = true;
             return;
@@ -101,14 +99,11 @@ impl SeedanceApp {
             scope: self.list_scope(),
             ..ListRequest::new(from)
         };
-        let config = self.engine_config.clone();
         let job_cancel = cancel.clone();
         self.account.loading = Some((cancel, progress));
         self.account.message = None;
         self.background.future(&self.ctx, Job::Listing, async move {
-            let result =
-                engine::list_tasks(&backend, &config, &request, on_event, &job_cancel).await;
-            Done::Listed(result)
+            Done::Listed(engine.list(request, on_event, job_cancel).await)
         });
     }
 
@@ -186,7 +181,7 @@ impl SeedanceApp {
         if !self.prefs.follow || self.account.follow_in_flight || self.follow_paused().is_some() {
             return;
         }
-        let Some(backend) = self.backend.clone() else {
+        let Some(engine) = self.engine.as_ref().map(|(e, _)| e.clone()) else {
             return;
         };
         let wait = self
@@ -204,12 +199,11 @@ impl SeedanceApp {
             .follower
             .take()
             .unwrap_or_else(|| Follower::new(started, scope, &[]));
-        let config: EngineConfig = self.engine_config.clone();
         let on_event = self.progress_reporter(Arc::new(Mutex::new(String::new())));
         self.account.follow_in_flight = true;
         self.background.future(&self.ctx, Job::Listing, async move {
-            let result = follower
-                .poll(&backend, &config, on_event, &ListCancel::default())
+            let result = engine
+                .follow(&mut follower, on_event, ListCancel::default())
                 .await;
             Done::Followed {
                 follower: Box::new(follower),

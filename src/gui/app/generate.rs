@@ -1,14 +1,15 @@
 //! Creating generations from the window: a confirmed run goes to `generate::spawn_batch`
-//! (checks, image files read off the UI thread, at most two requests in flight, never a
-//! request sent twice once it may have reached the API), its events are read each frame,
-//! and each created task joins the grid at once, pending and watched. A create whose
-//! outcome is uncertain says "may have been created — check your tasks" and, where the
-//! account listing works, the task is looked for by its prompt and adopted.
+//! (checks, image files read off the UI thread, at most two rows under way, each request
+//! through the engine's door, never a request sent twice once it may have reached the
+//! API), its events are read each frame, and each created task joins the grid at once,
+//! pending and watched. A create whose outcome is uncertain says "may have been created —
+//! check your tasks" and, where the account listing works, the task is looked for by its
+//! prompt and adopted.
 
 use super::SeedanceApp;
 use super::background::{Done, Job};
 use crate::api::TaskRecord;
-use crate::engine::{self, Backend, ListCancel, ListError, ListRequest, Listing};
+use crate::engine::{CreatePolicy, ListCancel, ListError, ListRequest, Listing};
 use crate::generate::{self, BatchEvent, GenerationRequest, Maker, RowOutcome, prefill};
 use crate::gui::dialogs::Picked;
 use crate::gui::generate::{GenerateIntent, RowState, RunView};
@@ -28,16 +29,15 @@ pub struct GenerateRun {
 
 impl SeedanceApp {
     fn maker(&self) -> Option<Maker> {
-        match self.backend.as_ref()? {
-            Backend::Demo(demo) => Some(Maker::Demo(demo.clone())),
-            Backend::Http(client) => {
-                let (token, _) = self.token.current.as_ref()?;
-                Some(Maker::Http {
-                    client: client.clone(),
-                    token: token.clone(),
-                })
-            }
-        }
+        let (engine, _) = self.engine.as_ref()?;
+        let token = match self.backend.as_ref()? {
+            backend if backend.is_demo() => None,
+            _ => Some(self.token.current.as_ref()?.0.clone()),
+        };
+        Some(Maker {
+            engine: engine.clone(),
+            token,
+        })
     }
 
     pub(super) fn on_generate_intent(&mut self, intent: GenerateIntent) {
@@ -138,7 +138,7 @@ impl SeedanceApp {
         self.generate.events = Some(generate::spawn_batch(
             maker,
             requests,
-            crate::api::CreatePolicy::default(),
+            CreatePolicy::default(),
         ));
     }
 
@@ -214,23 +214,18 @@ impl SeedanceApp {
         if self.account_unsupported() {
             return;
         }
-        let Some(backend) = self.backend.clone() else {
+        let Some((engine, _)) = &self.engine else {
             return;
         };
-        let config = self.engine_config.clone();
+        let engine = engine.clone();
         let request = ListRequest::new(unix_now() - ADOPT_WINDOW_SECONDS);
         let known: Vec<String> = self.book.all_ids();
         self.background.future(&self.ctx, Job::Listing, async move {
             // The API may take a moment to list a task it just accepted.
             tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-            let result: Result<Listing, ListError> = engine::list_tasks(
-                &backend,
-                &config,
-                &request,
-                Arc::new(|_| {}),
-                &ListCancel::default(),
-            )
-            .await;
+            let result: Result<Listing, ListError> = engine
+                .list(request, Arc::new(|_| {}), ListCancel::default())
+                .await;
             let found = result.ok().and_then(|listing| {
                 listing.tasks.into_iter().find(|r| {
                     r.prompt.as_deref() == Some(prompt.as_str()) && !known.contains(&r.id)

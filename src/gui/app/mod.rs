@@ -109,7 +109,7 @@ pub struct SeedanceApp {
     opener: Arc<dyn Opener>,
     dialogs: Arc<dyn Dialogs>,
     engine: Option<(EngineHandle, UnboundedReceiver<Event>)>,
-    /// What the engine talks to, for the listing's own questions.
+    /// What the engine talks to (the demo or a token's API), as last handed to it.
     backend: Option<Backend>,
     account: AccountSync,
     account_panel: AccountPanel,

@@ -1,11 +1,12 @@
 //! The token's lifecycle: read from the keyring at start (in the background, so a keyring
 //! waiting for its unlock prompt never blocks the window), saved, forgotten, tested, or
-//! used for this session only. A token in use gives the engine its HTTP client.
+//! used for this session only. A token in use is handed to the engine with the API base;
+//! the engine builds the HTTP client, and the token test asks through the engine too.
 
 use super::SeedanceApp;
 use super::background::{Done, Job};
-use crate::api::{ApiError, Client, ClientConfig, TokenCheck};
-use crate::engine::Backend;
+use crate::api::{ApiError, TokenCheck};
+use crate::engine::{self, Backend};
 use crate::gui::token::{KeyringState, TokenIntent, TokenMessage};
 use crate::secrets::{Keyring, SecretError, Token, TokenSource};
 
@@ -41,17 +42,13 @@ impl SeedanceApp {
     }
 
     pub(super) fn use_token(&mut self, token: Token, source: TokenSource) {
-        let config = ClientConfig {
-            base_url: self.api_base.clone(),
-            ..ClientConfig::default()
-        };
-        match Client::new(&config, &token) {
-            Ok(client) => {
+        match Backend::http(&self.api_base, &token) {
+            Ok(backend) => {
                 if self.demo {
                     self.leave_demo();
                 }
                 self.token.current = Some((token, source));
-                self.set_backend(Backend::Http(client));
+                self.set_backend(backend);
             }
             Err(e) => self.token.message = Some(TokenMessage::Bad(format!("{e}. {}", e.hint()))),
         }
@@ -154,17 +151,17 @@ impl SeedanceApp {
                 });
             }
             TokenIntent::Test(token) => {
-                let config = ClientConfig {
-                    base_url: self.api_base.clone(),
-                    ..ClientConfig::default()
-                };
+                let base = self.api_base.clone();
+                // The engine in use, if any: the test then shares its door (its limits)
+                // when it is the same token.
+                let running = self.engine.as_ref().map(|(e, _)| e.clone());
                 self.token.busy = Some("Testing…");
                 self.background.future(&self.ctx, Job::Token, async move {
-                    let client = match Client::new(&config, &token) {
-                        Ok(c) => c,
-                        Err(e) => return Done::TokenTested(Err(e)),
+                    let result = match running {
+                        Some(engine) => engine.test_token(&base, &token).await,
+                        None => engine::test_token(&base, &token).await,
                     };
-                    Done::TokenTested(client.check_token().await)
+                    Done::TokenTested(result)
                 });
             }
             TokenIntent::StartDemo => self.start_demo(),
