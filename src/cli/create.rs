@@ -92,6 +92,10 @@ pub struct CreateArgs {
     /// Print each request body as JSON and send nothing (no token needed).
     #[arg(long)]
     pub dry_run: bool,
+
+    /// With --wait.
+    #[command(flatten)]
+    pub save: super::save_args::SaveArgs,
 }
 
 fn parse_role(text: &str) -> Result<Role, String> {
@@ -172,6 +176,10 @@ impl CreateArgs {
 }
 
 pub(super) async fn run(cli: &Cli, args: &CreateArgs) -> u8 {
+    if args.save.save && !args.wait {
+        eprintln!("error: --save needs --wait (a task is saved once it has finished)");
+        return exit::USAGE;
+    }
     let rows = match args.template().and_then(|t| args.rows(&t)) {
         Ok(rows) => rows,
         Err(e) => {
@@ -297,6 +305,7 @@ pub(super) async fn run(cli: &Cli, args: &CreateArgs) -> u8 {
             batch_size: 50,
             concurrency: 4,
             retry_for: 60.0,
+            save: args.save.clone(),
         },
         interval: args.interval,
         timeout: args.timeout,
@@ -363,9 +372,10 @@ fn exit_code(outcomes: &[RowOutcome]) -> u8 {
 
 fn worst(a: u8, b: u8) -> u8 {
     let rank = |c: u8| match c {
-        exit::TOKEN => 4,
-        exit::NETWORK => 3,
-        exit::USAGE => 2,
+        exit::TOKEN => 5,
+        exit::NETWORK => 4,
+        exit::USAGE => 3,
+        exit::SAVE => 2,
         exit::TASK_PROBLEM => 1,
         _ => 0,
     };

@@ -38,6 +38,9 @@ pub struct ListArgs {
     /// Seconds between questions while following (at least 10).
     #[arg(long, value_name = "SECONDS", default_value_t = 30.0, requires = "follow", value_parser = interval_seconds)]
     pub interval: f64,
+
+    #[command(flatten)]
+    pub save: super::save_args::SaveArgs,
 }
 
 /// `90m`, `24h`, `7d`, `2w` → seconds.

@@ -7,6 +7,8 @@ mod input;
 mod list;
 mod list_args;
 mod query;
+mod save;
+mod save_args;
 mod table;
 mod token;
 
@@ -22,6 +24,8 @@ pub mod exit {
     pub const USAGE: u8 = 2;
     pub const TOKEN: u8 = 3;
     pub const NETWORK: u8 = 4;
+    /// Every task was answered, but a `--save` failed.
+    pub const SAVE: u8 = 5;
 }
 
 /// Runs a CLI subcommand (not the window). Must be called inside a tokio runtime.

@@ -17,7 +17,18 @@ fn clip(one_line: String, width: usize) -> String {
 /// An aligned table for people: the result column holds the video link of a success, or
 /// the reason of a failure. Every cell comes from the server, so each is cleaned of
 /// terminal escapes and has `token` (the API token in use) hidden.
+#[cfg(test)]
 pub fn render(tasks: &[&TaskEntry], token: Option<&str>) -> String {
+    render_with(tasks, token, &|_| None)
+}
+
+/// [`render`] with the result cell of some tasks given by `result` (`--save` puts the
+/// saved file's path in place of the link).
+pub fn render_with(
+    tasks: &[&TaskEntry],
+    token: Option<&str>,
+    result: &dyn Fn(&TaskEntry) -> Option<String>,
+) -> String {
     let shown = |text: &str| for_terminal(text, token);
     let now = unix_now();
     let header = [
@@ -31,8 +42,9 @@ pub fn render(tasks: &[&TaskEntry], token: Option<&str>) -> String {
             if t.timed_out {
                 status.push_str(" (timed out)");
             }
-            let result = match r.and_then(|r| r.video_url.as_deref()) {
-                Some(url) if t.error.is_none() => url.to_owned(),
+            let result = match (result(t), r.and_then(|r| r.video_url.as_deref())) {
+                (Some(cell), _) => cell,
+                (None, Some(url)) if t.error.is_none() => url.to_owned(),
                 _ => t.reason_text(),
             };
             [
