@@ -45,10 +45,13 @@ async fn serve(mut stream: TcpStream, block: Arc<Vec<u8>>) {
         let head = String::from_utf8_lossy(&buf[..end]).into_owned();
         buf.drain(..end + 4);
         let path = head.split_whitespace().nth(1).unwrap_or("/");
-        let size: usize = path.split('/').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-        let reply = format!(
-            "HTTP/1.1 200 OK\r\ncontent-type: video/mp4\r\ncontent-length: {size}\r\n\r\n"
-        );
+        let size: usize = path
+            .split('/')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let reply =
+            format!("HTTP/1.1 200 OK\r\ncontent-type: video/mp4\r\ncontent-length: {size}\r\n\r\n");
         if stream.write_all(reply.as_bytes()).await.is_err() {
             return;
         }
@@ -107,11 +110,20 @@ async fn library_run(base: &str, files: usize, size: usize, dir: &Path) -> Durat
 fn curl_run(base: &str, files: usize, size: usize, dir: &Path) -> Duration {
     std::fs::create_dir_all(dir).expect("dir");
     let mut cmd = std::process::Command::new("curl");
-    cmd.args(["--silent", "--show-error", "--fail", "--parallel", "--parallel-max", "3"])
-        .arg("--output-dir")
-        .arg(dir);
+    cmd.args([
+        "--silent",
+        "--show-error",
+        "--fail",
+        "--parallel",
+        "--parallel-max",
+        "3",
+    ])
+    .arg("--output-dir")
+    .arg(dir);
     for i in 0..files {
-        cmd.arg("-o").arg(format!("v{i}.mp4")).arg(format!("{base}/{size}/v{i}.mp4"));
+        cmd.arg("-o")
+            .arg(format!("v{i}.mp4"))
+            .arg(format!("{base}/{size}/v{i}.mp4"));
     }
     let started = Instant::now();
     let status = cmd.status().expect("curl runs (apt-get install curl)");
@@ -158,13 +170,22 @@ fn main() {
         return;
     }
     // cargo bench passes --bench; nothing else is read from the arguments.
-    let files: usize = std::env::var("LIBRARY_BENCH_FILES").ok().and_then(|v| v.parse().ok()).unwrap_or(50);
-    let mb: usize = std::env::var("LIBRARY_BENCH_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(20);
+    let files: usize = std::env::var("LIBRARY_BENCH_FILES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50);
+    let mb: usize = std::env::var("LIBRARY_BENCH_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
     let size = mb * 1_000_000;
     let tmp = tempfile::tempdir().expect("tempdir");
     let base = rt.block_on(start_server());
 
-    println!("library_save: {files} videos of {mb} MB, 3 at a time, loopback, into {}", tmp.path().display());
+    println!(
+        "library_save: {files} videos of {mb} MB, 3 at a time, loopback, into {}",
+        tmp.path().display()
+    );
     let mut ratios = Vec::new();
     for round in 0..3 {
         let curl_dir = tmp.path().join(format!("curl{round}"));
@@ -209,7 +230,11 @@ fn main() {
     });
     let text = String::from_utf8_lossy(&out.stdout);
     if let Some(line) = text.lines().find(|l| l.starts_with("HWM ")) {
-        let kb: Vec<u64> = line.split_whitespace().skip(1).filter_map(|v| v.parse().ok()).collect();
+        let kb: Vec<u64> = line
+            .split_whitespace()
+            .skip(1)
+            .filter_map(|v| v.parse().ok())
+            .collect();
         if let [before, after] = kb[..] {
             println!(
                 "memory: peak RSS {:.1} MB before, {:.1} MB after saving 1 GB: +{:.1} MB (bound +20 MB)",
@@ -219,7 +244,10 @@ fn main() {
             );
         }
     } else {
-        println!("memory: the child failed: {}", String::from_utf8_lossy(&out.stderr));
+        println!(
+            "memory: the child failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let _ = std::fs::remove_dir_all(tmp.path().join("rss"));
 
@@ -230,7 +258,11 @@ fn main() {
         let started = Instant::now();
         let found = recognise_blocking(&known);
         times.push(started.elapsed());
-        assert!(found.iter().all(|p| *p == seedance_tasks::library::Presence::Present));
+        assert!(
+            found
+                .iter()
+                .all(|p| *p == seedance_tasks::library::Presence::Present)
+        );
     }
     times.sort();
     println!(
@@ -246,7 +278,9 @@ fn make_files(dir: &Path, n: usize) -> Vec<(PathBuf, u64)> {
         .map(|i| {
             let month = dir.join(format!("2026-{:02}", i % 10 + 1));
             std::fs::create_dir_all(&month).expect("dir");
-            let path = month.join(format!("2026-01-01 10.00 a prompt of some length-{i:08x}.mp4"));
+            let path = month.join(format!(
+                "2026-01-01 10.00 a prompt of some length-{i:08x}.mp4"
+            ));
             std::fs::write(&path, [0u8; 100]).expect("write");
             (path, 100)
         })

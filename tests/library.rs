@@ -17,13 +17,19 @@ use std::time::Duration;
 const ID: &str = "d9e576bd-1111-4000-8000-000000000001";
 
 fn mp4() -> Vec<u8> {
-    std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/library-testsrc.mp4"))
-        .expect("fixture")
+    std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/library-testsrc.mp4"
+    ))
+    .expect("fixture")
 }
 
 fn png() -> Vec<u8> {
-    std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/library-last-frame.png"))
-        .expect("fixture")
+    std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/library-last-frame.png"
+    ))
+    .expect("fixture")
 }
 
 /// The real MP4 followed by a `free` box: still a valid MP4, of about `len` bytes.
@@ -76,7 +82,12 @@ fn files(root: &Path) -> Vec<String> {
             if path.is_dir() {
                 walk(&path, root, out);
             } else {
-                out.push(path.strip_prefix(root).expect("inside").display().to_string());
+                out.push(
+                    path.strip_prefix(root)
+                        .expect("inside")
+                        .display()
+                        .to_string(),
+                );
             }
         }
     }
@@ -93,24 +104,44 @@ async fn a_task_is_saved_whole_with_its_last_frame_and_sidecar() {
     cdn.put("/f.png", png());
     let tmp = tempfile::tempdir().expect("tempdir");
     let lib = library(tmp.path());
-    let req = request(ID, "A paper boat drifts down a rain-soaked street", cdn.url("/v.mp4"), Some(cdn.url("/f.png")));
+    let req = request(
+        ID,
+        "A paper boat drifts down a rain-soaked street",
+        cdn.url("/v.mp4"),
+        Some(cdn.url("/f.png")),
+    );
     let saved = lib.save(&req).await.expect("saved");
 
-    let name = saved.video.path.file_name().expect("name").to_string_lossy().into_owned();
-    assert!(name.ends_with(" A paper boat drifts down a rain-soaked street-d9e576bd.mp4"), "{name}");
+    let name = saved
+        .video
+        .path
+        .file_name()
+        .expect("name")
+        .to_string_lossy()
+        .into_owned();
+    assert!(
+        name.ends_with(" A paper boat drifts down a rain-soaked street-d9e576bd.mp4"),
+        "{name}"
+    );
     let month = saved.video.path.parent().expect("month");
     assert_eq!(month.parent(), Some(tmp.path()));
     assert_eq!(month.file_name().expect("m").len(), "2026-12".len());
     assert_eq!(std::fs::read(&saved.video.path).expect("video"), mp4());
     assert_eq!(saved.video.sha256, sha256(&mp4()));
     let frame = saved.last_frame.clone().expect("last frame");
-    assert!(frame.path.to_string_lossy().ends_with("-d9e576bd.last-frame.png"));
+    assert!(
+        frame
+            .path
+            .to_string_lossy()
+            .ends_with("-d9e576bd.last-frame.png")
+    );
     assert_eq!(std::fs::read(&frame.path).expect("frame"), png());
     assert_eq!(saved.last_frame_error, None);
 
     let sidecar_path = saved.sidecar.clone().expect("sidecar");
     assert_eq!(sidecar_path, saved.video.path.with_extension("json"));
-    let value: Value = serde_json::from_slice(&std::fs::read(&sidecar_path).expect("read")).expect("json");
+    let value: Value =
+        serde_json::from_slice(&std::fs::read(&sidecar_path).expect("read")).expect("json");
     assert_eq!(value["id"], ID);
     assert_eq!(value["request"], req.request);
     assert_eq!(value["response"], req.response);
@@ -173,7 +204,13 @@ async fn an_html_page_is_refused_and_leaves_nothing() {
     assert!(!err.retryable && !err.gone);
     assert_eq!(cdn.ranges("/page.mp4").len(), 1, "not retried");
     assert!(files(tmp.path()).is_empty(), "{:?}", files(tmp.path()));
-    assert!(matches!(lib.state(ID), Some(SaveState::Failed { retryable: false, .. })));
+    assert!(matches!(
+        lib.state(ID),
+        Some(SaveState::Failed {
+            retryable: false,
+            ..
+        })
+    ));
 }
 
 #[tokio::test]
@@ -185,7 +222,10 @@ async fn an_expired_link_is_gone_and_not_asked_again() {
     let lib = library(tmp.path());
     let req = request(ID, "old", cdn.url("/old.mp4"), None);
     let err = lib.save(&req).await.expect_err("gone");
-    assert_eq!(err.reason, "the link has expired; the video is no longer available");
+    assert_eq!(
+        err.reason,
+        "the link has expired; the video is no longer available"
+    );
     assert!(err.gone && !err.retryable);
     assert_eq!(lib.state(ID), Some(SaveState::Gone));
     let again = lib.save(&req).await.expect_err("still gone");
@@ -213,7 +253,10 @@ async fn a_slow_server_is_waited_for() {
     assert_eq!(std::fs::read(&saved.video.path).expect("read"), body);
     let mut progress = Vec::new();
     while let Ok(event) = rx.try_recv() {
-        if let seedance_tasks::library::LibraryEvent::Progress { received, total, .. } = event {
+        if let seedance_tasks::library::LibraryEvent::Progress {
+            received, total, ..
+        } = event
+        {
             assert_eq!(total, Some(body.len() as u64));
             progress.push(received);
         }
@@ -236,13 +279,19 @@ async fn a_restart_fetches_nothing_already_saved() {
 
     // A new handle, as after a restart: the sidecar says it is saved.
     let lib = library(tmp.path());
-    assert_eq!(lib.find(&req).await.map(|s| s.video), Some(first.video.clone()));
+    assert_eq!(
+        lib.find(&req).await.map(|s| s.video),
+        Some(first.video.clone())
+    );
     let again = lib.save(&req).await.expect("still saved");
     assert_eq!(again.video, first.video);
     assert_eq!(again.last_frame, first.last_frame);
     assert_eq!(cdn.total_requests(), requests, "nothing fetched again");
     // Nothing written either.
-    assert_eq!(std::fs::read(first.sidecar.as_ref().expect("sidecar")).expect("read"), sidecar_before);
+    assert_eq!(
+        std::fs::read(first.sidecar.as_ref().expect("sidecar")).expect("read"),
+        sidecar_before
+    );
 
     // A deleted video is fetched again; the sidecar is rewritten to match.
     std::fs::remove_file(&first.video.path).expect("rm");
@@ -261,7 +310,8 @@ async fn hostile_and_cjk_prompts_name_files_inside_the_library() {
         "../../etc".to_owned(),
         "x".repeat(300),
         "?!.,;:*<>|\"'".to_owned(),
-        "一只纸船顺着被雨水浸透的街道漂流而下，霓虹灯倒映在水面上，镜头缓缓跟随，电影感十足".to_owned(),
+        "一只纸船顺着被雨水浸透的街道漂流而下，霓虹灯倒映在水面上，镜头缓缓跟随，电影感十足"
+            .to_owned(),
         "/".to_owned(),
         "..".to_owned(),
         "C:\\Windows\\evil\r\nline".to_owned(),
@@ -273,12 +323,29 @@ async fn hostile_and_cjk_prompts_name_files_inside_the_library() {
             .await
             .unwrap_or_else(|e| panic!("{prompt:?}: {e}"));
         let path: &PathBuf = &saved.video.path;
-        let name = path.file_name().expect("name").to_string_lossy().into_owned();
-        assert_eq!(path.parent().and_then(Path::parent), Some(tmp.path()), "{path:?}");
+        let name = path
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        assert_eq!(
+            path.parent().and_then(Path::parent),
+            Some(tmp.path()),
+            "{path:?}"
+        );
         assert!(name.len() <= 150, "{name}");
-        assert!(name.ends_with(&format!("-{}.mp4", &id[..8])) || name.ends_with(&format!(" {}.mp4", &id[..8])), "{name}");
-        assert!(!name.contains(['/', '\\', ':', '*', '?', '"', '<', '>', '|', '\r', '\n']), "{name}");
-        let sidecar: Sidecar = serde_json::from_slice(&std::fs::read(path.with_extension("json")).expect("sidecar")).expect("json");
+        assert!(
+            name.ends_with(&format!("-{}.mp4", &id[..8]))
+                || name.ends_with(&format!(" {}.mp4", &id[..8])),
+            "{name}"
+        );
+        assert!(
+            !name.contains(['/', '\\', ':', '*', '?', '"', '<', '>', '|', '\r', '\n']),
+            "{name}"
+        );
+        let sidecar: Sidecar =
+            serde_json::from_slice(&std::fs::read(path.with_extension("json")).expect("sidecar"))
+                .expect("json");
         assert_eq!(sidecar.id, id);
     }
     let cjk = files(tmp.path());
@@ -300,7 +367,10 @@ async fn a_full_disk_removes_the_part_and_says_so() {
         .status()
         .is_ok_and(|s| s.success());
     if !mounted {
-        assert!(!required, "SEEDANCE_REQUIRE_TINYFS=1 but a tmpfs could not be mounted");
+        assert!(
+            !required,
+            "SEEDANCE_REQUIRE_TINYFS=1 but a tmpfs could not be mounted"
+        );
         eprintln!("skipped: cannot mount a tmpfs here (not root?)");
         return;
     }
@@ -325,8 +395,16 @@ async fn a_full_disk_removes_the_part_and_says_so() {
         .save(&request(other, "big", cdn.url("/big.mp4"), None))
         .await
         .expect_err("the disk is full");
-    assert!(err.reason.starts_with("no space left on "), "{}", err.reason);
-    assert!(err.reason.contains(&mount.display().to_string()), "{}", err.reason);
+    assert!(
+        err.reason.starts_with("no space left on "),
+        "{}",
+        err.reason
+    );
+    assert!(
+        err.reason.contains(&mount.display().to_string()),
+        "{}",
+        err.reason
+    );
     assert!(err.retryable);
     let left = files(&mount);
     assert!(!left.iter().any(|f| f.ends_with(".part")), "{left:?}");

@@ -1,9 +1,9 @@
 //! `--save` and `--library` in the CLI, against the API stand-in and a loopback CDN: the
 //! JSON lines name the saved files, a second run fetches nothing, a failed save exits 5.
 
-mod common;
 #[path = "common/cdn.rs"]
 mod cdn;
+mod common;
 
 use cdn::{Cdn, Fault};
 use common::{TestServer, make_ids, record};
@@ -45,13 +45,19 @@ async fn run(base: &str, args: &[&str], env_library: Option<&Path>) -> Run {
 }
 
 fn mp4() -> Vec<u8> {
-    std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/library-testsrc.mp4"))
-        .expect("fixture")
+    std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/library-testsrc.mp4"
+    ))
+    .expect("fixture")
 }
 
 fn png() -> Vec<u8> {
-    std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/library-last-frame.png"))
-        .expect("fixture")
+    std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/library-last-frame.png"
+    ))
+    .expect("fixture")
 }
 
 /// A succeeded task whose links point at the CDN stand-in.
@@ -82,7 +88,15 @@ async fn get_save_names_the_files_and_a_second_run_fetches_nothing() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let lib = tmp.path().join("lib");
     let lib_arg = lib.display().to_string();
-    let args = ["get", "--json", "--save", "--library", &lib_arg, &ids[0], &ids[1]];
+    let args = [
+        "get",
+        "--json",
+        "--save",
+        "--library",
+        &lib_arg,
+        &ids[0],
+        &ids[1],
+    ];
     let first = run(&server.url(), &args, None).await;
     assert_eq!(first.code, 0, "{}", first.stderr);
     let out = lines(&first);
@@ -109,7 +123,13 @@ async fn get_save_names_the_files_and_a_second_run_fetches_nothing() {
     // environment here.
     let table = run(&server.url(), &["get", "--save", &ids[0]], Some(&lib)).await;
     assert_eq!(table.code, 0, "{}", table.stderr);
-    assert!(table.stdout.contains(out[0]["saved_video"].as_str().expect("path")), "{}", table.stdout);
+    assert!(
+        table
+            .stdout
+            .contains(out[0]["saved_video"].as_str().expect("path")),
+        "{}",
+        table.stdout
+    );
     assert!(!table.stdout.contains(&cdn.url("/")), "{}", table.stdout);
 }
 
@@ -123,21 +143,52 @@ async fn a_failed_save_exits_5_with_its_reason() {
     cdn.fault(&format!("/{}.mp4", ids[1]), Fault::Expired);
     let tmp = tempfile::tempdir().expect("tempdir");
     let lib_arg = tmp.path().display().to_string();
-    let r = run(&server.url(), &["get", "--json", "--save", "--library", &lib_arg, &ids[0], &ids[1]], None).await;
+    let r = run(
+        &server.url(),
+        &[
+            "get",
+            "--json",
+            "--save",
+            "--library",
+            &lib_arg,
+            &ids[0],
+            &ids[1],
+        ],
+        None,
+    )
+    .await;
     assert_eq!(r.code, 5, "{}", r.stderr);
     let out = lines(&r);
     assert!(out[0]["save_error"].is_null());
     assert!(out[0]["saved_video"].is_string());
     assert!(out[1]["saved_video"].is_null());
-    assert_eq!(out[1]["save_error"], "the link has expired; the video is no longer available");
+    assert_eq!(
+        out[1]["save_error"],
+        "the link has expired; the video is no longer available"
+    );
     assert!(r.stderr.contains("not saved"), "{}", r.stderr);
 }
 
 #[tokio::test]
 async fn library_without_save_is_a_usage_error() {
-    let r = run("http://127.0.0.1:9", &["get", "--library", "/tmp/x", "00000000-0000-4000-8000-000000000000"], None).await;
+    let r = run(
+        "http://127.0.0.1:9",
+        &[
+            "get",
+            "--library",
+            "/tmp/x",
+            "00000000-0000-4000-8000-000000000000",
+        ],
+        None,
+    )
+    .await;
     assert_eq!(r.code, 2, "{}", r.stderr);
-    let r = run("http://127.0.0.1:9", &["create", "--prompt", "p", "--save"], None).await;
+    let r = run(
+        "http://127.0.0.1:9",
+        &["create", "--prompt", "p", "--save"],
+        None,
+    )
+    .await;
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("--save needs --wait"), "{}", r.stderr);
 }

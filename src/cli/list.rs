@@ -184,7 +184,8 @@ impl Printer {
         if let Some(saved) = &saved
             && super::save::exit_code(exit::OK, saved) == exit::SAVE
         {
-            self.save_failed.store(true, std::sync::atomic::Ordering::Relaxed);
+            self.save_failed
+                .store(true, std::sync::atomic::Ordering::Relaxed);
         }
         let outcome = |t: &TaskEntry| saved.as_ref().and_then(|s| s.get(&t.id));
         let text = if self.json {

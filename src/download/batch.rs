@@ -257,7 +257,9 @@ async fn fetch_to_target(
             });
         }
         let rising = told.last.is_none_or(|(_, sent)| received > sent);
-        let due = told.last.is_none_or(|(at, _)| at.elapsed() >= PROGRESS_EVERY)
+        let due = told
+            .last
+            .is_none_or(|(at, _)| at.elapsed() >= PROGRESS_EVERY)
             || total == Some(received);
         if rising && due && received > 0 {
             told.last = Some((Instant::now(), received));

@@ -118,31 +118,25 @@ pub async fn fetch(
         .await
         .map_err(|e| FetchError::io(part, &e))?;
     match fetch_into(client, &url, &mut file, expect, retry, progress).await {
-        Ok(detected) => {
-            let (size, sha256) = file.finish().await.map_err(|e| {
-                let error = FetchError::io(part, &e);
-                remove_later(part);
-                error
-            })?;
-            Ok(Fetched {
+        Ok(detected) => match file.finish().await {
+            Ok((size, sha256)) => Ok(Fetched {
                 size,
                 sha256,
                 detected,
-            })
-        }
+            }),
+            // The last write or the sync failed (a full disk shows here when the whole
+            // file fitted in the buffer): the file is closed by now.
+            Err(e) => {
+                let _ = tokio::fs::remove_file(part).await;
+                Err(FetchError::io(part, &e))
+            }
+        },
         Err(e) => {
             drop(file);
             let _ = tokio::fs::remove_file(part).await;
             Err(e)
         }
     }
-}
-
-fn remove_later(part: &Path) {
-    let part = part.to_path_buf();
-    tokio::spawn(async move {
-        let _ = tokio::fs::remove_file(part).await;
-    });
 }
 
 /// What ends one try.
@@ -233,7 +227,9 @@ async fn one_try(
             }));
         }
         s if s.is_redirection() => {
-            return Err(TryEnd::Fatal(FetchError::Refused(describe_unfollowed(&response))));
+            return Err(TryEnd::Fatal(FetchError::Refused(describe_unfollowed(
+                &response,
+            ))));
         }
         s if s.is_server_error()
             || s == StatusCode::TOO_MANY_REQUESTS

@@ -86,11 +86,24 @@ mod tests {
         let mp4 = b"\0\0\0\x20ftypisom\0\0\x02\0";
         assert_eq!(sniff(mp4, MediaKind::Video), Some(Detected::Mp4));
         assert_eq!(sniff(mp4, MediaKind::Image), None);
-        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n\0\0\0\x0d", MediaKind::Image), Some(Detected::Png));
-        assert_eq!(sniff(b"\xff\xd8\xff\xe0\0\x10JFIF\0\x01", MediaKind::Image), Some(Detected::Jpeg));
-        assert_eq!(sniff(b"RIFF\0\0\0\0WEBPVP8 ", MediaKind::Image), Some(Detected::Webp));
+        assert_eq!(
+            sniff(b"\x89PNG\r\n\x1a\n\0\0\0\x0d", MediaKind::Image),
+            Some(Detected::Png)
+        );
+        assert_eq!(
+            sniff(b"\xff\xd8\xff\xe0\0\x10JFIF\0\x01", MediaKind::Image),
+            Some(Detected::Jpeg)
+        );
+        assert_eq!(
+            sniff(b"RIFF\0\0\0\0WEBPVP8 ", MediaKind::Image),
+            Some(Detected::Webp)
+        );
         assert_eq!(sniff(b"<!DOCTYPE html><html>", MediaKind::Video), None);
         assert_eq!(sniff(b"<?xml version=", MediaKind::Image), None);
-        assert_eq!(sniff(b"\0\0\0\x20ftyp", MediaKind::Video), None, "too short to tell");
+        assert_eq!(
+            sniff(b"\0\0\0\x20ftyp", MediaKind::Video),
+            None,
+            "too short to tell"
+        );
     }
 }

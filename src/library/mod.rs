@@ -114,7 +114,10 @@ pub enum SaveState {
         total: Option<u64>,
     },
     Saved(SavedTask),
-    Failed { reason: String, retryable: bool },
+    Failed {
+        reason: String,
+        retryable: bool,
+    },
     /// The link answered that the file no longer exists.
     Gone,
     /// Saved earlier, but the file is no longer where it was (the user moved or deleted it).
@@ -145,7 +148,10 @@ pub enum LibraryEvent {
         received: u64,
         total: Option<u64>,
     },
-    State { id: String, state: SaveState },
+    State {
+        id: String,
+        state: SaveState,
+    },
 }
 
 type Notify = Arc<dyn Fn() + Send + Sync>;

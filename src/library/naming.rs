@@ -106,11 +106,7 @@ fn safe_id(id: &str) -> String {
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
         .collect();
-    if kept.is_empty() {
-        "task".into()
-    } else {
-        kept
-    }
+    if kept.is_empty() { "task".into() } else { kept }
 }
 
 /// The prompt's start with its case and its scripts kept: the characters Windows refuses
@@ -165,8 +161,17 @@ mod tests {
     #[test]
     fn names_read_like_the_readme() {
         // 2026-12-01 20:01 UTC, shown in the local zone: only the shape is checked here.
-        let n = TaskNames::new(ID, Some("A paper boat drifts down a rain-soaked street"), Some(1_796_155_260.0));
-        assert!(n.stem.ends_with(" A paper boat drifts down a rain-soaked street-d9e576bd"), "{}", n.stem);
+        let n = TaskNames::new(
+            ID,
+            Some("A paper boat drifts down a rain-soaked street"),
+            Some(1_796_155_260.0),
+        );
+        assert!(
+            n.stem
+                .ends_with(" A paper boat drifts down a rain-soaked street-d9e576bd"),
+            "{}",
+            n.stem
+        );
         assert_eq!(n.stem.len(), "2026-12-01 20.01".len() + 1 + 45 + 9);
         assert_eq!(&n.stem[..4], &n.month[..4]);
         assert!(n.video().ends_with("-d9e576bd.mp4"));
@@ -179,7 +184,7 @@ mod tests {
         let n = TaskNames::new(ID, Some("../../etc/passwd"), Some(0.0));
         assert!(n.stem.ends_with(" .._.._etc_passwd-d9e576bd"), "{}", n.stem);
         let n = TaskNames::new(ID, Some("?!...:*"), Some(0.0));
-        assert!(n.stem.ends_with(" _!..._-d9e576bd"), "{}", n.stem);
+        assert!(n.stem.ends_with(" _!...__-d9e576bd"), "{}", n.stem);
         let n = TaskNames::new(ID, Some("  \n\t "), Some(0.0));
         assert_eq!(n.stem.split(' ').nth(2), Some("d9e576bd"), "{}", n.stem);
         let n = TaskNames::new("../..", Some("x"), Some(0.0));
@@ -191,7 +196,10 @@ mod tests {
     #[test]
     fn long_and_cjk_prompts_fit() {
         let n = TaskNames::new(ID, Some(&"a".repeat(300)), Some(0.0));
-        assert!(n.stem.contains(&format!(" {}-", "a".repeat(MAX_PROMPT_CHARS))));
+        assert!(
+            n.stem
+                .contains(&format!(" {}-", "a".repeat(MAX_PROMPT_CHARS)))
+        );
         let cjk = "一只纸船顺着被雨水浸透的街道漂流而下，霓虹灯倒映在水面上，镜头缓缓跟随，电影感十足的画面，夜晚的城市";
         let n = TaskNames::new(ID, Some(cjk), Some(0.0));
         assert!(n.stem.contains("一只纸船"), "{}", n.stem);

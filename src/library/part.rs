@@ -96,10 +96,7 @@ impl PartFile {
         let (inner, result) = tokio::task::spawn_blocking(move || {
             inner.buf.clear();
             inner.hasher = Sha256::new();
-            let result = inner
-                .file
-                .set_len(0)
-                .and_then(|()| inner.file.rewind());
+            let result = inner.file.set_len(0).and_then(|()| inner.file.rewind());
             (inner, result)
         })
         .await

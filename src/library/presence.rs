@@ -42,7 +42,10 @@ pub async fn recognise(known: Vec<(PathBuf, u64)>) -> Vec<Presence> {
 pub enum Verified {
     Intact,
     /// Its bytes are no longer the ones saved.
-    Changed { size: u64, sha256: String },
+    Changed {
+        size: u64,
+        sha256: String,
+    },
     Missing,
     Unreadable(String),
 }
@@ -91,7 +94,10 @@ mod tests {
         };
         assert_eq!(verify(&file).await, Verified::Intact);
         std::fs::write(&kept, b"0123456780").expect("write");
-        assert!(matches!(verify(&file).await, Verified::Changed { size: 10, .. }));
+        assert!(matches!(
+            verify(&file).await,
+            Verified::Changed { size: 10, .. }
+        ));
         std::fs::remove_file(&kept).expect("rm");
         assert_eq!(verify(&file).await, Verified::Missing);
     }

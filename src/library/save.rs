@@ -42,7 +42,10 @@ impl From<FetchError> for SaveError {
 }
 
 /// Where `request`'s files go, and the sidecar there if it is this task's.
-pub(super) async fn locate(root: &Path, request: &SaveRequest) -> (PathBuf, TaskNames, Option<Sidecar>) {
+pub(super) async fn locate(
+    root: &Path,
+    request: &SaveRequest,
+) -> (PathBuf, TaskNames, Option<Sidecar>) {
     let names = TaskNames::new(&request.id, request.prompt.as_deref(), request.created_at);
     let dir = root.join(&names.month);
     match sidecar::read(&dir.join(names.sidecar())).await {
@@ -102,7 +105,9 @@ pub(super) async fn save(inner: &Inner, request: &SaveRequest) -> Result<SavedTa
     // Looked at again under the lock: another save of this task may just have finished.
     let existing = match existing {
         Some(s) => Some(s),
-        None => sidecar::read(&sidecar_path).await.filter(|s| s.id == request.id),
+        None => sidecar::read(&sidecar_path)
+            .await
+            .filter(|s| s.id == request.id),
     };
     let mut saved_video = None;
     let mut saved_frame = None;
@@ -150,13 +155,11 @@ pub(super) async fn save(inner: &Inner, request: &SaveRequest) -> Result<SavedTa
         let committed = match fetched {
             Ok(fetched) => {
                 let target = dir.join(names.last_frame(fetched.detected.extension()));
-                commit_or_remove(&part, &target)
-                    .await
-                    .map(|()| SavedFile {
-                        path: target,
-                        size: fetched.size,
-                        sha256: fetched.sha256,
-                    })
+                commit_or_remove(&part, &target).await.map(|()| SavedFile {
+                    path: target,
+                    size: fetched.size,
+                    sha256: fetched.sha256,
+                })
             }
             Err(e) => Err(e),
         };

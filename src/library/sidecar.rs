@@ -93,7 +93,9 @@ mod tests {
         assert_eq!(read(&path).await, Some(sidecar));
         let value: Value =
             serde_json::from_slice(&std::fs::read(&path).expect("read")).expect("json");
-        for key in ["id", "request", "response", "sha256", "size", "source", "saved_at"] {
+        for key in [
+            "id", "request", "response", "sha256", "size", "source", "saved_at",
+        ] {
             assert!(value.get(key).is_some(), "{key}");
         }
         assert!(!tmp.path().join("x.json.part").exists());

@@ -97,7 +97,11 @@ impl Cdn {
 
 /// The bytes of `bytes=N-`.
 fn range_start(range: &str) -> Option<usize> {
-    range.strip_prefix("bytes=")?.strip_suffix('-')?.parse().ok()
+    range
+        .strip_prefix("bytes=")?
+        .strip_suffix('-')?
+        .parse()
+        .ok()
 }
 
 async fn serve(mut stream: TcpStream, state: Arc<State>) {
@@ -120,7 +124,15 @@ async fn serve(mut stream: TcpStream, state: Arc<State>) {
         let fault = state.faults.lock().expect("lock").get(&path).cloned();
         let file = state.files.lock().expect("lock").get(&path).cloned();
         let Some(body) = file else {
-            if !reply(&mut stream, "404 Not Found", "text/plain", &[], b"not found").await {
+            if !reply(
+                &mut stream,
+                "404 Not Found",
+                "text/plain",
+                &[],
+                b"not found",
+            )
+            .await
+            {
                 return;
             }
             continue;
