@@ -185,7 +185,7 @@ async fn library_without_save_is_a_usage_error() {
     assert_eq!(r.code, 2, "{}", r.stderr);
     let r = run(
         "http://127.0.0.1:9",
-        &["create", "--prompt", "p", "--save"],
+        &["create", "--model", "m", "--prompt", "p", "--save"],
         None,
     )
     .await;
