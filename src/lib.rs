@@ -15,6 +15,7 @@ pub mod export;
 pub mod generate;
 pub mod gui;
 pub mod ids;
+pub mod library;
 pub mod links;
 pub mod preview;
 pub mod secrets;

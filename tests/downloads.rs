@@ -6,6 +6,7 @@ mod files;
 
 use files::FileServer;
 use seedance_tasks::download::{DownloadEvent, DownloadJob, Downloads, FileKind, http_client};
+use seedance_tasks::library::RetryPolicy;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -28,11 +29,20 @@ fn video(task_id: &str, url: String) -> DownloadJob {
     job(task_id, FileKind::Video, url)
 }
 
-/// Bytes that differ along the file, so a reordered or truncated copy is noticed.
+/// An MP4's first box (the fetcher checks it), then bytes that differ along the file, so
+/// a reordered or truncated copy is noticed.
 fn content(len: usize, seed: u8) -> Vec<u8> {
-    (0..len)
-        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
-        .collect()
+    let mut bytes = b"\0\0\0\x18ftypisom\0\0\x02\0".to_vec();
+    bytes.extend((bytes.len()..len).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)));
+    bytes.truncate(len);
+    bytes
+}
+
+/// A JPEG's magic bytes, then the same pattern.
+fn jpeg(len: usize, seed: u8) -> Vec<u8> {
+    let mut bytes = content(len, seed);
+    bytes[..12].copy_from_slice(b"\xff\xd8\xff\xe0\0\x10JFIF\0\x01");
+    bytes
 }
 
 async fn next(rx: &mut UnboundedReceiver<DownloadEvent>) -> Option<DownloadEvent> {
@@ -145,7 +155,7 @@ fn start(
 async fn downloads_land_complete_under_their_final_names() {
     let server = FileServer::start().await;
     let movie = content(300_000, 1);
-    let frame = content(5_000, 2);
+    let frame = jpeg(5_000, 2);
     server.put("/v/a.mp4", movie.clone());
     server.put("/f/a.jpg", frame.clone());
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -260,7 +270,7 @@ async fn existing_files_are_skipped_without_a_request() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_404_fails_with_the_status() {
+async fn a_404_fails_as_gone() {
     let server = FileServer::start().await;
     let tmp = tempfile::tempdir().expect("tempdir");
     let jobs = [video("gone", server.url("/nothing.mp4"))];
@@ -271,7 +281,7 @@ async fn a_404_fails_with_the_status() {
         outcome(&events, &jobs[0]),
         &DownloadEvent::Failed {
             job: jobs[0].clone(),
-            error: "HTTP 404 Not Found".into()
+            error: "the link has expired; the video is no longer available".into()
         }
     );
     assert!(!tmp.path().join("gone.mp4").exists());
@@ -279,10 +289,12 @@ async fn a_404_fails_with_the_status() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_dropped_connection_fails_cleanly_and_a_retry_succeeds() {
+async fn a_connection_dropped_on_every_try_fails_cleanly_and_a_retry_succeeds() {
     let server = FileServer::start().await;
     let body = content(1_500_000, 5);
     server.put("/v/d.mp4", body.clone());
+    // Dropped at the same byte on every try, and this server ignores Range: the fetcher
+    // starts over each time, gains nothing, and gives up after its tries.
     server.set_drop_after("/v/d.mp4", 1_200_000);
     let tmp = tempfile::tempdir().expect("tempdir");
     let jobs = [video("d", server.url("/v/d.mp4"))];
@@ -312,7 +324,8 @@ async fn a_dropped_connection_fails_cleanly_and_a_retry_succeeds() {
         DownloadEvent::Done { bytes, .. } if *bytes == body.len() as u64
     ));
     assert_eq!(std::fs::read(tmp.path().join("d.mp4")).expect("read"), body);
-    assert_eq!(server.requests("/v/d.mp4"), 2);
+    let tries = RetryPolicy::default().tries_without_progress as usize;
+    assert_eq!(server.requests("/v/d.mp4"), tries + 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

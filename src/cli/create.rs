@@ -86,6 +86,10 @@ impl CreateArgs {
 }
 
 pub(super) async fn run(cli: &Cli, args: &CreateArgs) -> u8 {
+    if args.save.save && !args.wait {
+        eprintln!("error: --save needs --wait (a task is saved once it has finished)");
+        return exit::USAGE;
+    }
     let rows = match args.template().and_then(|t| args.rows(&t)) {
         Ok(rows) => rows,
         Err(e) => {
@@ -208,6 +212,7 @@ pub(super) async fn run(cli: &Cli, args: &CreateArgs) -> u8 {
             batch_size: 50,
             concurrency: 4,
             retry_for: 60.0,
+            save: args.save.clone(),
         },
         interval: args.interval,
         timeout: args.timeout,
@@ -274,9 +279,10 @@ fn exit_code(outcomes: &[RowOutcome]) -> u8 {
 
 fn worst(a: u8, b: u8) -> u8 {
     let rank = |c: u8| match c {
-        exit::TOKEN => 4,
-        exit::NETWORK => 3,
-        exit::USAGE => 2,
+        exit::TOKEN => 5,
+        exit::NETWORK => 4,
+        exit::USAGE => 3,
+        exit::SAVE => 2,
         exit::TASK_PROBLEM => 1,
         _ => 0,
     };

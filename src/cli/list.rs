@@ -39,6 +39,11 @@ pub(super) async fn run(cli: &Cli, args: &ListArgs) -> u8 {
     let printer = Printer {
         json: args.json,
         token: token.clone(),
+        library: match super::save::open(&args.save) {
+            Ok(library) => library,
+            Err(code) => return code,
+        },
+        save_failed: std::sync::atomic::AtomicBool::new(false),
     };
     // One engine for the listing and the follow after it: one door, one rate limit.
     let (handle, _events) = engine::spawn(backend, EngineConfig::default(), None);
@@ -63,9 +68,9 @@ pub(super) async fn run(cli: &Cli, args: &ListArgs) -> u8 {
     };
     let n = listing.tasks.len();
     eprintln!("{n} task{}", if n == 1 { "" } else { "s" });
-    printer.all(&listing.tasks, true);
+    printer.all(&listing.tasks, true).await;
     if !args.follow {
-        return exit::OK;
+        return printer.code();
     }
 
     let stop = ListCancel::default();
@@ -82,15 +87,15 @@ pub(super) async fn run(cli: &Cli, args: &ListArgs) -> u8 {
     );
     loop {
         tokio::select! {
-            () = stop.cancelled() => return exit::OK,
+            () = stop.cancelled() => return printer.code(),
             () = tokio::time::sleep(interval) => {}
         }
         match handle
             .follow(&mut follower, events.clone(), stop.clone())
             .await
         {
-            Ok(new) => printer.all(&new, false),
-            Err(ListError::Cancelled) => return exit::OK,
+            Ok(new) => printer.all(&new, false).await,
+            Err(ListError::Cancelled) => return printer.code(),
             Err(e @ ListError::Unsupported { .. }) => return report(&e, token.as_deref()),
             Err(e) if e.is_token_problem() => return report(&e, token.as_deref()),
             // A passing outage: the next question covers the same range again.
@@ -150,17 +155,44 @@ fn report(error: &ListError, token: Option<&str>) -> u8 {
 struct Printer {
     json: bool,
     token: Option<String>,
+    /// With `--save`: printed tasks that succeeded are saved first.
+    library: Option<crate::library::Library>,
+    save_failed: std::sync::atomic::AtomicBool,
 }
 
 impl Printer {
-    fn all(&self, records: &[TaskRecord], with_header: bool) {
+    /// 0, or 5 once a save failed.
+    fn code(&self) -> u8 {
+        if self.save_failed.load(std::sync::atomic::Ordering::Relaxed) {
+            exit::SAVE
+        } else {
+            exit::OK
+        }
+    }
+
+    async fn all(&self, records: &[TaskRecord], with_header: bool) {
         let entries: Vec<TaskEntry> = records.iter().cloned().map(entry).collect();
         let refs: Vec<&TaskEntry> = entries.iter().collect();
         let token = self.token.as_deref();
+        let saved = match &self.library {
+            Some(library) => Some(super::save::save_all(library, &refs, token).await),
+            None => None,
+        };
+        if let Some(saved) = &saved
+            && super::save::exit_code(exit::OK, saved) == exit::SAVE
+        {
+            self.save_failed
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        let outcome = |t: &TaskEntry| saved.as_ref().and_then(|s| s.get(&t.id));
         let text = if self.json {
             refs.iter()
                 .map(|t| {
-                    let line = json_line(t).to_string();
+                    let mut line = json_line(t);
+                    if saved.is_some() {
+                        super::save::add_to_json(&mut line, outcome(t));
+                    }
+                    let line = line.to_string();
                     let line = token.map_or(line.clone(), |tk| text::redact(&line, tk));
                     line + "\n"
                 })
@@ -168,7 +200,8 @@ impl Printer {
         } else if refs.is_empty() {
             String::new()
         } else {
-            let table = table::render(&refs, token);
+            let cell = |t: &TaskEntry| super::save::table_cell(outcome(t));
+            let table = table::render_with(&refs, token, &cell);
             if with_header {
                 table
             } else {

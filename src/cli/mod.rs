@@ -7,6 +7,8 @@ mod input;
 mod list;
 mod progress;
 mod query;
+mod save;
+mod save_args;
 mod session;
 mod table;
 mod token;
@@ -23,6 +25,8 @@ pub mod exit {
     pub const USAGE: u8 = 2;
     pub const TOKEN: u8 = 3;
     pub const NETWORK: u8 = 4;
+    /// Every task was answered, but a `--save` failed.
+    pub const SAVE: u8 = 5;
 }
 
 /// Runs a CLI subcommand (not the window). Must be called inside a tokio runtime.

@@ -1,6 +1,6 @@
 use super::args::{Cli, QueryArgs, WaitArgs};
 use super::session::{is_stale, json_line};
-use super::{exit, read_input, table};
+use super::{exit, read_input, save, table};
 use crate::api::ErrorKind;
 use crate::demo::Demo;
 use crate::engine::{self, Backend, EngineConfig, Event};
@@ -103,6 +103,10 @@ pub(super) async fn follow(
     token: Option<&Token>,
 ) -> u8 {
     let token = token.map(Token::expose);
+    let library = match save::open(&args.save) {
+        Ok(library) => library,
+        Err(code) => return code,
+    };
     // Everything the server says goes through this before it reaches a terminal.
     let shown =
         |server_text: &dyn std::fmt::Display| text::for_terminal(&server_text.to_string(), token);
@@ -205,10 +209,17 @@ pub(super) async fn follow(
     handle.send(engine::Command::Shutdown);
 
     let ordered: Vec<&TaskEntry> = ids.iter().filter_map(|id| tasks.get(id)).collect();
+    let saved = match &library {
+        Some(library) => Some(save::save_all(library, &ordered, token).await),
+        None => None,
+    };
     let mut out = std::io::stdout().lock();
     let written = if args.json {
         ordered.iter().try_for_each(|t| {
             let mut line = json_line(t);
+            if let Some(saved) = &saved {
+                save::add_to_json(&mut line, saved.get(&t.id));
+            }
             if let Some(token) = token {
                 // Per string, so that a token split by an escape is found too.
                 text::redact_json(&mut line, token);
@@ -216,7 +227,8 @@ pub(super) async fn follow(
             writeln!(out, "{line}")
         })
     } else {
-        out.write_all(table::render(&ordered, token).as_bytes())
+        let cell = |t: &TaskEntry| saved.as_ref().and_then(|s| save::table_cell(s.get(&t.id)));
+        out.write_all(table::render_with(&ordered, token, &cell).as_bytes())
     };
     if let Err(e) = written.and_then(|()| out.flush()) {
         // A closed pipe (`| head`) is the reader's choice, not our failure.
@@ -224,7 +236,8 @@ pub(super) async fn follow(
             eprintln!("error: cannot write the output: {e}");
         }
     }
-    exit_code(&ordered, wait.is_some(), halted)
+    let code = exit_code(&ordered, wait.is_some(), halted);
+    saved.map_or(code, |saved| save::exit_code(code, &saved))
 }
 
 /// A task `wait` keeps waiting for: unfinished, or an error that the watch retries.

@@ -61,7 +61,18 @@ fn clip(one_line: String, width: usize) -> String {
 /// terminal escapes, has `token` (the API token in use) hidden and is clipped to its
 /// column's most. Columns are aligned by the width a terminal gives each character (a
 /// Chinese character takes two).
+#[cfg(test)]
 pub fn render(tasks: &[&TaskEntry], token: Option<&str>) -> String {
+    render_with(tasks, token, &|_| None)
+}
+
+/// [`render`] with the result cell of some tasks given by `result` (`--save` puts the
+/// saved file's path in place of the link).
+pub fn render_with(
+    tasks: &[&TaskEntry],
+    token: Option<&str>,
+    result: &dyn Fn(&TaskEntry) -> Option<String>,
+) -> String {
     let shown = |text: &str| for_terminal(text, token);
     let now = unix_now();
     let header = [
@@ -75,8 +86,9 @@ pub fn render(tasks: &[&TaskEntry], token: Option<&str>) -> String {
             if t.timed_out {
                 status.push_str(" (timed out)");
             }
-            let result = match r.and_then(|r| r.video_url.as_deref()) {
-                Some(url) if t.error.is_none() => url.to_owned(),
+            let result = match (result(t), r.and_then(|r| r.video_url.as_deref())) {
+                (Some(cell), _) => cell,
+                (None, Some(url)) if t.error.is_none() => url.to_owned(),
                 _ => t.reason_text(),
             };
             let cells = [

@@ -82,6 +82,10 @@ pub struct CreateArgs {
     /// Print each request body as JSON and send nothing (no token needed).
     #[arg(long)]
     pub dry_run: bool,
+
+    /// With --wait.
+    #[command(flatten)]
+    pub save: crate::cli::save_args::SaveArgs,
 }
 
 /// A `--role` that is none of the three.

@@ -39,6 +39,9 @@ pub struct ListArgs {
     /// Seconds between questions while following (at least 10).
     #[arg(long, value_name = "SECONDS", default_value_t = 30.0, requires = "follow", value_parser = interval_seconds)]
     pub interval: f64,
+
+    #[command(flatten)]
+    pub save: crate::cli::save_args::SaveArgs,
 }
 
 /// Why a `--since` duration was refused.

@@ -25,6 +25,9 @@ pub struct QueryArgs {
     /// (0 to 3600; 0 = no retry). Waits the API asks for with a 429 do not count.
     #[arg(long, value_name = "SECONDS", default_value_t = 60.0, value_parser = retry_seconds)]
     pub retry_for: f64,
+
+    #[command(flatten)]
+    pub save: crate::cli::save_args::SaveArgs,
 }
 
 #[derive(Debug, Args)]
