@@ -1,6 +1,6 @@
 //! The fallback back end: an `ffmpeg` program on `PATH`, for a codec OpenH264 does not
-//! decode (HEVC, VP9, AV1, MPEG-4 Part 2, …). It is never asked about H.264, and when it
-//! is missing, fails, or hangs past [`TIMEOUT`] the answer is a reason, not a wait.
+//! decode (HEVC, VP9, AV1, MPEG-4 Part 2, …). It is not asked about H.264. When it is
+//! missing or fails, the answer is a reason; a run still going after [`TIMEOUT`] is ended.
 //!
 //! `$SEEDANCE_FFMPEG` names the program instead; set to `none` (or empty), none is used.
 
@@ -65,7 +65,12 @@ fn on_path(name: &str) -> Option<PathBuf> {
 
 /// Runs ffmpeg to write raw RGB frames of `size` to its output, and keeps the first or
 /// the last whole one.
-fn run(program: &Path, video: Video<'_>, size: (u32, u32), which: Which) -> Result<RgbImage, String> {
+fn run(
+    program: &Path,
+    video: Video<'_>,
+    size: (u32, u32),
+    which: Which,
+) -> Result<RgbImage, String> {
     let (width, height) = size;
     let frame_len = width as usize * height as usize * 3;
     let mut cmd = Command::new(program);
@@ -164,9 +169,4 @@ fn keep_frame(out: Option<std::process::ChildStdout>, len: usize, which: Which) 
             }
         }
     }
-}
-
-#[cfg(test)]
-pub fn available() -> bool {
-    program().is_some()
 }

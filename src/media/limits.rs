@@ -8,7 +8,7 @@ pub const MAX_WIDTH: u32 = 8192;
 pub const MAX_HEIGHT: u32 = 8192;
 /// Pixels in one frame: 8K UHD fits, a 8192 × 8192 square does not.
 pub const MAX_PIXELS: u64 = 8192 * 4320;
-/// The index box (`moov`) is read into memory whole; a 10-hour video's is under 10 MB.
+/// The index box (`moov`) is read into memory whole; an hour of video at 30 frames a second needs about 2 MB.
 pub const MAX_INDEX_BYTES: u64 = 64 * 1024 * 1024;
 /// One compressed frame; an intra-coded 8K frame at a very high bit rate stays below this.
 pub const MAX_SAMPLE_BYTES: u32 = 32 * 1024 * 1024;

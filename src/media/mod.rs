@@ -9,7 +9,7 @@
 //! found on `PATH` for anything else. With neither, the answer is
 //! "no poster: <codec> not supported".
 //!
-//! A damaged or hostile file gives a [`MediaError`], never a panic: box sizes are checked
+//! A damaged or hostile file gives a [`MediaError`] with the reason: box sizes are checked
 //! against the file, frame sizes against [`limits`] before anything of that size is
 //! allocated.
 

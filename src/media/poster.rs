@@ -86,7 +86,8 @@ pub enum PrefixStatus {
 
 /// Whether `prefix` (the first bytes of a video) holds its first frame, or how many
 /// bytes do. `Err(IndexAtEnd)` when the index comes after the media: then the start
-/// of the file never suffices.
+/// of the file does not suffice. Answers for H.264 (what the compiled-in decoder reads);
+/// another codec is `Err(Unsupported)`.
 pub fn prefix_status(prefix: &[u8]) -> Result<PrefixStatus, MediaError> {
     let mut input = super::Input::open(Video::Bytes(prefix))?;
     let moov = super::index(&mut input)?;
