@@ -17,6 +17,7 @@ pub mod gui;
 pub mod ids;
 pub mod library;
 pub mod links;
+pub mod media;
 pub mod preview;
 pub mod secrets;
 pub mod store;
