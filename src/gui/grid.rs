@@ -364,7 +364,11 @@ pub fn show(ui: &mut egui::Ui, book: &TaskBook, view: GridView<'_>) -> Vec<GridI
             ui.visuals().selection.stroke,
             egui::StrokeKind::Inside,
         );
-        intents.extend(grid_keys::read(ui, page).into_iter().map(GridIntent::Key));
+        intents.extend(
+            grid_keys::read(ui, grid_keys::Steps::rows(page))
+                .into_iter()
+                .map(GridIntent::Key),
+        );
     }
     if intents
         .iter()

@@ -10,6 +10,7 @@ mod details;
 mod dialogs;
 mod downloads;
 pub mod fonts;
+pub mod gallery;
 pub mod generate;
 pub mod grid;
 mod grid_a11y;

@@ -23,6 +23,7 @@ mod generate;
 mod history;
 mod intents;
 mod logic;
+mod media;
 mod prefs;
 mod session;
 mod token;

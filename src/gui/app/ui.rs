@@ -5,6 +5,7 @@ use super::SeedanceApp;
 use super::intents::Intent;
 use crate::gui::details;
 use crate::gui::fonts;
+use crate::gui::gallery;
 use crate::gui::grid;
 use crate::gui::grid_keys;
 use crate::gui::input::InputIntent;
@@ -208,6 +209,7 @@ impl SeedanceApp {
             &self.book,
             self.selection.len(),
             self.prefs.thumbnails,
+            self.prefs.gallery,
             dir.as_deref(),
         );
         self.pending.extend(intents.into_iter().map(Intent::from));
@@ -232,6 +234,10 @@ impl SeedanceApp {
             self.push_intent(intent);
         }
         self.check_fonts(ui);
+        if self.prefs.gallery {
+            self.gallery(ui);
+            return;
+        }
         let previews = self.prefs.thumbnails.then_some(&mut self.previews);
         let view = grid::GridView {
             selection: &self.selection,
@@ -239,6 +245,21 @@ impl SeedanceApp {
             scroll_to: self.scroll_to.take(),
         };
         let intents = grid::show(ui, &self.book, view);
+        self.pending.extend(intents.into_iter().map(Intent::from));
+    }
+
+    fn gallery(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        let previews = &mut self.previews;
+        let mut poster = |e: &crate::task::TaskEntry| poster_of(&ctx, previews, e);
+        let library = |_: &crate::task::TaskEntry| None;
+        let view = gallery::GalleryView {
+            selection: &self.selection,
+            scroll_to: self.scroll_to.take(),
+            poster: &mut poster,
+            library: &library,
+        };
+        let intents = gallery::show(ui, &self.book, view);
         self.pending.extend(intents.into_iter().map(Intent::from));
     }
 
@@ -258,5 +279,29 @@ impl SeedanceApp {
             self.font_hint_given = true;
             self.status.say(crate::gui::Severity::Info, hint);
         }
+    }
+}
+
+/// A card's poster: the API's last-frame image for now (the decoded first frame comes with
+/// the poster maker).
+fn poster_of(
+    ctx: &egui::Context,
+    previews: &mut crate::gui::PreviewCache,
+    e: &crate::task::TaskEntry,
+) -> gallery::Poster {
+    let url = e
+        .record
+        .as_ref()
+        .and_then(|r| r.last_frame_url.as_deref())
+        .filter(|_| e.status == crate::api::Status::Succeeded);
+    let Some(url) = url else {
+        return gallery::Poster::None;
+    };
+    match previews.get(ctx, url) {
+        crate::gui::PreviewState::Loading => gallery::Poster::Loading,
+        crate::gui::PreviewState::Ready(t) => {
+            gallery::Poster::Ready(egui::load::SizedTexture::from_handle(t))
+        }
+        crate::gui::PreviewState::Failed(why) => gallery::Poster::Missing(why.to_owned()),
     }
 }
