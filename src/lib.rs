@@ -16,6 +16,7 @@ pub mod generate;
 pub mod gui;
 pub mod ids;
 pub mod links;
+pub mod media;
 pub mod preview;
 pub mod secrets;
 pub mod store;

@@ -4,6 +4,7 @@
 //! prompts and CSV sheets ([`sheet`]), and sending them without ever sending one twice
 //! ([`submit`]). Creating spends the account's balance.
 
+pub mod continue_from;
 pub mod image;
 pub mod prefill;
 mod request;

@@ -1,0 +1,172 @@
+//! The fallback back end: an `ffmpeg` program on `PATH`, for a codec OpenH264 does not
+//! decode (HEVC, VP9, AV1, MPEG-4 Part 2, …). It is never asked about H.264, and when it
+//! is missing, fails, or hangs past [`TIMEOUT`] the answer is a reason, not a wait.
+//!
+//! `$SEEDANCE_FFMPEG` names the program instead; set to `none` (or empty), none is used.
+
+use super::{Backend, Codec, Input, MediaError, Video, Which, boxes::VideoTrack};
+use image::RgbImage;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+pub const ENV_FFMPEG: &str = "SEEDANCE_FFMPEG";
+/// Longest an ffmpeg run may take before it is ended.
+pub const TIMEOUT: Duration = Duration::from_secs(60);
+/// Seconds before the end where the search for the last frame starts (a saved file).
+const LAST_SECONDS: &str = "-3";
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Ffmpeg;
+
+impl Backend for Ffmpeg {
+    fn decodes(&self, codec: &Codec) -> bool {
+        *codec != Codec::H264 && program().is_some()
+    }
+
+    fn frame(
+        &self,
+        input: &mut Input<'_>,
+        track: &VideoTrack<'_>,
+        which: Which,
+    ) -> Result<RgbImage, MediaError> {
+        let program = program().ok_or_else(|| MediaError::Ffmpeg("not found".into()))?;
+        let (width, height) = track.size;
+        let codec = super::Codec::of(track.fourcc);
+        run(program, input.video, (width, height), which)
+            .map_err(|reason| MediaError::Ffmpeg(format!("{codec}: {reason}")))
+    }
+}
+
+/// The program to run, looked up once.
+fn program() -> Option<&'static Path> {
+    static PROGRAM: OnceLock<Option<PathBuf>> = OnceLock::new();
+    PROGRAM
+        .get_or_init(|| match std::env::var_os(ENV_FFMPEG) {
+            Some(v) if v.is_empty() || v == "none" => None,
+            Some(v) => Some(PathBuf::from(v)),
+            None => on_path("ffmpeg"),
+        })
+        .as_deref()
+}
+
+fn on_path(name: &str) -> Option<PathBuf> {
+    let file = if cfg!(windows) {
+        format!("{name}.exe")
+    } else {
+        name.to_owned()
+    };
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(&file))
+        .find(|p| p.is_file())
+}
+
+/// Runs ffmpeg to write raw RGB frames of `size` to its output, and keeps the first or
+/// the last whole one.
+fn run(program: &Path, video: Video<'_>, size: (u32, u32), which: Which) -> Result<RgbImage, String> {
+    let (width, height) = size;
+    let frame_len = width as usize * height as usize * 3;
+    let mut cmd = Command::new(program);
+    cmd.args(["-hide_banner", "-loglevel", "error"]);
+    let bytes = match video {
+        Video::File(path) => {
+            cmd.arg("-nostdin");
+            if which == Which::Last {
+                cmd.args(["-sseof", LAST_SECONDS]);
+            }
+            cmd.arg("-i").arg(path);
+            None
+        }
+        Video::Bytes(bytes) => {
+            cmd.args(["-i", "pipe:0"]);
+            Some(bytes)
+        }
+    };
+    cmd.args(["-map", "0:v:0", "-an", "-sn"]);
+    if which == Which::First {
+        cmd.args(["-frames:v", "1"]);
+    }
+    cmd.args(["-s", &format!("{width}x{height}")])
+        .args(["-pix_fmt", "rgb24", "-f", "rawvideo", "pipe:1"])
+        .stdin(if bytes.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().map_err(|e| format!("cannot start: {e}"))?;
+    let stdin = child.stdin.take();
+    let stdout = child.stdout.take();
+    let stderr = child.stderr.take();
+    let started = Instant::now();
+    let (frame, status, errors) = std::thread::scope(|s| {
+        if let (Some(mut stdin), Some(bytes)) = (stdin, bytes) {
+            // A write error means ffmpeg stopped reading (it had enough, or failed):
+            // its exit status says which.
+            s.spawn(move || stdin.write_all(bytes));
+        }
+        let frames = s.spawn(move || keep_frame(stdout, frame_len, which));
+        let errors = s.spawn(move || {
+            let mut text = String::new();
+            if let Some(e) = stderr {
+                let _ = e.take(16 * 1024).read_to_string(&mut text);
+            }
+            text
+        });
+        let status = loop {
+            match child.try_wait() {
+                Ok(Some(status)) => break Ok(status),
+                Ok(None) if started.elapsed() > TIMEOUT => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    break Err(format!("no answer within {} s", TIMEOUT.as_secs()));
+                }
+                Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+                Err(e) => break Err(e.to_string()),
+            }
+        };
+        let frame = frames.join().unwrap_or(None);
+        let errors = errors.join().unwrap_or_default();
+        (frame, status, errors)
+    });
+    let status = status?;
+    let first_line = errors.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    match frame {
+        Some(rgb) if status.success() || which == Which::First => {
+            RgbImage::from_raw(width, height, rgb).ok_or_else(|| "wrong frame size".to_owned())
+        }
+        _ if !status.success() => Err(format!("{status}: {first_line}")),
+        _ => Err("it wrote no frame".to_owned()),
+    }
+}
+
+/// Reads frames of `len` bytes until the end; the first or the last whole one.
+fn keep_frame(out: Option<std::process::ChildStdout>, len: usize, which: Which) -> Option<Vec<u8>> {
+    let mut out = out?;
+    let mut kept: Option<Vec<u8>> = None;
+    let mut buf = vec![0u8; len];
+    loop {
+        if out.read_exact(&mut buf).is_err() {
+            return kept;
+        }
+        match which {
+            Which::First => {
+                // Drain the rest so ffmpeg is not stopped by a full pipe.
+                let _ = std::io::copy(&mut out, &mut std::io::sink());
+                return Some(buf);
+            }
+            Which::Last => {
+                let previous = kept.replace(std::mem::take(&mut buf));
+                buf = previous.unwrap_or_else(|| vec![0u8; len]);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+pub fn available() -> bool {
+    program().is_some()
+}

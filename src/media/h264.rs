@@ -1,0 +1,258 @@
+//! The compiled-in back end: H.264 in MP4, decoded by OpenH264 (built from its C++ source
+//! by the `openh264` crate, so a double-clicked app needs no codec installed).
+//!
+//! How OpenH264 has to be driven, as measured on x264 High-profile files with B-frames:
+//! no flush after each packet (`Flush::NoFlush`; the default flush emits frames out of
+//! order and then fails), `flush_remaining()` at the end (it holds the last frames in
+//! display order), samples turned from AVCC (length prefixes) into Annex B (start codes),
+//! and the parameter sets from `avcC` sent again before each IDR picture.
+
+use super::demux::{self, AvcTrack};
+use super::limits::check_size;
+use super::{Backend, Codec, Input, MediaError, Which, boxes::VideoTrack};
+use h264_reader::nal::{Nal, RefNal, sps::SeqParameterSet};
+use image::RgbImage;
+use openh264::OpenH264API;
+use openh264::decoder::{DecodedYUV, Decoder, DecoderConfig, Flush};
+use openh264::formats::YUVSource;
+
+const NAL_IDR: u8 = 5;
+const NAL_SPS: u8 = 7;
+const START_CODE: [u8; 4] = [0, 0, 0, 1];
+
+/// OpenH264, for `avc1` tracks.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OpenH264;
+
+impl Backend for OpenH264 {
+    fn decodes(&self, codec: &Codec) -> bool {
+        *codec == Codec::H264
+    }
+
+    fn frame(
+        &self,
+        input: &mut Input<'_>,
+        track: &VideoTrack<'_>,
+        which: Which,
+    ) -> Result<RgbImage, MediaError> {
+        let avc = demux::avc_track(track)?;
+        for sps in &avc.sps {
+            check_sps(sps)?;
+        }
+        let Some(first) = avc.samples.iter().position(|s| s.sync) else {
+            return Err(if avc.samples.is_empty() {
+                MediaError::NoFrames
+            } else {
+                MediaError::Corrupt("no frame is marked as a key frame".into())
+            });
+        };
+        match which {
+            Which::First => decode(input, &avc, first, Which::First),
+            Which::Last => {
+                // The last key frame's group holds the last frame; decoding from there
+                // is enough. Should that group not decode on its own (a sync table that
+                // lies), the whole track is decoded instead.
+                let last = avc.samples.iter().rposition(|s| s.sync).unwrap_or(first);
+                match decode(input, &avc, last, Which::Last) {
+                    Err(MediaError::Decode(_)) if last > first => {
+                        decode(input, &avc, first, Which::Last)
+                    }
+                    other => other,
+                }
+            }
+        }
+    }
+}
+
+/// Decodes samples from `from` on: until the first picture, or to the end for the last.
+fn decode(
+    input: &mut Input<'_>,
+    avc: &AvcTrack,
+    from: usize,
+    which: Which,
+) -> Result<RgbImage, MediaError> {
+    let config = DecoderConfig::new().flush_after_decode(Flush::NoFlush);
+    let mut decoder = Decoder::with_api_config(OpenH264API::from_source(), config)
+        .map_err(|e| MediaError::Decode(format!("OpenH264 did not start: {e}")))?;
+    let params: Vec<&[u8]> = avc.sps.iter().chain(&avc.pps).map(Vec::as_slice).collect();
+    let mut sample_bytes = Vec::new();
+    let mut annex_b = Vec::new();
+    // The newest picture the decoder gave before the end (for the last frame), copied
+    // because the decoder reuses its buffer.
+    let mut newest: Option<Planes> = None;
+    let mut problem: Option<MediaError> = None;
+    let mut cut: Option<MediaError> = None;
+    for (n, sample) in avc.samples.iter().enumerate().skip(from) {
+        if let Err(e) = input.read_sample(sample, n, &mut sample_bytes) {
+            match e {
+                MediaError::Truncated(_) => {
+                    cut = Some(e);
+                    break;
+                }
+                other => return Err(other),
+            }
+        }
+        if let Err(e) = to_annex_b(&sample_bytes, avc.length_size, &params, &mut annex_b) {
+            problem = Some(e);
+            continue;
+        }
+        match decoder.decode(&annex_b) {
+            Ok(Some(picture)) => match which {
+                Which::First => return to_rgb(&picture),
+                Which::Last => newest = Some(Planes::copy(&picture)?),
+            },
+            Ok(None) => {}
+            Err(e) => problem = Some(MediaError::Decode(format!("frame {}: {e}", n + 1))),
+        }
+    }
+    if which == Which::Last
+        && let Some(cut) = cut
+    {
+        return Err(cut);
+    }
+    let held = decoder
+        .flush_remaining()
+        .map_err(|e| MediaError::Decode(format!("at the end: {e}")))?;
+    let held = match which {
+        Which::First => held.first(),
+        Which::Last => held.last(),
+    };
+    if let Some(picture) = held {
+        return to_rgb(picture);
+    }
+    if let Some(planes) = newest {
+        return planes.to_rgb();
+    }
+    Err(cut.or(problem).unwrap_or_else(|| {
+        MediaError::Decode("the decoder gave no picture for any of its frames".into())
+    }))
+}
+
+/// Refuses a sequence parameter set that is unreadable or declares a frame above the
+/// limits, before the decoder allocates frames of that size.
+pub fn check_sps(nal: &[u8]) -> Result<(), MediaError> {
+    if nal.is_empty() {
+        return Err(MediaError::Corrupt("an empty parameter set".into()));
+    }
+    let sps = SeqParameterSet::from_bits(RefNal::new(nal, &[], true).rbsp_bits())
+        .map_err(|e| MediaError::Corrupt(format!("its sequence parameter set: {e:?}")))?;
+    let (width, height) = sps
+        .pixel_dimensions()
+        .map_err(|e| MediaError::Corrupt(format!("its frame size: {e:?}")))?;
+    check_size(width, height)
+}
+
+/// One AVCC sample (NAL units behind big-endian length prefixes) as Annex B (behind
+/// start codes), with `params` put first when it holds an IDR picture but no SPS.
+pub fn to_annex_b(
+    sample: &[u8],
+    length_size: u8,
+    params: &[&[u8]],
+    out: &mut Vec<u8>,
+) -> Result<(), MediaError> {
+    out.clear();
+    let width = usize::from(length_size);
+    let mut nals: Vec<&[u8]> = Vec::new();
+    let mut rest = sample;
+    while !rest.is_empty() {
+        let (prefix, tail) = rest.split_at_checked(width).ok_or_else(|| {
+            MediaError::Corrupt("a frame ends inside a NAL unit's length".into())
+        })?;
+        let len = prefix
+            .iter()
+            .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
+        let (nal, tail) = tail.split_at_checked(len).ok_or_else(|| {
+            MediaError::Corrupt("a NAL unit runs past the end of its frame".into())
+        })?;
+        if !nal.is_empty() {
+            nals.push(nal);
+        }
+        rest = tail;
+    }
+    let kind = |nal: &[u8]| nal[0] & 0x1f;
+    let mut has_sps = false;
+    let mut has_idr = false;
+    for nal in &nals {
+        match kind(nal) {
+            NAL_SPS => {
+                check_sps(nal)?;
+                has_sps = true;
+            }
+            NAL_IDR => has_idr = true,
+            _ => {}
+        }
+    }
+    if has_idr && !has_sps {
+        for p in params {
+            out.extend_from_slice(&START_CODE);
+            out.extend_from_slice(p);
+        }
+    }
+    for nal in nals {
+        out.extend_from_slice(&START_CODE);
+        out.extend_from_slice(nal);
+    }
+    Ok(())
+}
+
+fn to_rgb(picture: &DecodedYUV<'_>) -> Result<RgbImage, MediaError> {
+    let (w, h) = picture.dimensions();
+    let (width, height) = sizes(w, h)?;
+    let mut rgb = vec![0u8; w * h * 3];
+    picture.write_rgb8(&mut rgb);
+    RgbImage::from_raw(width, height, rgb)
+        .ok_or_else(|| MediaError::Decode("the picture's size does not match its pixels".into()))
+}
+
+fn sizes(w: usize, h: usize) -> Result<(u32, u32), MediaError> {
+    let width = u32::try_from(w).unwrap_or(u32::MAX);
+    let height = u32::try_from(h).unwrap_or(u32::MAX);
+    check_size(width, height)?;
+    Ok((width, height))
+}
+
+/// A decoded picture's planes, owned (a memory copy; converted to RGB only if it turns
+/// out to be the last picture).
+struct Planes {
+    y: Vec<u8>,
+    u: Vec<u8>,
+    v: Vec<u8>,
+    size: (usize, usize),
+    strides: (usize, usize, usize),
+}
+
+impl Planes {
+    fn copy(picture: &DecodedYUV<'_>) -> Result<Self, MediaError> {
+        let (w, h) = picture.dimensions();
+        sizes(w, h)?;
+        Ok(Self {
+            y: picture.y().to_vec(),
+            u: picture.u().to_vec(),
+            v: picture.v().to_vec(),
+            size: (w, h),
+            strides: picture.strides(),
+        })
+    }
+
+    /// BT.601 limited range, as OpenH264's own conversion.
+    fn to_rgb(&self) -> Result<RgbImage, MediaError> {
+        let (w, h) = self.size;
+        let (width, height) = sizes(w, h)?;
+        let (ys, us, vs) = self.strides;
+        let mut rgb = vec![0u8; w * h * 3];
+        for (row, line) in rgb.chunks_exact_mut(w * 3).enumerate() {
+            for (col, px) in line.chunks_exact_mut(3).enumerate() {
+                let at = |plane: &[u8], i: usize| f32::from(plane.get(i).copied().unwrap_or(128));
+                let y = (at(&self.y, row * ys + col) - 16.0) * (255.0 / 219.0);
+                let u = at(&self.u, (row / 2) * us + col / 2) - 128.0;
+                let v = at(&self.v, (row / 2) * vs + col / 2) - 128.0;
+                let clamp = |x: f32| x.round().clamp(0.0, 255.0) as u8;
+                px[0] = clamp(y + 1.596 * v);
+                px[1] = clamp(y - 0.392 * u - 0.813 * v);
+                px[2] = clamp(y + 2.017 * u);
+            }
+        }
+        RgbImage::from_raw(width, height, rgb)
+            .ok_or_else(|| MediaError::Decode("the picture's size does not match its pixels".into()))
+    }
+}
