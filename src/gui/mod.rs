@@ -1,7 +1,8 @@
 //! The window: one file per panel, each returning the user's intent; `app/` (one file per
 //! role: token, history, files, drawing, …) turns intents into engine commands and
 //! background jobs. Nothing here blocks on the network, the keyring, the disk or a
-//! launcher, and nothing here speaks HTTP: fetching lives in `download` and `preview`.
+//! launcher, and nothing here speaks HTTP: fetching lives in `download` and `preview`, decoding in
+//! `media`.
 
 pub mod account;
 mod app;
@@ -19,7 +20,8 @@ mod grid_layout;
 mod input;
 mod link_button;
 mod opener;
-mod previews;
+mod lru;
+pub mod posters;
 mod selection;
 mod status;
 mod theme;
@@ -31,7 +33,7 @@ pub use attention::{Notifier, RecordingNotifier, SystemNotifier};
 pub use dialogs::{AnsweringDialogs, Dialogs, Picked, SystemDialogs};
 pub use downloads::{Item, ItemState};
 pub use opener::{Opener, RecordingOpener, SystemOpener};
-pub use previews::{PreviewCache, PreviewState};
+pub use posters::PosterBoard;
 pub use selection::Selection;
 pub use status::{Severity, StatusMessage};
 pub use token::{KeyringState, TokenMessage};

@@ -62,6 +62,16 @@ pub enum Done {
         prompt: String,
         found: Option<Box<TaskRecord>>,
     },
+    /// A poster was made or found kept (its path), or why not.
+    PosterMade {
+        id: String,
+        result: Result<PathBuf, String>,
+    },
+    /// A kept poster's pixels were read for a texture.
+    PosterLoaded {
+        id: String,
+        image: Result<egui::ColorImage, String>,
+    },
     /// A job panicked.
     Crashed {
         job: Job,
@@ -82,6 +92,8 @@ pub enum Job {
     Folder,
     Listing,
     File,
+    Poster,
+    PosterLoad,
 }
 
 impl Job {
@@ -98,6 +110,8 @@ impl Job {
             Self::Folder => "choosing a folder",
             Self::Listing => "listing the account's tasks",
             Self::File => "choosing a file",
+            Self::Poster => "making a poster",
+            Self::PosterLoad => "showing a poster",
         }
     }
 }

@@ -173,6 +173,7 @@ impl SeedanceApp {
             DetailIntent::Refresh(id) => self.query(vec![id]),
             DetailIntent::SetNote(id, text) => self.set_note(&id, text),
             DetailIntent::GenerateAgain(id) => self.generate_again(&[id]),
+            DetailIntent::Continue(id) => self.continue_from(&id),
             // The selection stays: the keyboard goes on from the same row.
             DetailIntent::Close => self.details_open = false,
         }

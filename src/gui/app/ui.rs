@@ -46,7 +46,8 @@ impl SeedanceApp {
                 .max_size(520.0)
                 .show(ui, |ui| match self.book.get(&id) {
                     Some(entry) => {
-                        for intent in details::show(ui, entry, &mut self.previews, &mut self.note) {
+                        let poster = self.posters.poster(&entry.id);
+                        for intent in details::show(ui, entry, poster, &mut self.note) {
                             self.pending.push(intent.into());
                         }
                     }
@@ -238,10 +239,13 @@ impl SeedanceApp {
             self.gallery(ui);
             return;
         }
-        let previews = self.prefs.thumbnails.then_some(&mut self.previews);
+        let posters = &mut self.posters;
+        let mut poster = |e: &crate::task::TaskEntry| posters.poster(&e.id);
+        let thumbnails: Option<&mut dyn FnMut(&crate::task::TaskEntry) -> gallery::Poster> =
+            if self.prefs.thumbnails { Some(&mut poster) } else { None };
         let view = grid::GridView {
             selection: &self.selection,
-            previews,
+            thumbnails,
             scroll_to: self.scroll_to.take(),
         };
         let intents = grid::show(ui, &self.book, view);
@@ -249,9 +253,8 @@ impl SeedanceApp {
     }
 
     fn gallery(&mut self, ui: &mut egui::Ui) {
-        let ctx = ui.ctx().clone();
-        let previews = &mut self.previews;
-        let mut poster = |e: &crate::task::TaskEntry| poster_of(&ctx, previews, e);
+        let posters = &mut self.posters;
+        let mut poster = |e: &crate::task::TaskEntry| posters.poster(&e.id);
         let library = |_: &crate::task::TaskEntry| None;
         let view = gallery::GalleryView {
             selection: &self.selection,
@@ -282,26 +285,3 @@ impl SeedanceApp {
     }
 }
 
-/// A card's poster: the API's last-frame image for now (the decoded first frame comes with
-/// the poster maker).
-fn poster_of(
-    ctx: &egui::Context,
-    previews: &mut crate::gui::PreviewCache,
-    e: &crate::task::TaskEntry,
-) -> gallery::Poster {
-    let url = e
-        .record
-        .as_ref()
-        .and_then(|r| r.last_frame_url.as_deref())
-        .filter(|_| e.status == crate::api::Status::Succeeded);
-    let Some(url) = url else {
-        return gallery::Poster::None;
-    };
-    match previews.get(ctx, url) {
-        crate::gui::PreviewState::Loading => gallery::Poster::Loading,
-        crate::gui::PreviewState::Ready(t) => {
-            gallery::Poster::Ready(egui::load::SizedTexture::from_handle(t))
-        }
-        crate::gui::PreviewState::Failed(why) => gallery::Poster::Missing(why.to_owned()),
-    }
-}
