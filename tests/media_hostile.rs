@@ -132,11 +132,21 @@ fn a_huge_track_is_refused_by_its_declared_size() {
 
 #[test]
 fn a_huge_parameter_set_in_a_small_track_is_refused() {
+    // 16 384 × 16 384 is above what H.264 itself allows: refused while reading the SPS.
     let file = mp4_file((320, 180), sps(1024, 1024), &[noise_frame(2, 100)]);
+    for result in both(&file) {
+        let err = result.expect_err("refused");
+        assert!(
+            matches!(&err, MediaError::Corrupt(m) if m.contains("pic_size_in_map_units 1048576, more than H.264 allows")),
+            "{err}"
+        );
+    }
+    // 16 384 × 16 is within H.264's limits but wider than frames are decoded here.
+    let file = mp4_file((320, 180), sps(1024, 1), &[noise_frame(2, 100)]);
     for result in both(&file) {
         assert_eq!(
             result.expect_err("refused"),
-            MediaError::TooLarge { width: 16_384, height: 16_384 }
+            MediaError::TooLarge { width: 16_384, height: 16 }
         );
     }
     // The same parameter set at a normal size passes the check (and the noise then

@@ -210,8 +210,8 @@ mod tests {
 
     #[test]
     fn the_model_comes_from_the_record_when_the_request_lacks_it() {
-        let raw = json!({"id": "t2", "model": "doubao-seedance-2-0-260128",
-            "request": {"prompt": "waves"}});
+        let raw = json!({"id": "t2", "request": {"prompt": "waves"},
+            "response": {"data": {"model": "doubao-seedance-2-0-260128"}}});
         let record = TaskRecord::from_value(raw).expect("record");
         let frame = gradient(8, 8);
         let c = continue_from(&record, LastFrame::Pixels(&frame));

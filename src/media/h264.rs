@@ -10,7 +10,7 @@
 use super::demux::{self, AvcTrack};
 use super::limits::check_size;
 use super::{Backend, Codec, Input, MediaError, Which, boxes::VideoTrack};
-use h264_reader::nal::{Nal, RefNal, sps::SeqParameterSet};
+use h264_reader::nal::{Nal, RefNal, sps::SeqParameterSet, sps::SpsError};
 use image::RgbImage;
 use openh264::OpenH264API;
 use openh264::decoder::{DecodedYUV, Decoder, DecoderConfig, Flush};
@@ -134,8 +134,14 @@ pub fn check_sps(nal: &[u8]) -> Result<(), MediaError> {
     if nal.is_empty() {
         return Err(MediaError::Corrupt("an empty parameter set".into()));
     }
-    let sps = SeqParameterSet::from_bits(RefNal::new(nal, &[], true).rbsp_bits())
-        .map_err(|e| MediaError::Corrupt(format!("its sequence parameter set: {e:?}")))?;
+    let sps = SeqParameterSet::from_bits(RefNal::new(nal, &[], true).rbsp_bits()).map_err(|e| {
+        MediaError::Corrupt(match e {
+            SpsError::FieldValueTooLarge { name, value } => format!(
+                "its sequence parameter set declares {name} {value}, more than H.264 allows"
+            ),
+            other => format!("its sequence parameter set: {other:?}"),
+        })
+    })?;
     let (width, height) = sps
         .pixel_dimensions()
         .map_err(|e| MediaError::Corrupt(format!("its frame size: {e:?}")))?;
