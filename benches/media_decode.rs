@@ -22,7 +22,9 @@ fn make(dir: &Path, name: &str, seconds: u32, extra: &[&str]) -> Option<PathBuf>
     let status = Command::new("ffmpeg")
         .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
         .arg(format!("testsrc2=size=1280x720:rate=24:duration={seconds}"))
-        .args(["-pix_fmt", "yuv420p", "-c:v", "libx264", "-preset", "veryfast"])
+        .args([
+            "-pix_fmt", "yuv420p", "-c:v", "libx264", "-preset", "veryfast",
+        ])
         .args(["-profile:v", "high", "-bf", "3", "-movflags", "+faststart"])
         .args(extra)
         .arg(&out)
@@ -75,9 +77,15 @@ fn main() {
     };
     let size = |p: &Path| std::fs::metadata(p).map(|m| m.len() / 1024).unwrap_or(0);
     let frame = media::first_frame(&poster_file).expect("decodes");
-    println!("samples: {label}; first frame {}×{}", frame.width(), frame.height());
+    println!(
+        "samples: {label}; first frame {}×{}",
+        frame.width(),
+        frame.height()
+    );
 
-    let (med, best) = time(20, || media::first_frame(&poster_file).expect("first frame"));
+    let (med, best) = time(20, || {
+        media::first_frame(&poster_file).expect("first frame")
+    });
     println!(
         "poster: first frame of a {label} file ({} KB): median {}, best {}",
         size(&poster_file),
@@ -89,7 +97,10 @@ fn main() {
     let (med, best) = time(20, || {
         n += 1;
         cache
-            .make(&format!("bench-{n}"), &PosterSource::File(poster_file.clone()))
+            .make(
+                &format!("bench-{n}"),
+                &PosterSource::File(poster_file.clone()),
+            )
             .expect("poster")
     });
     println!(
@@ -98,9 +109,16 @@ fn main() {
         ms(best)
     );
     let (med, best) = time(20, || cache.get("bench-1").expect("kept"));
-    println!("poster: read back from the cache: median {}, best {}", ms(med), ms(best));
+    println!(
+        "poster: read back from the cache: median {}, best {}",
+        ms(med),
+        ms(best)
+    );
 
-    for (what, file) in [("one key frame", &one_idr), ("a key frame every 2 s", &gop48)] {
+    for (what, file) in [
+        ("one key frame", &one_idr),
+        ("a key frame every 2 s", &gop48),
+    ] {
         let last = media::last_frame(file).expect("last frame");
         let (med, best) = time(5, || media::last_frame(file).expect("last frame"));
         println!(

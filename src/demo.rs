@@ -172,13 +172,34 @@ pub const MADE_LIFE: f64 = 6.0;
 /// Posters bundled for the demo's succeeded tasks (320 px JPEGs in `assets/demo/`), so
 /// that its gallery has pictures offline.
 const POSTERS: [(&str, &[u8]); 7] = [
-    ("9462ca25-468b-45a5-9e75-6f516dedcc80", include_bytes!("../assets/demo/poster-9462ca25-468b-45a5-9e75-6f516dedcc80.jpg")),
-    ("d9e576bd-ca14-4c6f-a541-f4734e941dbe", include_bytes!("../assets/demo/poster-d9e576bd-ca14-4c6f-a541-f4734e941dbe.jpg")),
-    ("93f11baf-347b-4bb4-9520-8653cb46d6a3", include_bytes!("../assets/demo/poster-93f11baf-347b-4bb4-9520-8653cb46d6a3.jpg")),
-    ("0c9d8e7f-6a5b-4c3d-8e2f-1a0b9c8d7e6f", include_bytes!("../assets/demo/poster-0c9d8e7f-6a5b-4c3d-8e2f-1a0b9c8d7e6f.jpg")),
-    ("7e6d5c4b-3a29-4180-9f7e-6d5c4b3a2918", include_bytes!("../assets/demo/poster-7e6d5c4b-3a29-4180-9f7e-6d5c4b3a2918.jpg")),
-    ("e8f9a0b1-c2d3-4e5f-8a6b-7c8d9e0f1a2b", include_bytes!("../assets/demo/poster-e8f9a0b1-c2d3-4e5f-8a6b-7c8d9e0f1a2b.jpg")),
-    ("f1e2d3c4-b5a6-4978-8a9b-0c1d2e3f4a5b", include_bytes!("../assets/demo/poster-f1e2d3c4-b5a6-4978-8a9b-0c1d2e3f4a5b.jpg")),
+    (
+        "9462ca25-468b-45a5-9e75-6f516dedcc80",
+        include_bytes!("../assets/demo/poster-9462ca25-468b-45a5-9e75-6f516dedcc80.jpg"),
+    ),
+    (
+        "d9e576bd-ca14-4c6f-a541-f4734e941dbe",
+        include_bytes!("../assets/demo/poster-d9e576bd-ca14-4c6f-a541-f4734e941dbe.jpg"),
+    ),
+    (
+        "93f11baf-347b-4bb4-9520-8653cb46d6a3",
+        include_bytes!("../assets/demo/poster-93f11baf-347b-4bb4-9520-8653cb46d6a3.jpg"),
+    ),
+    (
+        "0c9d8e7f-6a5b-4c3d-8e2f-1a0b9c8d7e6f",
+        include_bytes!("../assets/demo/poster-0c9d8e7f-6a5b-4c3d-8e2f-1a0b9c8d7e6f.jpg"),
+    ),
+    (
+        "7e6d5c4b-3a29-4180-9f7e-6d5c4b3a2918",
+        include_bytes!("../assets/demo/poster-7e6d5c4b-3a29-4180-9f7e-6d5c4b3a2918.jpg"),
+    ),
+    (
+        "e8f9a0b1-c2d3-4e5f-8a6b-7c8d9e0f1a2b",
+        include_bytes!("../assets/demo/poster-e8f9a0b1-c2d3-4e5f-8a6b-7c8d9e0f1a2b.jpg"),
+    ),
+    (
+        "f1e2d3c4-b5a6-4978-8a9b-0c1d2e3f4a5b",
+        include_bytes!("../assets/demo/poster-f1e2d3c4-b5a6-4978-8a9b-0c1d2e3f4a5b.jpg"),
+    ),
 ];
 
 /// A 3 s 640 × 360 H.264 clip (28 KB) standing in for every demo video: Continue
@@ -401,7 +422,10 @@ mod tests {
 
     #[test]
     fn every_succeeded_task_has_a_bundled_poster_and_the_clip_decodes() {
-        for t in TASKS.iter().filter(|t| matches!(t.end, End::Succeeded { .. })) {
+        for t in TASKS
+            .iter()
+            .filter(|t| matches!(t.end, End::Succeeded { .. }))
+        {
             let bytes = poster(t.id).unwrap_or_else(|| panic!("{} has a poster", t.id));
             let image = crate::media::decode_image(bytes).expect("a JPEG");
             assert_eq!(image.width(), crate::media::POSTER_MAX_SIDE, "{}", t.id);
@@ -483,9 +507,4 @@ mod tests {
             _ => {}
         }
     }
-}
-
-/// The poster bundled for a demo task (its links never resolve), if there is one.
-pub fn poster(_id: &str) -> Option<&'static [u8]> {
-    None
 }

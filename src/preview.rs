@@ -35,7 +35,12 @@ impl Fetcher {
     /// http to another machine, the demo's) are refused before any connection.
     pub async fn image(&self, url: &str) -> Result<Vec<u8>, String> {
         let url = crate::links::fetch_link(url).map_err(|refused| refused.reason)?;
-        let response = self.client.get(url.as_str()).send().await.map_err(|e| describe_request(&e))?;
+        let response = self
+            .client
+            .get(url.as_str())
+            .send()
+            .await
+            .map_err(|e| describe_request(&e))?;
         let too_large = || format!("image larger than {} MB", MAX_BODY / 1_000_000);
         read_body(response, MAX_BODY, Some(too_large)).await
     }
@@ -105,4 +110,3 @@ fn describe_request(e: &reqwest::Error) -> String {
     }
     cause.to_string()
 }
-

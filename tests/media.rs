@@ -19,7 +19,9 @@ fn bytes(name: &str) -> Vec<u8> {
 }
 
 fn reference(name: &str) -> RgbImage {
-    image::open(fixture(name)).expect("reference PNG").into_rgb8()
+    image::open(fixture(name))
+        .expect("reference PNG")
+        .into_rgb8()
 }
 
 /// Mean absolute difference per channel, 0 to 255.
@@ -41,7 +43,10 @@ fn assert_is(frame: &RgbImage, want: &str, neighbour: &str) {
         distance(frame, &reference(neighbour)),
     );
     assert!(near < 4.0, "{want}: mean difference {near:.2}");
-    assert!(far > 2.0 * near, "{want} vs {neighbour}: {near:.2} / {far:.2}");
+    assert!(
+        far > 2.0 * near,
+        "{want} vs {neighbour}: {near:.2} / {far:.2}"
+    );
 }
 
 const BFRAMES: &str = "media-h264-high-bframes.mp4";
@@ -51,14 +56,22 @@ const GOP12: &str = "media-h264-gop12.mp4";
 fn first_frame_of_high_profile_with_b_frames() {
     let frame = media::first_frame(&bytes(BFRAMES)).expect("decoded");
     assert_eq!(frame.dimensions(), (320, 180));
-    assert_is(&frame, "media-h264-high-bframes-frame0.png", "media-h264-high-bframes-frame1.png");
+    assert_is(
+        &frame,
+        "media-h264-high-bframes-frame0.png",
+        "media-h264-high-bframes-frame1.png",
+    );
 }
 
 #[test]
 fn last_frame_of_high_profile_with_b_frames_in_display_order() {
     let frame = media::last_frame(&bytes(BFRAMES)).expect("decoded");
     assert_eq!(frame.dimensions(), (320, 180));
-    assert_is(&frame, "media-h264-high-bframes-frame47.png", "media-h264-high-bframes-frame46.png");
+    assert_is(
+        &frame,
+        "media-h264-high-bframes-frame47.png",
+        "media-h264-high-bframes-frame46.png",
+    );
 }
 
 #[test]
@@ -66,15 +79,25 @@ fn last_frame_from_the_last_of_several_key_frames() {
     let path = fixture(GOP12);
     let frame = media::last_frame(&path).expect("decoded from the file");
     assert_eq!(frame.dimensions(), (320, 180));
-    assert_is(&frame, "media-h264-gop12-frame47.png", "media-h264-gop12-frame46.png");
+    assert_is(
+        &frame,
+        "media-h264-gop12-frame47.png",
+        "media-h264-gop12-frame46.png",
+    );
     assert_eq!(media::last_frame(&bytes(GOP12)).expect("from bytes"), frame);
 }
 
 #[test]
 fn a_file_and_its_bytes_give_the_same_frame() {
     let from_file = media::first_frame(&fixture(BFRAMES)).expect("file");
-    assert_eq!(media::first_frame(&bytes(BFRAMES)).expect("bytes"), from_file);
-    assert_eq!(media::codec(&fixture(BFRAMES)).expect("codec"), media::Codec::H264);
+    assert_eq!(
+        media::first_frame(&bytes(BFRAMES)).expect("bytes"),
+        from_file
+    );
+    assert_eq!(
+        media::codec(&fixture(BFRAMES)).expect("codec"),
+        media::Codec::H264
+    );
 }
 
 #[test]
@@ -83,7 +106,11 @@ fn the_start_of_a_file_with_its_index_first_gives_a_poster() {
     let prefix = &whole[..whole.len() * 2 / 5];
     assert_eq!(media::prefix_status(prefix), Ok(PrefixStatus::Enough));
     let frame = media::first_frame(prefix).expect("decoded from a prefix");
-    assert_is(&frame, "media-h264-high-bframes-frame0.png", "media-h264-high-bframes-frame1.png");
+    assert_is(
+        &frame,
+        "media-h264-high-bframes-frame0.png",
+        "media-h264-high-bframes-frame1.png",
+    );
     let poster = media::poster_image(prefix).expect("poster");
     assert_eq!(poster.dimensions(), (320, 180), "already small: not scaled");
     // The last frame is not in a prefix, and that is said.
@@ -103,8 +130,15 @@ fn the_start_of_a_file_with_its_index_last_says_so() {
     let whole = bytes(GOP12);
     let err = media::first_frame(&whole[..whole.len() / 2]).expect_err("no index");
     assert_eq!(err, MediaError::IndexAtEnd);
-    assert!(err.no_poster().contains("index (moov) is at the end"), "{}", err.no_poster());
-    assert_eq!(media::prefix_status(&whole[..whole.len() / 2]), Err(MediaError::IndexAtEnd));
+    assert!(
+        err.no_poster().contains("index (moov) is at the end"),
+        "{}",
+        err.no_poster()
+    );
+    assert_eq!(
+        media::prefix_status(&whole[..whole.len() / 2]),
+        Err(MediaError::IndexAtEnd)
+    );
 }
 
 #[test]
@@ -167,5 +201,8 @@ fn mpeg4_is_decoded_by_ffmpeg_when_there_is_one() {
     assert!(d < 12.0, "{d:.2}");
     let last = media::last_frame(&bytes("media-mpeg4.mp4")).expect("from bytes too");
     assert_eq!(last.dimensions(), (320, 180));
-    assert!(distance(&last, &frame) > 2.0, "the last frame is another one");
+    assert!(
+        distance(&last, &frame) > 2.0,
+        "the last frame is another one"
+    );
 }

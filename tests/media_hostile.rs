@@ -125,8 +125,18 @@ fn a_huge_track_is_refused_by_its_declared_size() {
     let file = mp4_file((16_384, 16_384), sps(1024, 1024), &[noise_frame(1, 100)]);
     for result in both(&file) {
         let err = result.expect_err("refused");
-        assert_eq!(err, MediaError::TooLarge { width: 16_384, height: 16_384 });
-        assert!(err.no_poster().contains("16384 × 16384"), "{}", err.no_poster());
+        assert_eq!(
+            err,
+            MediaError::TooLarge {
+                width: 16_384,
+                height: 16_384
+            }
+        );
+        assert!(
+            err.no_poster().contains("16384 × 16384"),
+            "{}",
+            err.no_poster()
+        );
     }
 }
 
@@ -146,7 +156,10 @@ fn a_huge_parameter_set_in_a_small_track_is_refused() {
     for result in both(&file) {
         assert_eq!(
             result.expect_err("refused"),
-            MediaError::TooLarge { width: 16_384, height: 16 }
+            MediaError::TooLarge {
+                width: 16_384,
+                height: 16
+            }
         );
     }
     // The same parameter set at a normal size passes the check (and the noise then
@@ -186,7 +199,13 @@ fn frames_of_noise() {
     liar.extend([0x65, 1, 2, 3]);
     let file = mp4_file((320, 192), sps(20, 12), &[liar]);
     for result in both(&file) {
-        assert!(matches!(result, Err(MediaError::Corrupt(_)) | Err(MediaError::Decode(_))), "{result:?}");
+        assert!(
+            matches!(
+                result,
+                Err(MediaError::Corrupt(_)) | Err(MediaError::Decode(_))
+            ),
+            "{result:?}"
+        );
     }
 }
 
@@ -198,7 +217,11 @@ fn with_first_size(file: &[u8], size: u32) -> Vec<u8> {
         .expect("a stsz box");
     // type, version and flags, sample_size (0: a table follows), sample_count, entries.
     let fixed = at + 8;
-    let entry = if file[fixed..fixed + 4] == [0; 4] { at + 16 } else { fixed };
+    let entry = if file[fixed..fixed + 4] == [0; 4] {
+        at + 16
+    } else {
+        fixed
+    };
     let mut out = file.to_vec();
     out[entry..entry + 4].copy_from_slice(&size.to_be_bytes());
     out
@@ -209,7 +232,10 @@ fn a_frame_past_the_end_of_the_file_or_above_the_limit() {
     let file = mp4_file((320, 192), sps(20, 12), &[noise_frame(5, 4000)]);
     let past = with_first_size(&file, 100_000);
     for result in both(&past) {
-        assert!(matches!(result, Err(MediaError::Truncated(_))), "{result:?}");
+        assert!(
+            matches!(result, Err(MediaError::Truncated(_))),
+            "{result:?}"
+        );
     }
     let huge = with_first_size(&file, u32::MAX);
     for result in both(&huge) {

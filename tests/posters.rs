@@ -1,34 +1,26 @@
-//! Last-frame previews fetched from a real HTTP server on loopback, turned into textures
-//! on a headless egui context.
+//! Posters in the window, made from what a real loopback server serves: the API's
+//! last-frame image, the start of a real H.264 video when there is no last frame, and a
+//! clear reason when the link answers a web page. Made as the records arrive (the grid
+//! is showing, not the gallery), kept in the cache, and not fetched again after a
+//! restart.
 
+mod common;
 #[path = "common/files.rs"]
 mod files;
+#[path = "common/ui.rs"]
+mod ui;
 
+use common::{TestServer, make_ids, record};
 use files::FileServer;
-use seedance_tasks::gui::{PreviewCache, PreviewState};
-use seedance_tasks::preview::Fetcher;
-use std::time::{Duration, Instant};
+use seedance_tasks::gui::{RecordingOpener, SeedanceApp};
+use seedance_tasks::media::PosterCache;
+use std::time::Duration;
 
-/// Only a guard against hangs; nothing here waits on time to be correct.
-const HANG_GUARD: Duration = Duration::from_secs(30);
-
-#[derive(Debug, PartialEq)]
-enum Seen {
-    Ready([usize; 2]),
-    Failed(String),
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime")
-}
+const VIDEO: &[u8] = include_bytes!("fixtures/media-h264-high-bframes.mp4");
 
 fn png(width: u32, height: u32) -> Vec<u8> {
-    let image = image::RgbaImage::from_fn(width, height, |x, y| {
-        image::Rgba([(x % 256) as u8, (y % 256) as u8, 128, 255])
+    let image = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
     });
     let mut bytes = std::io::Cursor::new(Vec::new());
     image
@@ -37,139 +29,122 @@ fn png(width: u32, height: u32) -> Vec<u8> {
     bytes.into_inner()
 }
 
-/// Calls `get` the way the UI does, once a frame, until the preview settles.
-fn settle(cache: &mut PreviewCache, ctx: &egui::Context, url: &str) -> Seen {
-    let deadline = Instant::now() + HANG_GUARD;
-    loop {
-        match cache.get(ctx, url) {
-            PreviewState::Ready(texture) => return Seen::Ready(texture.size()),
-            PreviewState::Failed(error) => return Seen::Failed(error.to_owned()),
-            PreviewState::Loading => {
-                assert!(Instant::now() < deadline, "preview of {url} never settled");
-                std::thread::sleep(Duration::from_millis(5));
-            }
-        }
+struct World {
+    runtime: tokio::runtime::Runtime,
+    api: TestServer,
+    files: FileServer,
+    ids: Vec<String>,
+    cache: tempfile::TempDir,
+}
+
+/// Four succeeded tasks: one with a last-frame image, one with only a video, one whose
+/// video link answers an HTML page, one whose last frame is a 404.
+fn world() -> World {
+    let runtime = ui::runtime();
+    let api = runtime.block_on(TestServer::start());
+    let files = runtime.block_on(FileServer::start());
+    files.put("/frame.png", png(640, 360));
+    files.put("/video.mp4", VIDEO.to_vec());
+    files.put(
+        "/page.mp4",
+        b"<!doctype html><html><body>Sign in</body></html>".to_vec(),
+    );
+    let ids = make_ids(4);
+    let links = [
+        (Some("/video.mp4"), Some("/frame.png")),
+        (Some("/video.mp4"), None),
+        (Some("/page.mp4"), None),
+        (None, Some("/missing.png")),
+    ];
+    for (id, (video, frame)) in ids.iter().zip(links) {
+        let mut r = record(id, "succeeded");
+        let data = &mut r["response"]["data"];
+        data["video_url"] = video.map_or(serde_json::Value::Null, |p| files.url(p).into());
+        data["last_frame_url"] = frame.map_or(serde_json::Value::Null, |p| files.url(p).into());
+        api.insert(r);
+    }
+    World {
+        runtime,
+        api,
+        files,
+        ids,
+        cache: tempfile::tempdir().expect("temp dir"),
     }
 }
 
-#[test]
-fn previews_load_fail_and_stay_cached() {
-    let rt = runtime();
-    let _entered = rt.enter();
-    let server = rt.block_on(FileServer::start());
-    server.put("/small.png", png(64, 48));
-    server.put("/wide.png", png(2048, 1000));
-    server.put(
-        "/page.png",
-        b"<html><body>not a picture</body></html>".to_vec(),
-    );
-    let ctx = egui::Context::default();
-    let mut cache = PreviewCache::new(Fetcher::new(), 16);
+fn window(w: &World) -> egui_kittest::Harness<'static, SeedanceApp> {
+    let mut options = ui::options(&w.api.url(), "poster-token", &RecordingOpener::default());
+    options.initial_ids = w.ids.clone();
+    options.engine.watch_interval = Duration::from_secs(600);
+    options.posters = Some(PosterCache::new(w.cache.path()));
+    ui::harness(&w.runtime, [1280.0, 760.0], options)
+}
 
+fn settled(app: &SeedanceApp, ids: &[String]) -> bool {
+    ids.iter().all(|id| app.poster(id).is_some())
+}
+
+#[test]
+fn posters_are_made_from_the_last_frame_or_the_video_and_kept() {
+    let w = world();
+    let _enter = w.runtime.enter();
+    let mut h = window(&w);
+    ui::step_until(&mut h, "posters", |app| settled(app, &w.ids));
+    let app = h.state();
+    let kept = |i: usize| app.poster(&w.ids[i]).and_then(Result::ok);
+    let failed = |i: usize| app.poster(&w.ids[i]).and_then(Result::err);
+
+    // The last frame, shrunk to a poster (320 wide at most); the video left alone.
+    let first = kept(0).unwrap_or_else(|| panic!("{:?}", failed(0)));
+    let image = image::open(&first).expect("a poster file");
+    assert_eq!((image.width(), image.height()), (320, 180));
+    // No last frame: the first frame of the video itself (320 × 180).
+    let second = kept(1).unwrap_or_else(|| panic!("{:?}", failed(1)));
+    let image = image::open(&second).expect("a poster file").to_rgb8();
+    assert_eq!(image.dimensions(), (320, 180));
+    let reference = image::load_from_memory(include_bytes!(
+        "fixtures/media-h264-high-bframes-frame0.png"
+    ))
+    .expect("reference")
+    .to_rgb8();
+    let diff: u64 = image
+        .pixels()
+        .zip(reference.pixels())
+        .map(|(a, b)| (0..3).map(|c| u64::from(a[c].abs_diff(b[c]))).sum::<u64>())
+        .sum();
+    let mean = diff as f64 / f64::from(320 * 180 * 3);
+    assert!(
+        mean < 8.0,
+        "the poster is the video's first frame (mean diff {mean})"
+    );
+    // A web page where a video was expected, and a dead last-frame link, say why.
+    let page = failed(2).expect("no poster from a web page");
+    assert!(
+        page.starts_with("no poster:") && page.contains("not an MP4"),
+        "{page}"
+    );
+    let dead = failed(3).expect("no poster from a 404");
+    assert!(dead.contains("404"), "{dead}");
     assert_eq!(
-        settle(&mut cache, &ctx, &server.url("/small.png")),
-        Seen::Ready([64, 48])
+        w.files.requests("/page.mp4"),
+        1,
+        "a failure is not retried every frame"
     );
-    // Scaled down to 1024 on the longest side, aspect kept.
+    drop(h);
+
+    // A restart: every kept poster is read back from the cache, nothing fetched again.
+    let before = w.files.total_requests();
+    let mut h = window(&w);
+    ui::step_until(&mut h, "kept posters", |app| {
+        app.poster(&w.ids[0]).is_some_and(|r| r.is_ok())
+            && app.poster(&w.ids[1]).is_some_and(|r| r.is_ok())
+    });
+    for _ in 0..5 {
+        h.step();
+    }
+    let fetched = w.files.total_requests() - before;
     assert_eq!(
-        settle(&mut cache, &ctx, &server.url("/wide.png")),
-        Seen::Ready([1024, 500])
+        fetched, 2,
+        "only the two tasks without a kept poster ask again (the page and the 404)"
     );
-    match settle(&mut cache, &ctx, &server.url("/page.png")) {
-        Seen::Failed(error) => assert!(error.starts_with("not an image: "), "{error}"),
-        other => panic!("expected a failure, got {other:?}"),
-    }
-    assert_eq!(
-        settle(&mut cache, &ctx, &server.url("/missing.png")),
-        Seen::Failed("HTTP 404 Not Found".into())
-    );
-    assert_eq!(cache.len(), 4);
-
-    // Asking again answers from the cache.
-    for path in ["/small.png", "/wide.png", "/page.png", "/missing.png"] {
-        settle(&mut cache, &ctx, &server.url(path));
-        assert_eq!(server.requests(path), 1, "{path}");
-    }
-}
-
-#[test]
-fn get_never_waits_on_the_network() {
-    let rt = runtime();
-    let _entered = rt.enter();
-    let server = rt.block_on(FileServer::start());
-    server.put("/held.png", png(10, 10));
-    server.hold();
-    let ctx = egui::Context::default();
-    let mut cache = PreviewCache::new(Fetcher::new(), 4);
-    let url = server.url("/held.png");
-
-    // The server has the request and is sitting on it: `get` must still return.
-    assert!(matches!(cache.get(&ctx, &url), PreviewState::Loading));
-    let deadline = Instant::now() + HANG_GUARD;
-    while server.requests("/held.png") == 0 {
-        assert!(Instant::now() < deadline, "request never arrived");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    assert!(matches!(cache.get(&ctx, &url), PreviewState::Loading));
-
-    server.release();
-    assert_eq!(settle(&mut cache, &ctx, &url), Seen::Ready([10, 10]));
-}
-
-#[test]
-fn oversized_bodies_are_refused() {
-    let rt = runtime();
-    let _entered = rt.enter();
-    let server = rt.block_on(FileServer::start());
-    server.put("/huge.png", vec![0u8; 20_000_001]);
-    let ctx = egui::Context::default();
-    let mut cache = PreviewCache::new(Fetcher::new(), 4);
-    assert_eq!(
-        settle(&mut cache, &ctx, &server.url("/huge.png")),
-        Seen::Failed("image larger than 20 MB".into())
-    );
-}
-
-#[test]
-fn the_cache_stays_within_its_capacity() {
-    let rt = runtime();
-    let _entered = rt.enter();
-    let server = rt.block_on(FileServer::start());
-    for i in 0..5 {
-        server.put(&format!("/{i}.png"), png(8, 8));
-    }
-    let ctx = egui::Context::default();
-    let mut cache = PreviewCache::new(Fetcher::new(), 3);
-    for i in 0..5 {
-        settle(&mut cache, &ctx, &server.url(&format!("/{i}.png")));
-        assert!(cache.len() <= 3);
-    }
-    assert_eq!(cache.len(), 3);
-
-    // The oldest was evicted, so asking again fetches it again; the newest was kept.
-    settle(&mut cache, &ctx, &server.url("/4.png"));
-    assert_eq!(server.requests("/4.png"), 1);
-    settle(&mut cache, &ctx, &server.url("/0.png"));
-    assert_eq!(server.requests("/0.png"), 2);
-}
-
-#[test]
-fn previews_of_links_not_fetched_fail_before_any_connection() {
-    let rt = runtime();
-    let _entered = rt.enter();
-    let ctx = egui::Context::default();
-    let mut cache = PreviewCache::new(Fetcher::new(), 8);
-    let demo = seedance_tasks::links::demo_link("x-last-frame.png");
-    for (url, says) in [
-        ("file:///etc/passwd", "not a web link"),
-        // Plain http to another machine: refused before connecting (192.0.2.0/24 is
-        // TEST-NET-1, which nothing answers; a connection attempt would time out).
-        ("http://192.0.2.1/frame.png", "not a secure link"),
-        (demo.as_str(), "demo"),
-    ] {
-        match settle(&mut cache, &ctx, url) {
-            Seen::Failed(error) => assert!(error.contains(says), "{url}: {error}"),
-            other => panic!("{url}: expected a refusal, got {other:?}"),
-        }
-    }
 }

@@ -130,7 +130,9 @@ mod tests {
     }
 
     fn gradient(w: u32, h: u32) -> RgbImage {
-        RgbImage::from_fn(w, h, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 128]))
+        RgbImage::from_fn(w, h, |x, y| {
+            image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
+        })
     }
 
     #[test]
@@ -184,7 +186,10 @@ mod tests {
         assert!(bytes.len() <= 40_000);
         let back = image::load_from_memory(&bytes).expect("jpeg");
         assert_eq!((back.width(), back.height()), (160, 120), "its own size");
-        assert!(pixels_data_uri(&noise, 100).is_err(), "too big even as JPEG");
+        assert!(
+            pixels_data_uri(&noise, 100).is_err(),
+            "too big even as JPEG"
+        );
         // An encoded image above the limit is re-encoded the same way.
         let mut png = Vec::new();
         noise
@@ -205,7 +210,10 @@ mod tests {
         let c = continue_from_raw(&record(), LastFrame::Encoded(b"<html>not an image</html>"));
         assert!(c.request.images.is_empty());
         let notice = c.notice.expect("a reason");
-        assert!(notice.starts_with("the last-frame image cannot be used: not an image"), "{notice}");
+        assert!(
+            notice.starts_with("the last-frame image cannot be used: not an image"),
+            "{notice}"
+        );
     }
 
     #[test]

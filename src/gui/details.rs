@@ -1,8 +1,8 @@
 //! The details of the selected task: every field, the full prompt, the raw JSON, copy
 //! buttons and a Refresh for that one task.
 
-use super::link_button;
 use super::gallery::Poster;
+use super::link_button;
 use super::theme;
 use crate::api::{format_local, format_rfc3339};
 use crate::task::{TaskEntry, unix_now};
@@ -47,8 +47,7 @@ fn poster(ui: &mut egui::Ui, poster: Poster) {
         }
         Poster::Missing(why) => {
             ui.add(
-                egui::Label::new(egui::RichText::new(why).color(ui.visuals().warn_fg_color))
-                    .wrap(),
+                egui::Label::new(egui::RichText::new(why).color(ui.visuals().warn_fg_color)).wrap(),
             );
         }
         Poster::None => {}

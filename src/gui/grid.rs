@@ -1,11 +1,11 @@
 //! The task grid: a virtual table (only visible rows are laid out), a sort button in each
 //! header, a status badge with text, and Open buttons with real accessible names.
 
+use super::gallery::Poster;
 use super::grid_a11y;
 use super::grid_keys::{self, GridKey};
 use super::grid_layout::{self, column_spec};
 use super::link_button;
-use super::gallery::Poster;
 use super::selection::Selection;
 use super::theme;
 use crate::api::format_local;

@@ -66,6 +66,15 @@ impl PosterBoard {
         }
     }
 
+    /// A made poster's file, or why there is none; `None` while unknown or being made.
+    pub fn state(&self, id: &str) -> Option<Result<&std::path::Path, &str>> {
+        match self.known.get(id)? {
+            Known::Making => None,
+            Known::Kept(path) => Some(Ok(path)),
+            Known::Failed(why) => Some(Err(why)),
+        }
+    }
+
     /// Whether anything is known of `id`'s poster (made, being made, or failed).
     pub fn knows(&self, id: &str) -> bool {
         self.known.contains_key(id)
@@ -90,11 +99,17 @@ impl PosterBoard {
     }
 
     /// A kept poster's pixels arrived (or its file could not be read).
-    pub fn loaded(&mut self, ctx: &egui::Context, id: &str, image: Result<egui::ColorImage, String>) {
+    pub fn loaded(
+        &mut self,
+        ctx: &egui::Context,
+        id: &str,
+        image: Result<egui::ColorImage, String>,
+    ) {
         self.loading.remove(id);
         match image {
             Ok(image) => {
-                let texture = ctx.load_texture(format!("poster:{id}"), image, egui::TextureOptions::LINEAR);
+                let texture =
+                    ctx.load_texture(format!("poster:{id}"), image, egui::TextureOptions::LINEAR);
                 // Evicted textures are freed when their handle drops.
                 drop(self.textures.insert(id.to_owned(), texture));
             }
@@ -144,7 +159,10 @@ mod tests {
         board.made("a", Ok(PathBuf::from("/cache/a.jpg")));
         assert!(matches!(board.poster("a"), Poster::Loading));
         assert!(matches!(board.poster("a"), Poster::Loading));
-        assert_eq!(board.take_wanted(), [("a".to_owned(), PathBuf::from("/cache/a.jpg"))]);
+        assert_eq!(
+            board.take_wanted(),
+            [("a".to_owned(), PathBuf::from("/cache/a.jpg"))]
+        );
         assert!(board.take_wanted().is_empty(), "handed out once");
         board.loaded(&ctx, "a", Ok(image()));
         match board.poster("a") {
@@ -164,7 +182,10 @@ mod tests {
             board.loaded(&ctx, id, Ok(image()));
         }
         assert_eq!(board.textures(), 2);
-        assert!(matches!(board.poster("a"), Poster::Loading), "a was evicted");
+        assert!(
+            matches!(board.poster("a"), Poster::Loading),
+            "a was evicted"
+        );
         assert_eq!(board.take_wanted().len(), 1);
         assert_eq!(board.kept(), 3);
     }

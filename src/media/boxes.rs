@@ -121,13 +121,20 @@ fn read_header<R: Read + Seek>(
 }
 
 /// Reads the `moov` box whole, refusing one above [`MAX_INDEX_BYTES`].
-pub fn read_moov<R: Read + Seek>(reader: &mut R, (at, size): (u64, u64)) -> Result<Vec<u8>, MediaError> {
+pub fn read_moov<R: Read + Seek>(
+    reader: &mut R,
+    (at, size): (u64, u64),
+) -> Result<Vec<u8>, MediaError> {
     if size > MAX_INDEX_BYTES {
         return Err(MediaError::Corrupt(format!(
             "its index (moov) is {size} bytes; at most {MAX_INDEX_BYTES} are read"
         )));
     }
-    let mut bytes = vec![0u8; usize::try_from(size).map_err(|_| MediaError::Corrupt("index too large".into()))?];
+    let mut bytes = vec![
+        0u8;
+        usize::try_from(size)
+            .map_err(|_| MediaError::Corrupt("index too large".into()))?
+    ];
     reader.seek(SeekFrom::Start(at))?;
     reader.read_exact(&mut bytes)?;
     Ok(bytes)
@@ -146,9 +153,7 @@ pub fn children(data: &[u8]) -> Result<Vec<Child<'_>>, MediaError> {
         let (header, size) = match declared {
             0 => (8, rest.len() as u64),
             1 => {
-                let large = rest
-                    .get(8..16)
-                    .ok_or_else(|| corrupt_tail(rest.len()))?;
+                let large = rest.get(8..16).ok_or_else(|| corrupt_tail(rest.len()))?;
                 let mut b = [0u8; 8];
                 b.copy_from_slice(large);
                 (16, u64::from_be_bytes(b))
@@ -175,7 +180,9 @@ pub fn children(data: &[u8]) -> Result<Vec<Child<'_>>, MediaError> {
 }
 
 fn corrupt_tail(left: usize) -> MediaError {
-    MediaError::Corrupt(format!("{left} stray bytes where a box header was expected"))
+    MediaError::Corrupt(format!(
+        "{left} stray bytes where a box header was expected"
+    ))
 }
 
 /// Checks every container box below `data` (a box list), recursively.
@@ -234,7 +241,9 @@ pub fn video_track(moov_payload: &[u8]) -> Result<Option<VideoTrack<'_>>, MediaE
             },
             None => None,
         };
-        let stsd = stsd.ok_or_else(|| MediaError::Corrupt("the video track has no sample description".into()))?;
+        let stsd = stsd.ok_or_else(|| {
+            MediaError::Corrupt("the video track has no sample description".into())
+        })?;
         // Full box header (4) and entry count (4), then the entries.
         let entries = stsd
             .payload

@@ -39,11 +39,10 @@ pub fn avc_track(track: &VideoTrack<'_>) -> Result<AvcTrack, MediaError> {
         .mdia
         .minf
         .stbl;
-    let avc1 = stbl
-        .stsd
-        .avc1
-        .as_ref()
-        .ok_or_else(|| MediaError::Corrupt("the H.264 track has no avcC configuration".into()))?;
+    let avc1 =
+        stbl.stsd.avc1.as_ref().ok_or_else(|| {
+            MediaError::Corrupt("the H.264 track has no avcC configuration".into())
+        })?;
     let length_size = (avc1.avcc.length_size_minus_one & 3) + 1;
     if length_size == 3 {
         return Err(MediaError::Corrupt(
@@ -56,8 +55,14 @@ pub fn avc_track(track: &VideoTrack<'_>) -> Result<AvcTrack, MediaError> {
     let samples = sample_table(&moov)?;
     Ok(AvcTrack {
         length_size,
-        sps: sps.map(|n| n.bytes.clone()).filter(|b| !b.is_empty()).collect(),
-        pps: pps.map(|n| n.bytes.clone()).filter(|b| !b.is_empty()).collect(),
+        sps: sps
+            .map(|n| n.bytes.clone())
+            .filter(|b| !b.is_empty())
+            .collect(),
+        pps: pps
+            .map(|n| n.bytes.clone())
+            .filter(|b| !b.is_empty())
+            .collect(),
         samples,
     })
 }
@@ -81,14 +86,22 @@ fn parse_track(track: &VideoTrack<'_>) -> Result<MoovBox, MediaError> {
     match std::panic::catch_unwind(parse) {
         Ok(Ok(moov)) => Ok(moov),
         Ok(Err(e)) => Err(MediaError::Corrupt(format!("its video track: {e}"))),
-        Err(_) => Err(MediaError::Corrupt("its video track cannot be parsed".into())),
+        Err(_) => Err(MediaError::Corrupt(
+            "its video track cannot be parsed".into(),
+        )),
     }
 }
 
 /// Offsets, sizes and sync flags of every sample, from `stsz`, `stsc`, `stco`/`co64` and
 /// `stss`.
 fn sample_table(moov: &MoovBox) -> Result<Vec<Sample>, MediaError> {
-    let stbl = &moov.traks.first().ok_or(MediaError::NoVideoTrack)?.mdia.minf.stbl;
+    let stbl = &moov
+        .traks
+        .first()
+        .ok_or(MediaError::NoVideoTrack)?
+        .mdia
+        .minf
+        .stbl;
     let stsz = &stbl.stsz;
     let count = stsz.sample_count;
     if count > MAX_SAMPLES {
@@ -115,11 +128,13 @@ fn sample_table(moov: &MoovBox) -> Result<Vec<Sample>, MediaError> {
     let mut samples = Vec::with_capacity(count as usize);
     'runs: for (r, run) in runs.iter().enumerate() {
         let first = usize::try_from(run.first_chunk).unwrap_or(usize::MAX);
-        let next = runs
-            .get(r + 1)
-            .map_or(chunks.len() + 1, |n| usize::try_from(n.first_chunk).unwrap_or(usize::MAX));
+        let next = runs.get(r + 1).map_or(chunks.len() + 1, |n| {
+            usize::try_from(n.first_chunk).unwrap_or(usize::MAX)
+        });
         if first == 0 || next <= first {
-            return Err(MediaError::Corrupt("the sample-to-chunk table is out of order".into()));
+            return Err(MediaError::Corrupt(
+                "the sample-to-chunk table is out of order".into(),
+            ));
         }
         for chunk in first..next {
             let Some(&start) = chunks.get(chunk - 1) else {

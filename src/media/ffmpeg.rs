@@ -65,7 +65,12 @@ fn on_path(name: &str) -> Option<PathBuf> {
 
 /// Runs ffmpeg to write raw RGB frames of `size` to its output, and keeps the first or
 /// the last whole one.
-fn run(program: &Path, video: Video<'_>, size: (u32, u32), which: Which) -> Result<RgbImage, String> {
+fn run(
+    program: &Path,
+    video: Video<'_>,
+    size: (u32, u32),
+    which: Which,
+) -> Result<RgbImage, String> {
     let (width, height) = size;
     let frame_len = width as usize * height as usize * 3;
     let mut cmd = Command::new(program);

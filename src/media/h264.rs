@@ -161,9 +161,9 @@ pub fn to_annex_b(
     let mut nals: Vec<&[u8]> = Vec::new();
     let mut rest = sample;
     while !rest.is_empty() {
-        let (prefix, tail) = rest.split_at_checked(width).ok_or_else(|| {
-            MediaError::Corrupt("a frame ends inside a NAL unit's length".into())
-        })?;
+        let (prefix, tail) = rest
+            .split_at_checked(width)
+            .ok_or_else(|| MediaError::Corrupt("a frame ends inside a NAL unit's length".into()))?;
         let len = prefix
             .iter()
             .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
@@ -258,7 +258,8 @@ impl Planes {
                 px[2] = clamp(y + 2.017 * u);
             }
         }
-        RgbImage::from_raw(width, height, rgb)
-            .ok_or_else(|| MediaError::Decode("the picture's size does not match its pixels".into()))
+        RgbImage::from_raw(width, height, rgb).ok_or_else(|| {
+            MediaError::Decode("the picture's size does not match its pixels".into())
+        })
     }
 }

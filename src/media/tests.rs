@@ -21,7 +21,10 @@ fn a_codec_no_back_end_decodes_is_named() {
             codec: "MPEG-4 Part 2 (mp4v)".into()
         }
     );
-    assert_eq!(err.no_poster(), "no poster: MPEG-4 Part 2 (mp4v) not supported");
+    assert_eq!(
+        err.no_poster(),
+        "no poster: MPEG-4 Part 2 (mp4v) not supported"
+    );
     assert_eq!(
         err.no_last_frame(),
         "this video's last frame cannot be decoded: MPEG-4 Part 2 (mp4v) not supported"
@@ -34,7 +37,10 @@ fn codec_names() {
     assert_eq!(Codec::H264.to_string(), "H.264");
     assert_eq!(Codec::of(*b"hvc1").to_string(), "HEVC (hvc1)");
     assert_eq!(Codec::of(*b"vp09").to_string(), "VP9 (vp09)");
-    assert_eq!(Codec::of(*b"\x01zzz").to_string(), "the video codec (\\x01zzz)");
+    assert_eq!(
+        Codec::of(*b"\x01zzz").to_string(),
+        "the video codec (\\x01zzz)"
+    );
 }
 
 /// A back end that fails: the H.264 route never asks it, and another codec gets its
@@ -44,7 +50,12 @@ impl Backend for Failing {
     fn decodes(&self, _: &Codec) -> bool {
         true
     }
-    fn frame(&self, _: &mut Input<'_>, _: &boxes::VideoTrack<'_>, _: Which) -> Result<RgbImage, MediaError> {
+    fn frame(
+        &self,
+        _: &mut Input<'_>,
+        _: &boxes::VideoTrack<'_>,
+        _: Which,
+    ) -> Result<RgbImage, MediaError> {
         Err(MediaError::Ffmpeg("exit status: 1: boom".into()))
     }
 }
@@ -52,11 +63,16 @@ impl Backend for Failing {
 #[test]
 fn the_compiled_in_decoder_is_asked_first() {
     let h264 = fixture("media-h264-high-bframes.mp4");
-    let frame = frame_with(Video::File(&h264), Which::First, &[&OpenH264, &Failing]).expect("OpenH264");
+    let frame =
+        frame_with(Video::File(&h264), Which::First, &[&OpenH264, &Failing]).expect("OpenH264");
     assert_eq!(frame.dimensions(), (320, 180));
     let mpeg4 = fixture("media-mpeg4.mp4");
-    let err = frame_with(Video::File(&mpeg4), Which::First, &[&OpenH264, &Failing]).expect_err("fails");
-    assert_eq!(err.no_poster(), "no poster: ffmpeg could not decode it: exit status: 1: boom");
+    let err =
+        frame_with(Video::File(&mpeg4), Which::First, &[&OpenH264, &Failing]).expect_err("fails");
+    assert_eq!(
+        err.no_poster(),
+        "no poster: ffmpeg could not decode it: exit status: 1: boom"
+    );
 }
 
 #[test]
@@ -70,14 +86,20 @@ fn avcc_becomes_annex_b_with_parameters_before_each_idr() {
     to_annex_b(&idr, 4, &params, &mut out).expect("valid");
     assert_eq!(
         out,
-        [0, 0, 0, 1, 0x67, 1, 2, 0, 0, 0, 1, 0x68, 3, 0, 0, 0, 1, 0x06, 9, 0, 0, 0, 1, 0x65, 7, 8]
+        [
+            0, 0, 0, 1, 0x67, 1, 2, 0, 0, 0, 1, 0x68, 3, 0, 0, 0, 1, 0x06, 9, 0, 0, 0, 1, 0x65, 7,
+            8
+        ]
     );
     // A non-IDR slice gets no parameters; 2-byte lengths.
     to_annex_b(&[0, 2, 0x41, 5], 2, &params, &mut out).expect("valid");
     assert_eq!(out, [0, 0, 0, 1, 0x41, 5]);
     // Lengths that run past the sample, or a sample cut inside a length.
     for bad in [&[0u8, 0, 0, 9, 0x65][..], &[0, 0, 0][..]] {
-        assert!(matches!(to_annex_b(bad, 4, &params, &mut out), Err(MediaError::Corrupt(_))));
+        assert!(matches!(
+            to_annex_b(bad, 4, &params, &mut out),
+            Err(MediaError::Corrupt(_))
+        ));
     }
 }
 
@@ -96,7 +118,10 @@ fn task_ids_are_checked_before_becoming_file_names() {
     let cache = PosterCache::new("/tmp/posters");
     assert!(cache.path("9462ca25-468b-45a5-9e75-6f516dedcc80").is_ok());
     for bad in ["", "../x", "a/b", "a\\b", "C:", &"x".repeat(200)] {
-        assert!(matches!(cache.path(bad), Err(MediaError::Cache(_))), "{bad}");
+        assert!(
+            matches!(cache.path(bad), Err(MediaError::Cache(_))),
+            "{bad}"
+        );
     }
 }
 
@@ -104,7 +129,9 @@ fn task_ids_are_checked_before_becoming_file_names() {
 async fn posters_are_made_two_at_a_time_and_once() {
     let dir = tempfile::tempdir().expect("dir");
     let maker = PosterMaker::new(PosterCache::new(dir.path().join("posters")));
-    let video: Arc<[u8]> = std::fs::read(fixture("media-h264-gop12.mp4")).expect("fixture").into();
+    let video: Arc<[u8]> = std::fs::read(fixture("media-h264-gop12.mp4"))
+        .expect("fixture")
+        .into();
     let jobs: Vec<_> = (0..8)
         .map(|i| {
             let maker = maker.clone();
@@ -122,16 +149,25 @@ async fn posters_are_made_two_at_a_time_and_once() {
     assert_eq!(maker.busy(), 0);
     // Made once: asked again with a source that cannot decode, the kept one answers.
     let kept = maker
-        .make("task-3".into(), PosterSource::Video(Arc::from(&b"junk"[..])))
+        .make(
+            "task-3".into(),
+            PosterSource::Video(Arc::from(&b"junk"[..])),
+        )
         .await
         .expect("kept");
     assert_eq!(kept.image.dimensions(), (320, 180));
     // A task without a poster and a bad source: the reason, and no file left behind.
     let err = maker
-        .make("task-x".into(), PosterSource::Video(Arc::from(&b"junk"[..])))
+        .make(
+            "task-x".into(),
+            PosterSource::Video(Arc::from(&b"junk"[..])),
+        )
         .await
         .expect_err("junk");
-    assert!(err.no_poster().starts_with("no poster: not an MP4"), "{err}");
+    assert!(
+        err.no_poster().starts_with("no poster: not an MP4"),
+        "{err}"
+    );
     let names: Vec<_> = std::fs::read_dir(dir.path().join("posters"))
         .expect("dir")
         .map(|e| e.expect("entry").file_name().into_string().expect("utf-8"))
@@ -154,6 +190,10 @@ fn a_poster_from_the_api_image() {
     assert_eq!(poster.image.dimensions(), (320, 180));
     let kept = cache.get("t1").expect("kept");
     assert_eq!(kept.image.dimensions(), (320, 180));
-    assert!(cache.make("t2", &PosterSource::Image(Arc::from(&b"GIF89a"[..]))).is_err());
+    assert!(
+        cache
+            .make("t2", &PosterSource::Image(Arc::from(&b"GIF89a"[..])))
+            .is_err()
+    );
     assert!(cache.get("t2").is_none());
 }

@@ -235,6 +235,13 @@ impl SeedanceApp {
         &self.book
     }
 
+    /// Task `id`'s poster file, or why it has none; `None` while unknown or being made.
+    pub fn poster(&self, id: &str) -> Option<Result<PathBuf, String>> {
+        self.posters
+            .state(id)
+            .map(|r| r.map(std::path::Path::to_path_buf).map_err(str::to_owned))
+    }
+
     pub fn selection(&self) -> &Selection {
         &self.selection
     }

@@ -98,10 +98,11 @@ impl SeedanceApp {
             });
         }
         for (id, path) in self.posters.take_wanted() {
-            self.background.blocking(&self.ctx, Job::PosterLoad, move || {
-                let image = load(&path);
-                Done::PosterLoaded { id, image }
-            });
+            self.background
+                .blocking(&self.ctx, Job::PosterLoad, move || {
+                    let image = load(&path);
+                    Done::PosterLoaded { id, image }
+                });
         }
     }
 
@@ -208,7 +209,10 @@ enum Source {
 /// The start of the video, as much as its first frame needs (within [`MAX_VIDEO_START`]).
 async fn video_start(fetcher: &Fetcher, url: &str) -> Result<Vec<u8>, String> {
     let fetch_failed = |e: String| format!("no poster: the video could not be fetched: {e}");
-    let start = fetcher.video_start(url, VIDEO_START).await.map_err(fetch_failed)?;
+    let start = fetcher
+        .video_start(url, VIDEO_START)
+        .await
+        .map_err(fetch_failed)?;
     let (start, status) = tokio::task::spawn_blocking(move || {
         let status = crate::media::prefix_status(&start);
         (start, status)
@@ -238,5 +242,8 @@ fn load(path: &std::path::Path) -> Result<egui::ColorImage, String> {
     let bytes = std::fs::read(path).map_err(|e| format!("no poster: {}: {e}", path.display()))?;
     let image = crate::media::decode_image(&bytes).map_err(|e| e.no_poster())?;
     let (w, h) = image.dimensions();
-    Ok(egui::ColorImage::from_rgb([w as usize, h as usize], image.as_raw()))
+    Ok(egui::ColorImage::from_rgb(
+        [w as usize, h as usize],
+        image.as_raw(),
+    ))
 }

@@ -242,7 +242,11 @@ impl SeedanceApp {
         let posters = &mut self.posters;
         let mut poster = |e: &crate::task::TaskEntry| posters.poster(&e.id);
         let thumbnails: Option<&mut dyn FnMut(&crate::task::TaskEntry) -> gallery::Poster> =
-            if self.prefs.thumbnails { Some(&mut poster) } else { None };
+            if self.prefs.thumbnails {
+                Some(&mut poster)
+            } else {
+                None
+            };
         let view = grid::GridView {
             selection: &self.selection,
             thumbnails,
@@ -284,4 +288,3 @@ impl SeedanceApp {
         }
     }
 }
-
