@@ -72,6 +72,8 @@ pub enum Done {
         id: String,
         image: Result<egui::ColorImage, String>,
     },
+    /// Continue…'s request, prefilled with the last frame (or why it has none).
+    ContinueReady(Box<crate::generate::continue_from::Continuation>),
     /// A job panicked.
     Crashed {
         job: Job,
@@ -94,6 +96,7 @@ pub enum Job {
     File,
     Poster,
     PosterLoad,
+    Continue,
 }
 
 impl Job {
@@ -112,6 +115,7 @@ impl Job {
             Self::File => "choosing a file",
             Self::Poster => "making a poster",
             Self::PosterLoad => "showing a poster",
+            Self::Continue => "getting the last frame",
         }
     }
 }

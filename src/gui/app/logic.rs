@@ -60,6 +60,7 @@ impl SeedanceApp {
             Done::Exported(result) => self.on_exported(result),
             Done::PosterMade { id, result } => self.on_poster_made(&id, result),
             Done::PosterLoaded { id, image } => self.on_poster_loaded(&id, image),
+            Done::ContinueReady(continuation) => self.on_continue_ready(*continuation),
             Done::CopyReady(text) => self.ctx.copy_text(text),
             Done::FolderChosen { folder, then } => self.on_folder_chosen(folder, then),
             Done::NoFolder => self.on_no_folder(),

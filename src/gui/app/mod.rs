@@ -242,6 +242,13 @@ impl SeedanceApp {
             .map(|r| r.map(std::path::Path::to_path_buf).map_err(str::to_owned))
     }
 
+    /// The New generation panel's form, while the panel is open.
+    pub fn generation_form(&self) -> Option<&crate::generate::GenerationRequest> {
+        self.generate_panel
+            .open
+            .then_some(&self.generate_panel.request)
+    }
+
     pub fn selection(&self) -> &Selection {
         &self.selection
     }

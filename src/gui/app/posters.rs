@@ -58,6 +58,13 @@ impl PosterQueue {
     }
 }
 
+impl PosterQueue {
+    /// The media fetcher posters use (one connection pool), for Continue's frames too.
+    pub fn fetcher(&self) -> Fetcher {
+        self.fetcher.clone()
+    }
+}
+
 impl SeedanceApp {
     /// Each frame: new tasks with something to make a poster from are queued, queued ones
     /// started while there is room, kept posters the screen asked for loaded.
