@@ -80,7 +80,7 @@ fn frames(n: usize, screen_reader: bool) {
             egui::CentralPanel::default().show(ui, |ui| {
                 let view = grid::GridView {
                     selection: &selection,
-                    previews: None,
+                    thumbnails: None,
                     scroll_to: None,
                 };
                 grid::show(ui, &book, view);

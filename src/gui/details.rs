@@ -1,8 +1,8 @@
 //! The details of the selected task: every field, the full prompt, the raw JSON, copy
 //! buttons and a Refresh for that one task.
 
+use super::gallery::Poster;
 use super::link_button;
-use super::previews::{PreviewCache, PreviewState};
 use super::theme;
 use crate::api::{format_local, format_rfc3339};
 use crate::links;
@@ -17,6 +17,8 @@ pub enum DetailIntent {
     SetNote(String, String),
     /// Open the New generation panel prefilled with this task's settings.
     GenerateAgain(String),
+    /// Open it to continue from this task's last frame.
+    Continue(String),
     Close,
 }
 
@@ -27,26 +29,29 @@ pub struct NoteEdit {
     pub text: String,
 }
 
-fn preview(ui: &mut egui::Ui, url: &str, previews: &mut PreviewCache) {
-    let ctx = ui.ctx().clone();
-    match previews.get(&ctx, url) {
-        PreviewState::Loading => {
+/// The task's poster: the API's last frame, or the first frame of the video.
+fn poster(ui: &mut egui::Ui, poster: Poster) {
+    match poster {
+        Poster::Loading => {
             ui.horizontal(|ui| {
                 ui.spinner();
-                ui.label("Loading the last frame…");
+                ui.label("Making the poster…");
             });
         }
-        PreviewState::Ready(texture) => {
+        Poster::Ready(texture) => {
             let width = ui.available_width().min(480.0);
             ui.add(
                 egui::Image::new(texture)
                     .max_width(width)
-                    .alt_text("Last frame"),
+                    .alt_text("Poster"),
             );
         }
-        PreviewState::Failed(why) => {
-            ui.colored_label(ui.visuals().warn_fg_color, format!("No preview: {why}"));
+        Poster::Missing(why) => {
+            ui.add(
+                egui::Label::new(egui::RichText::new(why).color(ui.visuals().warn_fg_color)).wrap(),
+            );
         }
+        Poster::None => {}
     }
 }
 
@@ -80,7 +85,7 @@ fn field(
 pub fn show(
     ui: &mut egui::Ui,
     e: &TaskEntry,
-    previews: &mut PreviewCache,
+    shown_poster: Poster,
     note: &mut NoteEdit,
 ) -> Vec<DetailIntent> {
     if note.id != e.id {
@@ -106,6 +111,15 @@ pub fn show(
             .clicked()
         {
             intents.push(DetailIntent::GenerateAgain(e.id.clone()));
+        }
+        let succeeded = e.status == crate::api::Status::Succeeded;
+        if ui
+            .add_enabled(succeeded, egui::Button::new("Continue…"))
+            .on_hover_text("A new generation that starts from this video's last frame")
+            .on_disabled_hover_text("Only a finished video can be continued")
+            .clicked()
+        {
+            intents.push(DetailIntent::Continue(e.id.clone()));
         }
         if ui
             .button("Close")
@@ -172,9 +186,7 @@ pub fn show(
                     }
                 }
             });
-            if let Some(url) = r.and_then(|r| r.last_frame_url.as_deref()) {
-                preview(ui, url, previews);
-            }
+            poster(ui, shown_poster);
             let label = ui.label(egui::RichText::new("Note").strong());
             let edit = ui
                 .add(

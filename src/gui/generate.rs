@@ -64,7 +64,7 @@ pub enum GenerateIntent {
     OpenCsv,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct GeneratePanel {
     pub open: bool,
     pub mode: Mode,
@@ -77,6 +77,23 @@ pub struct GeneratePanel {
     seed_text: String,
     /// Waiting for Enter (create) or Escape (cancel).
     confirming: bool,
+}
+
+impl Default for GeneratePanel {
+    fn default() -> Self {
+        let mut request = GenerationRequest::default();
+        // A new video can be continued from its last frame only if it asks for one.
+        request.options.return_last_frame = true;
+        Self {
+            open: false,
+            mode: Mode::default(),
+            request,
+            list_text: String::new(),
+            rerun: None,
+            seed_text: String::new(),
+            confirming: false,
+        }
+    }
 }
 
 impl GeneratePanel {

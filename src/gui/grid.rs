@@ -1,11 +1,11 @@
 //! The task grid: a virtual table (only visible rows are laid out), a sort button in each
 //! header, a status badge with text, and Open buttons with real accessible names.
 
+use super::gallery::Poster;
 use super::grid_a11y;
 use super::grid_keys::{self, GridKey};
 use super::grid_layout::{self, column_spec};
 use super::link_button;
-use super::previews::{PreviewCache, PreviewState};
 use super::selection::Selection;
 use super::theme;
 use crate::api::format_local;
@@ -34,26 +34,23 @@ pub enum GridIntent {
 
 pub const THUMB_ROW_HEIGHT: f32 = 48.0;
 
-fn thumbnail(ui: &mut egui::Ui, e: &TaskEntry, previews: &mut PreviewCache) {
-    let Some(url) = e.record.as_ref().and_then(|r| r.last_frame_url.as_deref()) else {
-        return;
-    };
-    let ctx = ui.ctx().clone();
-    match previews.get(&ctx, url) {
-        PreviewState::Loading => {
+fn thumbnail(ui: &mut egui::Ui, e: &TaskEntry, poster: Poster) {
+    match poster {
+        Poster::Loading => {
             ui.spinner();
         }
-        PreviewState::Ready(texture) => {
-            let name = format!("Last frame of task {}", e.id);
+        Poster::Ready(texture) => {
+            let name = format!("Poster of task {}", e.id);
             ui.add(
                 egui::Image::new(texture)
                     .max_height(THUMB_ROW_HEIGHT - 4.0)
                     .alt_text(name),
             );
         }
-        PreviewState::Failed(why) => {
-            ui.weak("no preview").on_hover_text(why);
+        Poster::Missing(why) => {
+            ui.weak("no poster").on_hover_text(why);
         }
+        Poster::None => {}
     }
 }
 
@@ -207,8 +204,8 @@ fn cell(ui: &mut egui::Ui, column: Column, e: &TaskEntry, now: f64, intents: &mu
 /// What the grid needs from the window besides the book.
 pub struct GridView<'a> {
     pub selection: &'a Selection,
-    /// The thumbnail column, when on.
-    pub previews: Option<&'a mut PreviewCache>,
+    /// The thumbnail column, when on: each shown row's poster.
+    pub thumbnails: Option<&'a mut dyn FnMut(&TaskEntry) -> Poster>,
     /// A row to bring into view this frame (the keyboard moved there).
     pub scroll_to: Option<usize>,
 }
@@ -218,7 +215,7 @@ pub struct GridView<'a> {
 pub fn show(ui: &mut egui::Ui, book: &TaskBook, view: GridView<'_>) -> Vec<GridIntent> {
     let GridView {
         selection,
-        mut previews,
+        thumbnails: mut previews,
         scroll_to,
     } = view;
     let mut intents = Vec::new();
@@ -307,14 +304,14 @@ pub fn show(ui: &mut egui::Ui, book: &TaskBook, view: GridView<'_>) -> Vec<GridI
                             row.set_selected(selection.contains(&entry.id));
                             let summary = grid_a11y::row_summary(entry, now);
                             let mut row_node = None;
-                            if let Some(p) = previews.as_deref_mut() {
+                            if let Some(p) = previews.as_mut() {
                                 row.col(|ui| {
                                     let node = *row_node.get_or_insert_with(|| {
                                         row_ui(ui, table_id, &summary, index + 1, right)
                                     });
                                     in_cell(ui, node, egui::accesskit::Role::Cell, |ui| {
                                         ui.push_id((&entry.id, "thumb"), |ui| {
-                                            thumbnail(ui, entry, p)
+                                            thumbnail(ui, entry, p(entry))
                                         });
                                     });
                                 });
@@ -364,7 +361,11 @@ pub fn show(ui: &mut egui::Ui, book: &TaskBook, view: GridView<'_>) -> Vec<GridI
             ui.visuals().selection.stroke,
             egui::StrokeKind::Inside,
         );
-        intents.extend(grid_keys::read(ui, page).into_iter().map(GridIntent::Key));
+        intents.extend(
+            grid_keys::read(ui, grid_keys::Steps::rows(page))
+                .into_iter()
+                .map(GridIntent::Key),
+        );
     }
     if intents
         .iter()

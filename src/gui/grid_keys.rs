@@ -24,9 +24,33 @@ pub enum GridKey {
     OpenVideo,
 }
 
-/// The keys pressed this frame, in order. `page` is how many rows one screen shows.
-pub fn read(ui: &egui::Ui, page: usize) -> Vec<GridKey> {
-    let page = page.max(1) as isize;
+/// How far the arrows move in a view: the grid moves one row per Up/Down; the gallery
+/// one card per Left/Right and one line of cards per Up/Down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Steps {
+    /// Items one Up/Down moves over.
+    pub vertical: usize,
+    /// Items one Page Up/Down moves over.
+    pub page: usize,
+    /// Left/Right move one item (the gallery); the grid leaves them to its scroll area.
+    pub horizontal: bool,
+}
+
+impl Steps {
+    /// The grid's: one row per arrow, `page` rows per Page Up/Down.
+    pub fn rows(page: usize) -> Self {
+        Self {
+            vertical: 1,
+            page,
+            horizontal: false,
+        }
+    }
+}
+
+/// The keys pressed this frame, in order.
+pub fn read(ui: &egui::Ui, steps: Steps) -> Vec<GridKey> {
+    let page = steps.page.max(1) as isize;
+    let vertical = steps.vertical.max(1) as isize;
     ui.input(|i| {
         let mut keys = Vec::new();
         for event in &i.events {
@@ -39,10 +63,18 @@ pub fn read(ui: &egui::Ui, page: usize) -> Vec<GridKey> {
                     ..
                 } => {
                     let key = match key {
-                        Key::ArrowDown if modifiers.shift => GridKey::Extend(1),
-                        Key::ArrowUp if modifiers.shift => GridKey::Extend(-1),
-                        Key::ArrowDown => GridKey::Move(1),
-                        Key::ArrowUp => GridKey::Move(-1),
+                        Key::ArrowDown if modifiers.shift => GridKey::Extend(vertical),
+                        Key::ArrowUp if modifiers.shift => GridKey::Extend(-vertical),
+                        Key::ArrowDown => GridKey::Move(vertical),
+                        Key::ArrowUp => GridKey::Move(-vertical),
+                        Key::ArrowRight if steps.horizontal && modifiers.shift => {
+                            GridKey::Extend(1)
+                        }
+                        Key::ArrowLeft if steps.horizontal && modifiers.shift => {
+                            GridKey::Extend(-1)
+                        }
+                        Key::ArrowRight if steps.horizontal => GridKey::Move(1),
+                        Key::ArrowLeft if steps.horizontal => GridKey::Move(-1),
                         Key::PageDown => GridKey::Move(page),
                         Key::PageUp => GridKey::Move(-page),
                         Key::Home => GridKey::Home,

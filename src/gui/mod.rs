@@ -1,7 +1,8 @@
 //! The window: one file per panel, each returning the user's intent; `app/` (one file per
 //! role: token, history, files, drawing, …) turns intents into engine commands and
 //! background jobs. Nothing here blocks on the network, the keyring, the disk or a
-//! launcher, and nothing here speaks HTTP: fetching lives in `download` and `preview`.
+//! launcher, and nothing here speaks HTTP: fetching lives in `download` and `preview`, decoding in
+//! `media`.
 
 pub mod account;
 mod app;
@@ -10,6 +11,7 @@ mod details;
 mod dialogs;
 mod downloads;
 pub mod fonts;
+pub mod gallery;
 pub mod generate;
 pub mod grid;
 mod grid_a11y;
@@ -17,8 +19,9 @@ pub mod grid_keys;
 mod grid_layout;
 mod input;
 mod link_button;
+mod lru;
 mod opener;
-mod previews;
+pub mod posters;
 mod selection;
 mod status;
 mod theme;
@@ -30,7 +33,7 @@ pub use attention::{Notifier, RecordingNotifier, SystemNotifier};
 pub use dialogs::{AnsweringDialogs, Dialogs, Picked, SystemDialogs};
 pub use downloads::{Item, ItemState};
 pub use opener::{Opener, RecordingOpener, SystemOpener};
-pub use previews::{PreviewCache, PreviewState};
+pub use posters::PosterBoard;
 pub use selection::Selection;
 pub use status::{Severity, StatusMessage};
 pub use token::{KeyringState, TokenMessage};

@@ -29,6 +29,8 @@ pub enum ToolbarIntent {
     /// The New generation panel with these tasks' settings (one, or a list).
     GenerateAgain,
     Thumbnails(bool),
+    /// The gallery (true) or the grid.
+    Gallery(bool),
 }
 
 pub const SEARCH_LABEL: &str = "Search:";
@@ -40,6 +42,7 @@ impl Toolbar {
         book: &TaskBook,
         selected: usize,
         thumbnails: bool,
+        gallery: bool,
         download_dir: Option<&str>,
     ) -> Vec<ToolbarIntent> {
         let mut intents = Vec::new();
@@ -220,11 +223,23 @@ impl Toolbar {
             {
                 intents.push(ToolbarIntent::ClearAll);
             }
-            let mut thumbs = thumbnails;
+            ui.separator();
+            let mut cards = gallery;
             if ui
-                .checkbox(&mut thumbs, "Thumbnails")
-                .on_hover_text("Show a last-frame thumbnail in each row")
+                .toggle_value(&mut cards, "Gallery")
+                .on_hover_text(
+                    "Show the tasks as cards with their posters (on) or as the grid (off)",
+                )
                 .changed()
+            {
+                intents.push(ToolbarIntent::Gallery(cards));
+            }
+            let mut thumbs = thumbnails;
+            if !gallery
+                && ui
+                    .checkbox(&mut thumbs, "Thumbnails")
+                    .on_hover_text("Show a poster in each row")
+                    .changed()
             {
                 intents.push(ToolbarIntent::Thumbnails(thumbs));
             }

@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 /// The options every window test starts from: a token as if from the environment, the
 /// mock keyring, a recording opener, dialogs that answer "cancelled" (never a real dialog
-/// or a real Downloads folder from a test), no history, no desktop notifications, a 2 s
+/// or a real Downloads folder from a test), no history, no poster cache, no desktop
+/// notifications, a 2 s
 /// watch and a fast back-off. Tests change what they are about.
 pub fn options(api_base: &str, token: &str, opener: &RecordingOpener) -> GuiOptions {
     let mut o = GuiOptions::new(api_base);
@@ -21,6 +22,8 @@ pub fn options(api_base: &str, token: &str, opener: &RecordingOpener) -> GuiOpti
     o.opener = Arc::new(opener.clone());
     o.dialogs = Arc::new(AnsweringDialogs::new(Picked::Cancelled, None));
     o.history = None;
+    // No poster cache: a test that is about posters gives its own folder.
+    o.posters = None;
     o.notifications = false;
     o.engine = EngineConfig {
         watch_interval: Duration::from_secs(2),

@@ -65,6 +65,18 @@ pub enum Done {
         prompt: String,
         found: Option<Box<TaskRecord>>,
     },
+    /// A poster was made or found kept (its path), or why not.
+    PosterMade {
+        id: String,
+        result: Result<PathBuf, String>,
+    },
+    /// A kept poster's pixels were read for a texture.
+    PosterLoaded {
+        id: String,
+        image: Result<egui::ColorImage, String>,
+    },
+    /// Continue…'s request, prefilled with the last frame (or why it has none).
+    ContinueReady(Box<crate::generate::continue_from::Continuation>),
     /// A job panicked.
     Crashed {
         job: Job,
@@ -85,6 +97,9 @@ pub enum Job {
     Folder,
     Listing,
     File,
+    Poster,
+    PosterLoad,
+    Continue,
 }
 
 impl Job {
@@ -101,6 +116,9 @@ impl Job {
             Self::Folder => "choosing a folder",
             Self::Listing => "listing the account's tasks",
             Self::File => "choosing a file",
+            Self::Poster => "making a poster",
+            Self::PosterLoad => "showing a poster",
+            Self::Continue => "getting the last frame",
         }
     }
 }

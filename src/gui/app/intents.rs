@@ -8,6 +8,7 @@ use super::files::ExportFormat;
 use crate::gui::account::AccountIntent;
 use crate::gui::details::DetailIntent;
 use crate::gui::downloads::DownloadIntent;
+use crate::gui::gallery::GalleryIntent;
 use crate::gui::generate::GenerateIntent;
 use crate::gui::grid::GridIntent;
 use crate::gui::grid_keys::{self, GridKey};
@@ -34,6 +35,7 @@ pub enum Intent {
     Status(StatusIntent),
     Toolbar(ToolbarIntent),
     Grid(GridIntent),
+    Gallery(GalleryIntent),
     Detail(DetailIntent),
     Download(DownloadIntent),
     Account(AccountIntent),
@@ -79,6 +81,12 @@ impl SeedanceApp {
             Intent::Status(i) => self.on_status_intent(i),
             Intent::Toolbar(i) => self.on_toolbar_intent(i),
             Intent::Grid(i) => self.on_grid_intent(i),
+            Intent::Gallery(GalleryIntent::Grid(i)) => self.on_grid_intent(i),
+            Intent::Gallery(GalleryIntent::Play(id)) => {
+                self.selection.set_current(&id);
+                self.on_grid_key(GridKey::OpenVideo);
+            }
+            Intent::Gallery(GalleryIntent::Continue(id)) => self.continue_from(&id),
             Intent::Detail(i) => self.on_detail_intent(i),
             Intent::Download(i) => self.on_download_intent(i),
             Intent::Account(i) => self.on_account_intent(i),
@@ -134,6 +142,7 @@ impl SeedanceApp {
                 self.generate_again(&ids);
             }
             ToolbarIntent::Thumbnails(on) => self.prefs.thumbnails = on,
+            ToolbarIntent::Gallery(on) => self.prefs.gallery = on,
         }
     }
 
@@ -165,6 +174,7 @@ impl SeedanceApp {
             DetailIntent::Refresh(id) => self.query(vec![id]),
             DetailIntent::SetNote(id, text) => self.set_note(&id, text),
             DetailIntent::GenerateAgain(id) => self.generate_again(&[id]),
+            DetailIntent::Continue(id) => self.continue_from(&id),
             // The selection stays: the keyboard goes on from the same row.
             DetailIntent::Close => self.details_open = false,
         }
@@ -337,6 +347,7 @@ intent_from!(
     Status(StatusIntent),
     Toolbar(ToolbarIntent),
     Grid(GridIntent),
+    Gallery(GalleryIntent),
     Detail(DetailIntent),
     Download(DownloadIntent),
     Account(AccountIntent),

@@ -31,6 +31,7 @@ impl SeedanceApp {
             self.on_done(done);
         }
         self.downloads.poll();
+        self.posters_tick();
         self.follow_if_due();
         self.poll_generate();
         self.save_history_if_due();
@@ -57,6 +58,9 @@ impl SeedanceApp {
                 }
             }
             Done::Exported(result) => self.on_exported(result),
+            Done::PosterMade { id, result } => self.on_poster_made(&id, result),
+            Done::PosterLoaded { id, image } => self.on_poster_loaded(&id, image),
+            Done::ContinueReady(continuation) => self.on_continue_ready(*continuation),
             Done::CopyReady(text) => self.ctx.copy_text(text),
             Done::FolderChosen { folder, then } => self.on_folder_chosen(folder, then),
             Done::NoFolder => self.on_no_folder(),
@@ -70,6 +74,7 @@ impl SeedanceApp {
                     Job::History => self.on_history_crashed(),
                     Job::Token => self.token.busy = None,
                     Job::Listing => self.on_listing_crashed(),
+                    Job::Poster => self.on_poster_crashed(),
                     _ => {}
                 }
                 self.status.say(

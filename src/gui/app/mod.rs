@@ -23,6 +23,8 @@ mod generate;
 mod history;
 mod intents;
 mod logic;
+mod media;
+mod posters;
 mod prefs;
 mod session;
 mod token;
@@ -40,7 +42,7 @@ use super::downloads::{DownloadsPanel, Item};
 use super::generate::GeneratePanel;
 use super::input::InputPanel;
 use super::opener::Opener;
-use super::previews::PreviewCache;
+use super::posters::PosterBoard;
 use super::selection::Selection;
 use super::status::{StatusLine, StatusMessage};
 use super::token::{KeyringState, TokenMessage, TokenPanel};
@@ -48,7 +50,6 @@ use super::toolbar::Toolbar;
 use crate::api::ApiError;
 use crate::book::TaskBook;
 use crate::engine::{Backend, EngineConfig, EngineHandle, Event};
-use crate::preview::Fetcher;
 use crate::secrets::{Keyring, Token, TokenSource};
 use crate::store;
 use crate::task::TaskEntry;
@@ -81,6 +82,8 @@ pub struct GuiOptions {
     pub notifier: Arc<dyn Notifier>,
     /// How often Follow asks (never under 10 s: `engine::follow_interval`).
     pub follow_interval: Duration,
+    /// Where posters are kept; `None` makes none.
+    pub posters: Option<crate::media::PosterCache>,
 }
 
 impl GuiOptions {
@@ -98,6 +101,7 @@ impl GuiOptions {
             notifications: true,
             notifier: Arc::new(SystemNotifier),
             follow_interval: crate::engine::FOLLOW_INTERVAL,
+            posters: crate::media::PosterCache::platform(),
         }
     }
 }
@@ -138,7 +142,9 @@ pub struct SeedanceApp {
     downloads: DownloadsPanel,
     attention: Attention,
     undo: Option<Undo>,
-    previews: PreviewCache,
+    /// What the screen shows of each task's poster, and their textures.
+    posters: PosterBoard,
+    poster_queue: posters::PosterQueue,
     note: NoteEdit,
     failed_cache: Option<(u64, FailedGroups)>,
     /// The details panel shows the current row (closed by its Close, opened by a click
@@ -191,8 +197,8 @@ impl SeedanceApp {
             downloads: DownloadsPanel::default(),
             attention: Attention::default(),
             undo: None,
-            // Up to ~2.4 MB of texture each (1024 px longest side): a bound of ~100 MB.
-            previews: PreviewCache::new(Fetcher::new(), 40),
+            posters: PosterBoard::default(),
+            poster_queue: posters::PosterQueue::new(options.posters),
             note: NoteEdit::default(),
             failed_cache: None,
             details_open: true,
@@ -227,6 +233,20 @@ impl SeedanceApp {
     /// Every task in the grid, with its order as of the last frame.
     pub fn book(&self) -> &TaskBook {
         &self.book
+    }
+
+    /// Task `id`'s poster file, or why it has none; `None` while unknown or being made.
+    pub fn poster(&self, id: &str) -> Option<Result<PathBuf, String>> {
+        self.posters
+            .state(id)
+            .map(|r| r.map(std::path::Path::to_path_buf).map_err(str::to_owned))
+    }
+
+    /// The New generation panel's form, while the panel is open.
+    pub fn generation_form(&self) -> Option<&crate::generate::GenerationRequest> {
+        self.generate_panel
+            .open
+            .then_some(&self.generate_panel.request)
     }
 
     pub fn selection(&self) -> &Selection {

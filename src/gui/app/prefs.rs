@@ -15,6 +15,8 @@ pub struct Prefs {
     pub sort: Sort,
     pub download_dir: Option<PathBuf>,
     pub thumbnails: bool,
+    /// The gallery of cards in place of the grid.
+    pub gallery: bool,
     pub notifications: bool,
     pub watching: bool,
     /// "Follow my account": off until the user turns it on.
@@ -27,6 +29,7 @@ impl Default for Prefs {
             sort: Sort::default(),
             download_dir: None,
             thumbnails: false,
+            gallery: false,
             notifications: true,
             watching: true,
             follow: false,

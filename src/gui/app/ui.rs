@@ -5,6 +5,7 @@ use super::SeedanceApp;
 use super::intents::Intent;
 use crate::gui::details;
 use crate::gui::fonts;
+use crate::gui::gallery;
 use crate::gui::grid;
 use crate::gui::grid_keys;
 use crate::gui::input::InputIntent;
@@ -45,7 +46,8 @@ impl SeedanceApp {
                 .max_size(520.0)
                 .show(ui, |ui| match self.book.get(&id) {
                     Some(entry) => {
-                        for intent in details::show(ui, entry, &mut self.previews, &mut self.note) {
+                        let poster = self.posters.poster(&entry.id);
+                        for intent in details::show(ui, entry, poster, &mut self.note) {
                             self.pending.push(intent.into());
                         }
                     }
@@ -208,6 +210,7 @@ impl SeedanceApp {
             &self.book,
             self.selection.len(),
             self.prefs.thumbnails,
+            self.prefs.gallery,
             dir.as_deref(),
         );
         self.pending.extend(intents.into_iter().map(Intent::from));
@@ -232,13 +235,38 @@ impl SeedanceApp {
             self.push_intent(intent);
         }
         self.check_fonts(ui);
-        let previews = self.prefs.thumbnails.then_some(&mut self.previews);
+        if self.prefs.gallery {
+            self.gallery(ui);
+            return;
+        }
+        let posters = &mut self.posters;
+        let mut poster = |e: &crate::task::TaskEntry| posters.poster(&e.id);
+        let thumbnails: Option<&mut dyn FnMut(&crate::task::TaskEntry) -> gallery::Poster> =
+            if self.prefs.thumbnails {
+                Some(&mut poster)
+            } else {
+                None
+            };
         let view = grid::GridView {
             selection: &self.selection,
-            previews,
+            thumbnails,
             scroll_to: self.scroll_to.take(),
         };
         let intents = grid::show(ui, &self.book, view);
+        self.pending.extend(intents.into_iter().map(Intent::from));
+    }
+
+    fn gallery(&mut self, ui: &mut egui::Ui) {
+        let posters = &mut self.posters;
+        let mut poster = |e: &crate::task::TaskEntry| posters.poster(&e.id);
+        let library = |_: &crate::task::TaskEntry| None;
+        let view = gallery::GalleryView {
+            selection: &self.selection,
+            scroll_to: self.scroll_to.take(),
+            poster: &mut poster,
+            library: &library,
+        };
+        let intents = gallery::show(ui, &self.book, view);
         self.pending.extend(intents.into_iter().map(Intent::from));
     }
 

@@ -1,0 +1,257 @@
+//! Posters for the tasks in the window, made as soon as their records are there (not
+//! first when the gallery opens): the API's last-frame image where there is one, else the
+//! first frame of the saved video, else of the start of the video fetched with a `Range`
+//! request. Made in the background through the one holder, a few at a time (the media
+//! maker decodes two at once); kept in the platform cache, so a restart reads them back
+//! instead of fetching again. The board (`gui::posters`) holds what the screen shows.
+
+use super::SeedanceApp;
+use super::background::{Done, Job};
+use crate::api::Status;
+use crate::media::{MediaError, PosterCache, PosterMaker, PosterSource, PrefixStatus};
+use crate::preview::{Fetcher, VIDEO_START};
+use crate::task::TaskEntry;
+use std::collections::{HashSet, VecDeque};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Poster jobs started at once: each fetches, then waits for one of the maker's two
+/// decoding turns. More would only queue inside the maker and hold fetched bytes.
+const POSTER_JOBS: usize = 4;
+/// Most of a video fetched to find its first frame when the first [`VIDEO_START`] bytes
+/// were not enough (a long index, a large first frame).
+const MAX_VIDEO_START: u64 = 16 * 1024 * 1024;
+
+/// What a poster may be made from, read off the task on the UI thread (cheap).
+#[derive(Debug, Clone)]
+pub struct PosterPlan {
+    pub id: String,
+    /// Bundled with the demo (its links never resolve).
+    pub bundled: Option<&'static [u8]>,
+    pub last_frame_url: Option<String>,
+    pub saved_video: Option<PathBuf>,
+    pub video_url: Option<String>,
+}
+
+/// The poster queue: tasks waiting for a poster job, and how many run.
+pub struct PosterQueue {
+    maker: Option<PosterMaker>,
+    fetcher: Fetcher,
+    waiting: VecDeque<PosterPlan>,
+    queued: HashSet<String>,
+    running: usize,
+    /// The book's revision last looked through for tasks without a poster.
+    scanned: u64,
+}
+
+impl PosterQueue {
+    /// `cache`: where posters are kept (`None`: nowhere, so none are made).
+    pub fn new(cache: Option<PosterCache>) -> Self {
+        Self {
+            maker: cache.map(PosterMaker::new),
+            fetcher: Fetcher::new(),
+            waiting: VecDeque::new(),
+            queued: HashSet::new(),
+            running: 0,
+            scanned: u64::MAX,
+        }
+    }
+}
+
+impl PosterQueue {
+    /// The media fetcher posters use (one connection pool), for Continue's frames too.
+    pub fn fetcher(&self) -> Fetcher {
+        self.fetcher.clone()
+    }
+}
+
+impl SeedanceApp {
+    /// Each frame: new tasks with something to make a poster from are queued, queued ones
+    /// started while there is room, kept posters the screen asked for loaded.
+    pub(super) fn posters_tick(&mut self) {
+        if self.poster_queue.maker.is_none() {
+            return;
+        }
+        if self.poster_queue.scanned != self.book.revision() {
+            self.poster_queue.scanned = self.book.revision();
+            let demo = self.demo;
+            let plans: Vec<PosterPlan> = self
+                .book
+                .entries()
+                .iter()
+                .filter(|e| !self.posters.knows(&e.id) && !self.poster_queue.queued.contains(&e.id))
+                .filter_map(|e| plan(e, demo))
+                .collect();
+            for plan in plans {
+                self.poster_queue.queued.insert(plan.id.clone());
+                self.poster_queue.waiting.push_back(plan);
+            }
+        }
+        while self.poster_queue.running < POSTER_JOBS {
+            let Some(plan) = self.poster_queue.waiting.pop_front() else {
+                break;
+            };
+            self.poster_queue.queued.remove(&plan.id);
+            let Some(maker) = self.poster_queue.maker.clone() else {
+                break;
+            };
+            self.posters.making(&plan.id);
+            self.poster_queue.running += 1;
+            let fetcher = self.poster_queue.fetcher.clone();
+            self.background.future(&self.ctx, Job::Poster, async move {
+                let id = plan.id.clone();
+                let result = make(&maker, &fetcher, plan).await;
+                Done::PosterMade { id, result }
+            });
+        }
+        for (id, path) in self.posters.take_wanted() {
+            self.background
+                .blocking(&self.ctx, Job::PosterLoad, move || {
+                    let image = load(&path);
+                    Done::PosterLoaded { id, image }
+                });
+        }
+    }
+
+    pub(super) fn on_poster_made(&mut self, id: &str, result: Result<PathBuf, String>) {
+        self.poster_queue.running = self.poster_queue.running.saturating_sub(1);
+        if self.book.get(id).is_some() {
+            self.posters.made(id, result);
+        }
+    }
+
+    /// A crashed job gives its turn back (its task shows as loading until a restart).
+    pub(super) fn on_poster_crashed(&mut self) {
+        self.poster_queue.running = self.poster_queue.running.saturating_sub(1);
+    }
+
+    pub(super) fn on_poster_loaded(&mut self, id: &str, image: Result<egui::ColorImage, String>) {
+        self.posters.loaded(&self.ctx, id, image);
+    }
+}
+
+/// What a task's poster can be made from; `None` when it has nothing (not succeeded).
+fn plan(e: &TaskEntry, demo: bool) -> Option<PosterPlan> {
+    if e.status != Status::Succeeded {
+        return None;
+    }
+    let record = e.record.as_deref()?;
+    let bundled = if demo {
+        crate::demo::poster(&e.id)
+    } else {
+        None
+    };
+    let plan = PosterPlan {
+        id: e.id.clone(),
+        bundled,
+        last_frame_url: record.last_frame_url.clone(),
+        saved_video: None,
+        video_url: record.video_url.clone(),
+    };
+    let any = plan.bundled.is_some()
+        || plan.last_frame_url.is_some()
+        || plan.saved_video.is_some()
+        || plan.video_url.is_some();
+    (any && (!demo || plan.bundled.is_some())).then_some(plan)
+}
+
+/// Makes (or finds kept) one poster: the first source that gives one wins; the reason of
+/// the last one that failed is what the card says.
+async fn make(maker: &PosterMaker, fetcher: &Fetcher, plan: PosterPlan) -> Result<PathBuf, String> {
+    let cache = maker.cache().clone();
+    let id = plan.id.clone();
+    let kept = tokio::task::spawn_blocking(move || cache.path(&id).ok().filter(|p| p.is_file()))
+        .await
+        .ok()
+        .flatten();
+    if let Some(path) = kept {
+        return Ok(path);
+    }
+    let mut why = String::from("no poster: nothing to make it from");
+    let mut sources: Vec<Source> = Vec::new();
+    if let Some(bytes) = plan.bundled {
+        sources.push(Source::Ready(PosterSource::Image(Arc::from(bytes))));
+    }
+    if let Some(url) = plan.last_frame_url {
+        sources.push(Source::Image(url));
+    }
+    if let Some(path) = plan.saved_video {
+        sources.push(Source::Ready(PosterSource::File(path)));
+    }
+    if let Some(url) = plan.video_url {
+        sources.push(Source::VideoStart(url));
+    }
+    for source in sources {
+        let source = match source {
+            Source::Ready(s) => s,
+            Source::Image(url) => match fetcher.image(&url).await {
+                Ok(bytes) => PosterSource::Image(bytes.into()),
+                Err(e) => {
+                    why = format!("no poster: the last frame could not be fetched: {e}");
+                    continue;
+                }
+            },
+            Source::VideoStart(url) => match video_start(fetcher, &url).await {
+                Ok(bytes) => PosterSource::Video(bytes.into()),
+                Err(e) => {
+                    why = e;
+                    continue;
+                }
+            },
+        };
+        match maker.make(plan.id.clone(), source).await {
+            Ok(poster) => return Ok(poster.path),
+            Err(e) => why = e.no_poster(),
+        }
+    }
+    Err(why)
+}
+
+enum Source {
+    Ready(PosterSource),
+    Image(String),
+    VideoStart(String),
+}
+
+/// The start of the video, as much as its first frame needs (within [`MAX_VIDEO_START`]).
+async fn video_start(fetcher: &Fetcher, url: &str) -> Result<Vec<u8>, String> {
+    let fetch_failed =
+        |e: crate::preview::PreviewError| format!("no poster: the video could not be fetched: {e}");
+    let start = fetcher
+        .video_start(url, VIDEO_START)
+        .await
+        .map_err(fetch_failed)?;
+    let (start, status) = tokio::task::spawn_blocking(move || {
+        let status = crate::media::prefix_status(&start);
+        (start, status)
+    })
+    .await
+    .map_err(|e| format!("no poster: {e}"))?;
+    match status {
+        Ok(PrefixStatus::Enough) => Ok(start),
+        Ok(PrefixStatus::Need(n)) if n <= MAX_VIDEO_START => {
+            let len = usize::try_from(n).unwrap_or(usize::MAX);
+            fetcher.video_start(url, len).await.map_err(fetch_failed)
+        }
+        Ok(PrefixStatus::Need(n)) => Err(format!(
+            "no poster: the first frame lies {} MB into the video; it is made once the video is saved",
+            n / 1_000_000
+        )),
+        Err(MediaError::IndexAtEnd) => Err(
+            "no poster yet: the video's index is at its end, so its start is not enough; it is made once the video is saved"
+                .to_owned(),
+        ),
+        Err(e) => Err(e.no_poster()),
+    }
+}
+
+/// A kept poster's pixels, for a texture.
+fn load(path: &std::path::Path) -> Result<egui::ColorImage, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("no poster: {}: {e}", path.display()))?;
+    let image = crate::media::decode_image(&bytes).map_err(|e| e.no_poster())?;
+    let (w, h) = image.dimensions();
+    Ok(egui::ColorImage::from_rgb(
+        [w as usize, h as usize],
+        image.as_raw(),
+    ))
+}
