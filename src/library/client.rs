@@ -4,8 +4,9 @@ use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 use tokio::sync::Semaphore;
 
-/// Media fetches at once in the whole process, whoever started them (the library, the
-/// window's **Download…**, the CLI): a CDN that throttles per client sees three.
+/// Video and image files fetched at once in the whole process, whoever started them (the
+/// library, the window's **Download…**, the CLI): a CDN that throttles per client sees
+/// three. Previews of last frames are not counted (see [`crate::preview`]).
 pub const MEDIA_FETCHES: usize = 3;
 
 /// The shared slots of [`MEDIA_FETCHES`].

@@ -4,8 +4,9 @@
 //! Layout: `<library>/YYYY-MM/<time> <prompt>-<id8>.mp4`, its last frame as
 //! `….last-frame.png` (or the image's real type) and its sidecar `….json`
 //! ([`naming`], [`sidecar`]). Every file is streamed to `.part`, checked by its magic
-//! bytes and length, synced and only then renamed ([`fetch`]). At most
-//! [`client::MEDIA_FETCHES`] media fetches run at once in the process.
+//! bytes and length, synced and only then renamed ([`fetch`]). Library saves and
+//! **Download…** batches share one process-wide limit of [`client::MEDIA_FETCHES`]
+//! files at once (the window's small last-frame previews are fetched apart).
 //!
 //! [`Library`] is the handle the CLI and the window drive: [`Library::save`] per task,
 //! [`Library::state`] per task id, [`LibraryEvent`]s with bytes and totals, and
@@ -139,7 +140,8 @@ impl SaveState {
 }
 
 /// What the library tells its watcher (the window): each change of a task's state, and
-/// progress throttled to about ten a second per file (the last byte is always reported).
+/// progress throttled to about ten a second per file (the last byte is reported where the
+/// size is known).
 #[derive(Debug, Clone, PartialEq)]
 pub enum LibraryEvent {
     Progress {
