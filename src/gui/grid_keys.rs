@@ -122,6 +122,7 @@ pub fn target(key: GridKey, current: Option<usize>, rows: usize) -> Option<usize
 pub const SHORTCUTS: &[(&str, &str)] = &[
     ("Tab", "move to the grid (and on to the next control)"),
     ("Up / Down", "move the current row"),
+    ("Left / Right", "move the current card (in the gallery)"),
     ("Shift+Up / Shift+Down", "extend the selection"),
     (
         "Home / End, Page Up / Page Down",
