@@ -83,6 +83,8 @@ fn demo_session() {
     let mut options = ui::options("https://api.example.invalid", "unused", &opener);
     options.env_token = None;
     options.demo = true;
+    let posters = tempfile::tempdir().expect("temp dir");
+    options.posters = Some(seedance_tasks::media::PosterCache::new(posters.path()));
     let mut h = ui::harness(&runtime, [1400.0, 800.0], options);
     let _enter = runtime.enter();
     let prefs = Prefs {
@@ -107,8 +109,14 @@ fn demo_session() {
     h.get_by_label(&prompt_of_one_with_frame.replace('\n', " "))
         .click();
     step_for(&mut h, Duration::from_millis(800));
-    // The preview says why there is no picture instead of fetching one.
-    h.get_by_label_contains("No preview: a demo link");
+    // The poster is the one bundled with the demo, not a fetched one.
+    step_until(&mut h, "the bundled poster", |app| {
+        app.selection()
+            .primary()
+            .is_some_and(|id| app.poster(id).is_some_and(|p| p.is_ok()))
+    });
+    step_for(&mut h, Duration::from_millis(300));
+    h.get_by_label("Poster");
     let opens: Vec<_> = h.query_all_by_label_contains("Open").collect();
     assert!(!opens.is_empty());
     for open in opens {

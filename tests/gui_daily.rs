@@ -31,6 +31,13 @@ impl Setup {
     }
 }
 
+/// `len` bytes that pass as an MP4 (the fetcher checks the first box), the rest `fill`.
+fn mp4(len: usize, fill: u8) -> Vec<u8> {
+    let mut bytes = b"\0\0\0\x18ftypisom\0\0\x02\0".to_vec();
+    bytes.resize(len, fill);
+    bytes
+}
+
 #[test]
 fn restart_restores_rows_and_watches_only_unfinished() {
     let s = Setup::new([1500.0, 900.0]);
@@ -191,7 +198,7 @@ fn downloads_go_into_the_chosen_folder() {
     let files = s.runtime.block_on(files::FileServer::start());
     let ids = make_ids(2);
     for id in &ids {
-        files.put(&format!("/{id}.mp4"), vec![7u8; 300_000]);
+        files.put(&format!("/{id}.mp4"), mp4(300_000, 7));
         let mut r = record(id, "succeeded");
         r["response"]["data"]["video_url"] = serde_json::json!(files.url(&format!("/{id}.mp4")));
         r["response"]["data"]["last_frame_url"] = serde_json::json!(files.url("/missing.png"));
@@ -262,7 +269,7 @@ fn answered_window(
 ) -> (Vec<String>, Harness<'static, SeedanceApp>) {
     let ids = make_ids(3);
     for (i, id) in ids.iter().enumerate() {
-        files.put(&format!("/{id}.mp4"), vec![i as u8; 1000]);
+        files.put(&format!("/{id}.mp4"), mp4(1000, i as u8));
         let mut r = record(id, "succeeded");
         r["request"]["content"][0]["text"] =
             serde_json::json!(format!("a \"quoted\", prompt\n«{i}»"));
