@@ -170,6 +170,72 @@ async fn a_record_with_a_number_out_of_range_fails_alone() {
     assert_eq!(server.requests().len(), 1, "one batch answered them all");
 }
 
+/// A value the status is read from with the wrong type (`"status": 7`) used to read as a
+/// task of unknown state. Now it is an error for that id only, in a batch and alone; a
+/// wrong-typed field the app can do without (`"model": true`) still reads as unknown.
+#[tokio::test]
+async fn a_record_with_a_wrong_typed_status_fails_alone() {
+    let server = HostileServer::start().await;
+    let ids = ids(6);
+    let bad = [
+        (
+            1,
+            r#""response":{"success":true,"data":{"status":7}}"#,
+            "a number, expected a status word at response.data.status",
+        ),
+        (
+            4,
+            r#""response":"done""#,
+            "a string, expected an object at response",
+        ),
+    ];
+    for (i, id) in ids.iter().enumerate() {
+        let extra = match i {
+            2 => r#""request":{"model":true}"#,
+            _ => bad.iter().find(|b| b.0 == i).map_or("", |b| b.1),
+        };
+        server.insert_raw(id, record_text(id, extra));
+    }
+    let expect_error = |line: &Value, why: &str| {
+        assert_eq!(line["status"], "error", "{line}");
+        let message = line["error_message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains(&format!("the API's record could not be read: {why}")),
+            "{message}"
+        );
+    };
+    let r = run(
+        &server.url(),
+        &["get", "--json", "--retry-for", "0"],
+        &ids.join("\n"),
+    )
+    .await;
+    let lines = r.json_lines();
+    assert_eq!(lines.len(), 6, "{}", r.stderr);
+    for (i, line) in lines.iter().enumerate() {
+        match bad.iter().find(|b| b.0 == i) {
+            Some((_, _, why)) => expect_error(line, why),
+            None => assert_eq!(line["status"], "succeeded", "{i}: {line}"),
+        }
+    }
+    assert_eq!(
+        lines[2]["model"],
+        Value::Null,
+        "a model of the wrong type is unknown"
+    );
+    assert_eq!(server.requests().len(), 1, "one batch answered them all");
+
+    // Alone, `retrieve` answers it: the same error.
+    let r = run(
+        &server.url(),
+        &["get", "--json", "--retry-for", "0"],
+        &ids[1],
+    )
+    .await;
+    expect_error(&r.json_lines()[0], bad[0].2);
+    assert_eq!(server.requests().last(), Some(&vec![ids[1].clone()]));
+}
+
 /// `NaN` and `Infinity` make the whole answer invalid JSON. The batch is asked again in
 /// halves, down to single ids, so that only the two bad records end in error.
 #[tokio::test]

@@ -240,3 +240,24 @@ async fn follow_prints_a_new_task_once_and_ctrl_c_exits_0() {
         "{printed:?}"
     );
 }
+
+/// A token echoed by the server and split by an escape showed in `list --json` in two
+/// pieces (`get` and `wait` already hid it per string).
+#[tokio::test]
+async fn a_token_split_by_an_escape_is_hidden_in_list_json() {
+    let (server, now) = account().await;
+    let (head, tail) = TOKEN.split_at(8);
+    let mut record = account_record(&account_id(0, 9_999), OWNER, now - 30.0);
+    record["request"]["model"] = serde_json::json!(format!("echo {head}\u{1b}[31m{tail}"));
+    server.account().add(record);
+    let (code, stdout, stderr) = run(&server.url(), &["list", "--json"]).await;
+    assert_eq!(code, 0, "{stderr}");
+    let line = stdout
+        .lines()
+        .find(|l| l.contains(&account_id(0, 9_999)))
+        .expect("the echoing task is listed");
+    let v: Value = serde_json::from_str(line).expect("JSON line");
+    let model = v["model"].as_str().expect("model");
+    assert!(!model.contains(tail), "{model:?}");
+    assert!(model.contains("[token hidden]"), "{model:?}");
+}

@@ -93,6 +93,45 @@ pub(super) fn read(raw: &Value) -> (Status, Option<Failure>) {
     (status, failure)
 }
 
+/// Checks that the values the status is read from are of the type the reader needs,
+/// where the record has them: `response` and `response.data` are objects, and `status`
+/// (in `response.data` or `response.data.content`) is a word; `null` counts as absent.
+/// Any other type (`"status": 7`) makes a record that cannot be read, not a task of
+/// unknown state: the message says what was found and where.
+pub(super) fn check_needed(raw: &Value) -> Result<(), String> {
+    let object_or_null = |v: Option<&Value>, at: &str| match v {
+        None | Some(Value::Null | Value::Object(_)) => Ok(()),
+        Some(other) => Err(format!("{}, expected an object at {at}", kind(other))),
+    };
+    let response = raw.get("response");
+    object_or_null(response, "response")?;
+    let data = response.and_then(|r| r.get("data"));
+    object_or_null(data, "response.data")?;
+    let content = data.and_then(|d| d.get("content"));
+    for (v, at) in [
+        (data, "response.data.status"),
+        (content, "response.data.content.status"),
+    ] {
+        match v.and_then(|v| v.get("status")) {
+            None | Some(Value::Null | Value::String(_)) => {}
+            Some(other) => return Err(format!("{}, expected a status word at {at}", kind(other))),
+        }
+    }
+    Ok(())
+}
+
+/// What a value of the wrong type is, for [`check_needed`]'s message.
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
 /// The first place that gives a code or a message. A code is taken only from an error
 /// object (a bare word such as `"timeout"` is the message: it is all there is to show).
 fn reason(places: &[&Value]) -> Option<Failure> {
@@ -176,6 +215,35 @@ mod tests {
     fn an_object_without_code_or_message_looks_further() {
         let v = json!({"response": {"data": {"status": "failed", "error": {"detail": 1}, "reason": "why"}}});
         assert_eq!(state(v), (Status::Failed, Some("why".into())));
+    }
+
+    #[test]
+    fn values_the_status_needs_must_be_of_their_type() {
+        assert_eq!(
+            check_needed(&json!({"response": {"data": {"status": 7}}})),
+            Err("a number, expected a status word at response.data.status".into())
+        );
+        assert_eq!(
+            check_needed(&json!({"response": {"data": {"content": {"status": ["x"]}}}})),
+            Err("a list, expected a status word at response.data.content.status".into())
+        );
+        assert_eq!(
+            check_needed(&json!({"response": "done"})),
+            Err("a string, expected an object at response".into())
+        );
+        assert_eq!(
+            check_needed(&json!({"response": {"data": true}})),
+            Err("a boolean, expected an object at response.data".into())
+        );
+        for fine in [
+            json!({}),
+            json!({"response": null}),
+            json!({"response": {"data": null}}),
+            json!({"response": {"data": {"status": null, "model": 5}}}),
+            json!({"response": {"data": {"status": "running", "content": "text"}}}),
+        ] {
+            assert_eq!(check_needed(&fine), Ok(()), "{fine}");
+        }
     }
 
     #[test]

@@ -174,10 +174,13 @@ pub(super) async fn run(cli: &Cli, args: &CreateArgs) -> u8 {
                     if let RowOutcome::Created(c) = o {
                         // JSON escapes control characters itself; only the token goes.
                         let line = if args.json {
-                            let line = serde_json::json!({"id": c.id, "trace_id": c.trace_id,
-                                "prompt": c.prompt, "model": c.model})
-                            .to_string();
-                            secret.map_or(line.clone(), |t| text::redact(&line, t))
+                            let mut line = serde_json::json!({"id": c.id, "trace_id": c.trace_id,
+                                "prompt": c.prompt, "model": c.model});
+                            // Per string, so that a token split by an escape is found too.
+                            if let Some(t) = secret {
+                                text::redact_json(&mut line, t);
+                            }
+                            line.to_string()
                         } else {
                             format!("{}\t{}", shown(&c.id), shown(&c.prompt))
                         };

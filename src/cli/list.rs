@@ -192,9 +192,11 @@ impl Printer {
                     if saved.is_some() {
                         super::save::add_to_json(&mut line, outcome(t));
                     }
-                    let line = line.to_string();
-                    let line = token.map_or(line.clone(), |tk| text::redact(&line, tk));
-                    line + "\n"
+                    if let Some(tk) = token {
+                        // Per string, so that a token split by an escape is found too.
+                        text::redact_json(&mut line, tk);
+                    }
+                    line.to_string() + "\n"
                 })
                 .collect::<String>()
         } else if refs.is_empty() {

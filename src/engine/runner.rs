@@ -247,8 +247,9 @@ impl Runner {
                 continue;
             }
             match outcome {
-                // Unfinished and not stale (72 h after creation a task is no longer asked).
-                Outcome::Found(record) if record.is_live_now() => {
+                // Unfinished and not stale (72 h after creation, or after it was first
+                // watched when its creation time is unknown, a task is no longer asked).
+                Outcome::Found(record) if self.watch.keeps_asking(id, record, now) => {
                     self.watch.schedule(id, now);
                 }
                 // An auth stop pauses the whole watch; the task waits on the list for a

@@ -3,6 +3,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::retry::backoff;
+use crate::api::TaskRecord;
 
 #[derive(Debug, Clone, Copy)]
 struct Entry {
@@ -82,6 +83,22 @@ impl WatchList {
             errors: errors.saturating_add(1),
         };
         self.entries.insert(id.to_owned(), entry);
+    }
+
+    /// Whether to go on asking about `id` after this answer: the record is live (see
+    /// [`TaskRecord::is_live`]) and, when it has no creation time to grow stale by (none
+    /// sent, or one read as unknown, such as the year 9999), `id` has been watched for less
+    /// than [`TaskRecord::STALE_AFTER_SECONDS`]. Without that, an unfinished task of unknown
+    /// age would be asked about for as long as the app runs.
+    pub fn keeps_asking(&self, id: &str, record: &TaskRecord, now: Instant) -> bool {
+        if !record.is_live_now() {
+            return false;
+        }
+        record.created_at.is_some()
+            || self.entries.get(id).is_none_or(|e| {
+                now.saturating_duration_since(e.since).as_secs_f64()
+                    <= TaskRecord::STALE_AFTER_SECONDS
+            })
     }
 
     pub fn remove(&mut self, id: &str) {
@@ -208,5 +225,34 @@ mod tests {
             vec!["a".to_owned()]
         );
         assert_eq!(w.len(), 1);
+    }
+
+    /// A running task whose creation time reads as unknown (here the year 9999) used to be
+    /// asked about for as long as the app ran, with no time limit set: it is now given up
+    /// 72 h after it was first watched, as a known one is 72 h after its creation.
+    #[test]
+    fn a_task_of_unknown_age_is_not_watched_forever() {
+        let running = |created_at: &str| {
+            let v = serde_json::json!({"id": "a", "created_at": created_at,
+                "response": {"success": true, "data": {"status": "running"}}});
+            TaskRecord::from_value(v).expect("record")
+        };
+        let unknown = running("9999-01-01T00:00:00Z");
+        assert_eq!(unknown.created_at, None);
+        let recent = crate::api::format_rfc3339(crate::task::unix_now() - 60.0).expect("a time");
+        let known = running(&recent);
+        assert!(known.created_at.is_some());
+
+        let mut w = WatchList::new(Duration::from_secs(5), Duration::from_secs(60), None);
+        let start = Instant::now();
+        assert!(w.keeps_asking("a", &unknown, start), "not watched yet");
+        w.schedule("a", start);
+        let hour = Duration::from_secs(3600);
+        assert!(w.keeps_asking("a", &unknown, start + hour));
+        assert!(!w.keeps_asking("a", &unknown, start + 73 * hour));
+        assert!(
+            w.keeps_asking("a", &known, start + 73 * hour),
+            "its age is known"
+        );
     }
 }
