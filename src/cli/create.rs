@@ -36,7 +36,7 @@ impl CreateArgs {
             })
             .collect();
         Ok(GenerationRequest {
-            model: self.model.clone(),
+            model: self.model.clone().unwrap_or_default(),
             prompt: String::new(),
             images,
             options: GenerationOptions {
@@ -90,7 +90,14 @@ pub(super) async fn run(cli: &Cli, args: &CreateArgs) -> u8 {
         eprintln!("error: --save needs --wait (a task is saved once it has finished)");
         return exit::USAGE;
     }
-    let rows = match args.template().and_then(|t| args.rows(&t)) {
+    let template = match &args.continue_from {
+        Some(id) => match super::continue_task::request(cli, args, id).await {
+            Ok(request) => Ok(request),
+            Err(code) => return code,
+        },
+        None => args.template(),
+    };
+    let rows = match template.and_then(|t| args.rows(&t)) {
         Ok(rows) => rows,
         Err(e) => {
             eprintln!("error: {e}");

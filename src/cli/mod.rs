@@ -2,6 +2,7 @@
 //! Data goes to stdout; progress, warnings and errors to stderr.
 
 mod args;
+mod continue_task;
 mod create;
 mod input;
 mod list;

@@ -7,9 +7,19 @@ use std::path::PathBuf;
 
 #[derive(Debug, Args)]
 pub struct CreateArgs {
-    /// The model (one of the documented ones, or any other name the API knows).
-    #[arg(long)]
-    pub model: String,
+    /// The model (one of the documented ones, or any other name the API knows); with
+    /// --continue, the task's model when not given.
+    #[arg(long, required_unless_present = "continue_from")]
+    pub model: Option<String>,
+
+    /// Continue this finished task from its last frame: its model and options (those given
+    /// here replace them), the frame as the one image (first_frame), return_last_frame on.
+    #[arg(
+        long = "continue",
+        value_name = "TASK_ID",
+        conflicts_with_all = ["prompts_file", "images", "roles"]
+    )]
+    pub continue_from: Option<String>,
 
     /// The prompt (up to 1 000 characters).
     #[arg(
