@@ -100,6 +100,34 @@ pub fn describe(state: &SaveState) -> String {
     }
 }
 
+/// How long SeeDance's own links live after the task finished (Ark deletes them).
+const LINK_LIFE: f64 = 24.0 * 3600.0;
+
+/// When the task's video link stops working (Unix seconds): links outside
+/// `acedata.cloud` die 24 h after the task finished; AceDataCloud's own have no
+/// documented end (`None`).
+pub fn link_expires_at(entry: &TaskEntry) -> Option<f64> {
+    let record = entry.record.as_ref()?;
+    let host = url::Url::parse(record.video_url.as_deref()?)
+        .ok()?
+        .host_str()?
+        .to_ascii_lowercase();
+    let ours = host == "acedata.cloud" || host.ends_with(".acedata.cloud");
+    (!ours).then_some(record.finished_at? + LINK_LIFE)
+}
+
+/// "link expires in 5 h", "link expired" for a link with an end.
+fn expiry_text(expires_at: f64, now: f64) -> String {
+    let left = expires_at - now;
+    if left <= 0.0 {
+        "the link has likely expired (24 h after the task finished)".to_owned()
+    } else if left < 3600.0 {
+        format!("link expires in {} min", (left / 60.0).ceil() as u64)
+    } else {
+        format!("link expires in {} h", (left / 3600.0).floor() as u64)
+    }
+}
+
 /// A succeeded task with a video link, as the library wants it.
 fn request_of(entry: &TaskEntry) -> Option<SaveRequest> {
     let record = entry.record.as_ref()?;
@@ -224,10 +252,18 @@ impl SeedanceApp {
     }
 
     /// Saves these tasks (`again`: also those that failed, were removed or gone before).
-    pub(super) fn library_save(&mut self, requests: Vec<SaveRequest>, again: bool) {
+    /// Links that expire are started first, the soonest first.
+    pub(super) fn library_save(&mut self, mut requests: Vec<SaveRequest>, again: bool) {
         let Some(library) = self.library.library.clone() else {
             return;
         };
+        let expiry = |r: &SaveRequest| {
+            self.book
+                .get(&r.id)
+                .and_then(link_expires_at)
+                .unwrap_or(f64::INFINITY)
+        };
+        requests.sort_by(|a, b| expiry(a).total_cmp(&expiry(b)));
         for request in requests {
             let skip = match self.library.states.get(&request.id) {
                 None => false,
@@ -360,7 +396,12 @@ impl SeedanceApp {
 }
 
 /// The details' library line for one task: its state, and Open / Show in folder / Retry.
-pub(super) fn details_line(ui: &mut egui::Ui, sync: &mut LibrarySync, id: &str) {
+pub(super) fn details_line(ui: &mut egui::Ui, sync: &mut LibrarySync, entry: &TaskEntry) {
+    let id = entry.id.as_str();
+    let saved = matches!(sync.states.get(id), Some(SaveState::Saved(_)));
+    if !saved && let Some(at) = link_expires_at(entry) {
+        ui.label(expiry_text(at, crate::task::unix_now()));
+    }
     let Some(state) = sync.states.get(id).cloned() else {
         return;
     };
@@ -426,6 +467,29 @@ mod tests {
         assert_eq!(human_bytes(4_100_000_000), "4.1 GB");
         assert_eq!(human_bytes(312_000_000), "312 MB");
         assert_eq!(human_bytes(80_000), "80 KB");
+    }
+
+    #[test]
+    fn links_outside_acedata_expire_a_day_after_finishing() {
+        let entry = |url: &str| {
+            let mut e = TaskEntry::new("t");
+            let record = crate::api::TaskRecord::from_value(serde_json::json!({
+                "id": "t", "finished_at": 1766329436.0,
+                "response": {"success": true, "task_id": "t",
+                    "data": {"status": "succeeded", "video_url": url}}
+            }));
+            e.record = record.map(Arc::new);
+            e
+        };
+        assert_eq!(
+            link_expires_at(&entry("https://ark.example.com/v.mp4")),
+            Some(1766329436.0 + LINK_LIFE)
+        );
+        assert_eq!(
+            link_expires_at(&entry("https://platform.cdn.acedata.cloud/v.mp4")),
+            None
+        );
+        assert_eq!(expiry_text(5.5 * 3600.0, 0.0), "link expires in 5 h");
     }
 
     #[test]
