@@ -152,6 +152,8 @@ pub struct SeedanceApp {
     poster_queue: posters::PosterQueue,
     /// The local library and each task's state in it.
     library: library::LibrarySync,
+    /// The media client of Download… batches (the panel holds none).
+    web: crate::download::WebClient,
     note: NoteEdit,
     failed_cache: Option<(u64, FailedGroups)>,
     /// The details panel shows the current row (closed by its Close, opened by a click
@@ -207,6 +209,7 @@ impl SeedanceApp {
             posters: PosterBoard::default(),
             poster_queue: posters::PosterQueue::new(options.posters),
             library: library::LibrarySync::new(ctx, options.library.filter(|_| !options.demo)),
+            web: crate::download::WebClient::default(),
             note: NoteEdit::default(),
             failed_cache: None,
             details_open: true,
