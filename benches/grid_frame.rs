@@ -82,6 +82,7 @@ fn frames(n: usize, screen_reader: bool) {
                     selection: &selection,
                     thumbnails: None,
                     scroll_to: None,
+                    library: &|_| None,
                 };
                 grid::show(ui, &book, view);
             });

@@ -28,10 +28,13 @@ pub enum PreviewError {
     Dropped,
 }
 
-/// Fetches media into memory; cheap to clone (one connection pool).
+/// Fetches media into memory; cheap to clone (one connection pool). Each fetch holds one
+/// of the process-wide media slots (`library::media_slots`) while it runs, so posters,
+/// Continue's frames, library saves and downloads share one limit.
 #[derive(Debug, Clone)]
 pub struct Fetcher {
     client: reqwest::Client,
+    slots: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 impl Default for Fetcher {
@@ -47,7 +50,10 @@ impl Fetcher {
     }
 
     pub fn with_client(client: reqwest::Client) -> Self {
-        Self { client }
+        Self {
+            client,
+            slots: crate::library::media_slots(),
+        }
     }
 
     /// The bytes at `url` (at most [`MAX_BODY`]), or why there are none ("HTTP 404 Not
@@ -55,6 +61,8 @@ impl Fetcher {
     /// http to another machine, the demo's) are refused before any connection.
     pub async fn image(&self, url: &str) -> Result<Vec<u8>, PreviewError> {
         let url = crate::links::fetch_link(url)?;
+        // The slots are never closed; were they, fetching without one beats failing.
+        let _slot = self.slots.acquire().await.ok();
         let response = self
             .client
             .get(url.as_str())
@@ -69,6 +77,7 @@ impl Fetcher {
     pub async fn video_start(&self, url: &str, len: usize) -> Result<Vec<u8>, PreviewError> {
         let url = crate::links::fetch_link(url)?;
         let last = len.saturating_sub(1);
+        let _slot = self.slots.acquire().await.ok();
         let response = self
             .client
             .get(url.as_str())

@@ -1,10 +1,9 @@
 //! The downloads panel: one progress bar per file and one overall, Cancel, Retry for the
 //! failed ones, and the reason of each failure.
 
-use crate::download::{DownloadEvent, DownloadJob, Downloads, WebClient};
+use crate::download::{DownloadEvent, DownloadJob, Downloads};
 use std::collections::HashSet;
 use std::path::PathBuf;
-use std::sync::Arc;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -35,7 +34,6 @@ pub enum DownloadIntent {
 
 #[derive(Default)]
 pub struct DownloadsPanel {
-    web: WebClient,
     /// The folder of the last batch, for "Open folder".
     pub dir: Option<PathBuf>,
     /// Every folder a batch went into: the only ones "Open folder" may open.
@@ -46,7 +44,14 @@ pub struct DownloadsPanel {
 }
 
 impl DownloadsPanel {
-    pub fn start(&mut self, ctx: &egui::Context, dir: PathBuf, jobs: Vec<DownloadJob>) {
+    /// Shows the jobs not already queued or running and hands them to `launch`, which
+    /// starts their batch (the app does: the panel neither spawns nor speaks HTTP).
+    pub fn start(
+        &mut self,
+        dir: PathBuf,
+        jobs: Vec<DownloadJob>,
+        launch: impl FnOnce(Vec<DownloadJob>) -> (Downloads, UnboundedReceiver<DownloadEvent>),
+    ) {
         let fresh: Vec<DownloadJob> = jobs
             .into_iter()
             .filter(|j| {
@@ -65,10 +70,7 @@ impl DownloadsPanel {
             received: 0,
             total: None,
         }));
-        let ctx = ctx.clone();
-        let notify: Arc<dyn Fn() + Send + Sync> = Arc::new(move || ctx.request_repaint());
-        self.runs
-            .push(self.web.download(dir.clone(), fresh, 3, Some(notify)));
+        self.runs.push(launch(fresh));
         self.written.insert(dir.clone());
         self.dir = Some(dir);
         self.visible = true;

@@ -208,6 +208,9 @@ pub struct GridView<'a> {
     pub thumbnails: Option<&'a mut dyn FnMut(&TaskEntry) -> Poster>,
     /// A row to bring into view this frame (the keyboard moved there).
     pub scroll_to: Option<usize>,
+    /// Each task's word for its place in the local library ("✓ saved", "saving 41 %"),
+    /// shown beside the video's Open.
+    pub library: &'a dyn Fn(&TaskEntry) -> Option<String>,
 }
 
 /// Lays out the visible rows only. The table is one Tab stop; while it has focus the
@@ -217,6 +220,7 @@ pub fn show(ui: &mut egui::Ui, book: &TaskBook, view: GridView<'_>) -> Vec<GridI
         selection,
         thumbnails: mut previews,
         scroll_to,
+        library,
     } = view;
     let mut intents = Vec::new();
     let sort = book.sort();
@@ -323,7 +327,16 @@ pub fn show(ui: &mut egui::Ui, book: &TaskBook, view: GridView<'_>) -> Vec<GridI
                                     });
                                     in_cell(ui, node, egui::accesskit::Role::Cell, |ui| {
                                         ui.push_id((&entry.id, column.title()), |ui| {
-                                            cell(ui, column, entry, now, &mut intents)
+                                            if column == Column::Video
+                                                && let Some(word) = library(entry)
+                                            {
+                                                ui.horizontal(|ui| {
+                                                    cell(ui, column, entry, now, &mut intents);
+                                                    ui.weak(word);
+                                                });
+                                            } else {
+                                                cell(ui, column, entry, now, &mut intents);
+                                            }
                                         });
                                     });
                                 });

@@ -4,9 +4,9 @@
 //! Layout: `<library>/YYYY-MM/<time> <prompt>-<id8>.mp4`, its last frame as
 //! `….last-frame.png` (or the image's real type) and its sidecar `….json`
 //! ([`naming`], [`sidecar`]). Every file is streamed to `.part`, checked by its magic
-//! bytes and length, synced and only then renamed ([`fetch`]). Library saves and
-//! **Download…** batches share one process-wide limit of [`client::MEDIA_FETCHES`]
-//! files at once (the window's small last-frame previews are fetched apart).
+//! bytes and length, synced and only then renamed ([`fetch`]). Library saves,
+//! **Download…** batches and the window's in-memory fetches (posters, Continue's frames:
+//! `preview::Fetcher`) share one process-wide limit of [`client::MEDIA_FETCHES`] at once.
 //!
 //! [`Library`] is the handle the CLI and the window drive: [`Library::save`] per task,
 //! [`Library::state`] per task id, [`LibraryEvent`]s with bytes and totals, and

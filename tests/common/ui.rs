@@ -24,6 +24,9 @@ pub fn options(api_base: &str, token: &str, opener: &RecordingOpener) -> GuiOpti
     o.history = None;
     // No poster cache: a test that is about posters gives its own folder.
     o.posters = None;
+    // No library: a test that is about the library gives its own folder (none writes
+    // into the real Videos folder).
+    o.library = None;
     o.notifications = false;
     o.engine = EngineConfig {
         watch_interval: Duration::from_secs(2),

@@ -224,7 +224,11 @@ impl SeedanceApp {
             Ok(new) if new.is_empty() => {}
             Ok(new) => {
                 let n = new.len();
+                // Follow brings tasks in as they are made: each is saved as it finishes,
+                // also one that arrives finished.
+                let ids: Vec<String> = new.iter().map(|r| r.id.clone()).collect();
                 self.adopt(new);
+                self.library_finished(&ids);
                 self.account.message = Some(format!(
                     "Follow added {}.",
                     count(n, "new task", "new tasks")

@@ -77,6 +77,13 @@ pub enum Done {
     },
     /// Continue…'s request, prefilled with the last frame (or why it has none).
     ContinueReady(Box<crate::generate::continue_from::Continuation>),
+    /// A library save ended (the library's events told its progress).
+    LibrarySaved {
+        id: String,
+        result: Result<crate::library::SavedTask, String>,
+    },
+    /// What the library's sidecars said of the tasks loaded at start.
+    LibraryFound(Vec<(String, crate::library::SaveState)>),
     /// A job panicked.
     Crashed {
         job: Job,
@@ -100,6 +107,7 @@ pub enum Job {
     Poster,
     PosterLoad,
     Continue,
+    Library,
 }
 
 impl Job {
@@ -119,6 +127,7 @@ impl Job {
             Self::Poster => "making a poster",
             Self::PosterLoad => "showing a poster",
             Self::Continue => "getting the last frame",
+            Self::Library => "saving to the library",
         }
     }
 }

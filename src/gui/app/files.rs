@@ -171,7 +171,16 @@ impl SeedanceApp {
     }
 
     fn start_downloads_in(&mut self, dir: PathBuf, jobs: Vec<DownloadJob>) {
-        self.downloads.start(&self.ctx, dir, jobs);
+        let ctx = self.ctx.clone();
+        let notify: std::sync::Arc<dyn Fn() + Send + Sync> =
+            std::sync::Arc::new(move || ctx.request_repaint());
+        let web = &self.web;
+        let to = dir.clone();
+        // The concurrency is per batch; every batch also waits for the process-wide
+        // media slots, so overlapping batches do not add up.
+        self.downloads.start(dir, jobs, |fresh| {
+            web.download(to, fresh, crate::library::MEDIA_FETCHES, Some(notify))
+        });
     }
 
     /// Asks for the download folder; `then` are the downloads waiting for it.

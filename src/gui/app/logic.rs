@@ -30,6 +30,7 @@ impl SeedanceApp {
         for done in self.background.take_finished() {
             self.on_done(done);
         }
+        self.library_tick();
         self.downloads.poll();
         self.posters_tick();
         self.follow_if_due();
@@ -69,6 +70,8 @@ impl SeedanceApp {
             Done::SheetRead(text) => self.on_sheet_read(text),
             Done::FoundCreated { prompt, found } => self.on_found_created(prompt, found),
             Done::Followed { follower, result } => self.on_followed(*follower, result),
+            Done::LibrarySaved { id, result } => self.on_library_saved(&id, result),
+            Done::LibraryFound(found) => self.on_library_found(found),
             Done::Crashed { job, message } => {
                 match job {
                     Job::History => self.on_history_crashed(),
@@ -104,6 +107,12 @@ impl SeedanceApp {
                     .into_iter()
                     .map(|id| (id.clone(), success.contains(&id)))
                     .collect();
+                let saved: Vec<String> = summary
+                    .iter()
+                    .filter(|(_, ok)| *ok)
+                    .map(|(id, _)| id.clone())
+                    .collect();
+                self.library_finished(&saved);
                 if let Some(text) = self.attention.on_finished(&self.ctx, &summary, focused)
                     && self.prefs.notifications
                 {

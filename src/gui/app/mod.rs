@@ -13,6 +13,7 @@
 //! | `files.rs` | exports, clipboard text, downloads and their folder |
 //! | `account.rs` | "My tasks": the account's listing and Follow |
 //! | `generate.rs` | creating generations: runs, their rows, "may have been created" |
+//! | `library.rs` | the local library: saving finished videos, their states, Save N |
 //! | `ui.rs` | drawing the panels |
 //! | `prefs.rs` | what is remembered across starts |
 
@@ -22,6 +23,7 @@ mod files;
 mod generate;
 mod history;
 mod intents;
+mod library;
 mod logic;
 mod media;
 mod posters;
@@ -84,6 +86,8 @@ pub struct GuiOptions {
     pub follow_interval: Duration,
     /// Where posters are kept; `None` makes none.
     pub posters: Option<crate::media::PosterCache>,
+    /// The library folder (`library::default_root()`); `None`: no library, nothing saved.
+    pub library: Option<PathBuf>,
 }
 
 impl GuiOptions {
@@ -102,6 +106,7 @@ impl GuiOptions {
             notifier: Arc::new(SystemNotifier),
             follow_interval: crate::engine::FOLLOW_INTERVAL,
             posters: crate::media::PosterCache::platform(),
+            library: crate::library::default_root(),
         }
     }
 }
@@ -145,6 +150,10 @@ pub struct SeedanceApp {
     /// What the screen shows of each task's poster, and their textures.
     posters: PosterBoard,
     poster_queue: posters::PosterQueue,
+    /// The local library and each task's state in it.
+    library: library::LibrarySync,
+    /// The media client of Download… batches (the panel holds none).
+    web: crate::download::WebClient,
     note: NoteEdit,
     failed_cache: Option<(u64, FailedGroups)>,
     /// The details panel shows the current row (closed by its Close, opened by a click
@@ -199,6 +208,8 @@ impl SeedanceApp {
             undo: None,
             posters: PosterBoard::default(),
             poster_queue: posters::PosterQueue::new(options.posters),
+            library: library::LibrarySync::new(ctx, options.library.filter(|_| !options.demo)),
+            web: crate::download::WebClient::default(),
             note: NoteEdit::default(),
             failed_cache: None,
             details_open: true,

@@ -80,7 +80,7 @@ impl SeedanceApp {
                 .entries()
                 .iter()
                 .filter(|e| !self.posters.knows(&e.id) && !self.poster_queue.queued.contains(&e.id))
-                .filter_map(|e| plan(e, demo))
+                .filter_map(|e| plan(e, demo, self.saved_video(&e.id)))
                 .collect();
             for plan in plans {
                 self.poster_queue.queued.insert(plan.id.clone());
@@ -125,13 +125,29 @@ impl SeedanceApp {
         self.poster_queue.running = self.poster_queue.running.saturating_sub(1);
     }
 
+    /// Task `id`'s video was saved: where its poster could not be made yet, the saved
+    /// file is tried (the best source: no network).
+    pub(super) fn poster_saved_video(&mut self, id: &str) {
+        if self.poster_queue.maker.is_none()
+            || self.poster_queue.queued.contains(id)
+            || (self.posters.knows(id) && !matches!(self.posters.state(id), Some(Err(_))))
+        {
+            return;
+        }
+        let saved = self.saved_video(id);
+        if let Some(plan) = self.book.get(id).and_then(|e| plan(e, self.demo, saved)) {
+            self.poster_queue.queued.insert(plan.id.clone());
+            self.poster_queue.waiting.push_front(plan);
+        }
+    }
+
     pub(super) fn on_poster_loaded(&mut self, id: &str, image: Result<egui::ColorImage, String>) {
         self.posters.loaded(&self.ctx, id, image);
     }
 }
 
 /// What a task's poster can be made from; `None` when it has nothing (not succeeded).
-fn plan(e: &TaskEntry, demo: bool) -> Option<PosterPlan> {
+fn plan(e: &TaskEntry, demo: bool, saved_video: Option<PathBuf>) -> Option<PosterPlan> {
     if e.status != Status::Succeeded {
         return None;
     }
@@ -145,7 +161,7 @@ fn plan(e: &TaskEntry, demo: bool) -> Option<PosterPlan> {
         id: e.id.clone(),
         bundled,
         last_frame_url: record.last_frame_url.clone(),
-        saved_video: None,
+        saved_video,
         video_url: record.video_url.clone(),
     };
     let any = plan.bundled.is_some()

@@ -21,6 +21,10 @@ pub struct Prefs {
     pub watching: bool,
     /// "Follow my account": off until the user turns it on.
     pub follow: bool,
+    /// Keep videos: save each task the window sees finish into the library.
+    pub keep_videos: bool,
+    /// The library folder chosen in the window (`SEEDANCE_LIBRARY_DIR` wins over it).
+    pub library_dir: Option<PathBuf>,
 }
 
 impl Default for Prefs {
@@ -33,6 +37,8 @@ impl Default for Prefs {
             notifications: true,
             watching: true,
             follow: false,
+            keep_videos: true,
+            library_dir: None,
         }
     }
 }

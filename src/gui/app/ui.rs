@@ -22,6 +22,7 @@ impl SeedanceApp {
                 self.push_intent(intent);
             }
         });
+        egui::Panel::bottom("library").show(ui, |ui| self.library_bar(ui));
         if self.downloads.visible {
             egui::Panel::bottom("downloads")
                 .resizable(true)
@@ -46,6 +47,7 @@ impl SeedanceApp {
                 .max_size(520.0)
                 .show(ui, |ui| match self.book.get(&id) {
                     Some(entry) => {
+                        super::library::details_line(ui, &mut self.library, entry);
                         let poster = self.posters.poster(&entry.id);
                         for intent in details::show(ui, entry, poster, &mut self.note) {
                             self.pending.push(intent.into());
@@ -247,10 +249,13 @@ impl SeedanceApp {
             } else {
                 None
             };
+        let sync = &self.library;
+        let library = |e: &crate::task::TaskEntry| super::library::card_word(sync, &e.id);
         let view = grid::GridView {
             selection: &self.selection,
             thumbnails,
             scroll_to: self.scroll_to.take(),
+            library: &library,
         };
         let intents = grid::show(ui, &self.book, view);
         self.pending.extend(intents.into_iter().map(Intent::from));
@@ -259,7 +264,8 @@ impl SeedanceApp {
     fn gallery(&mut self, ui: &mut egui::Ui) {
         let posters = &mut self.posters;
         let mut poster = |e: &crate::task::TaskEntry| posters.poster(&e.id);
-        let library = |_: &crate::task::TaskEntry| None;
+        let sync = &self.library;
+        let library = |e: &crate::task::TaskEntry| super::library::card_word(sync, &e.id);
         let view = gallery::GalleryView {
             selection: &self.selection,
             scroll_to: self.scroll_to.take(),
