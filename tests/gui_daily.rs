@@ -252,7 +252,8 @@ fn downloads_go_into_the_chosen_folder() {
             == 2
     );
     assert_eq!(
-        h.query_all_by_label_contains("failed: the link has expired").count(),
+        h.query_all_by_label_contains("failed: the link has expired")
+            .count(),
         2,
         "each failure shows its reason"
     );

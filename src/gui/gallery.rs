@@ -13,15 +13,28 @@ use crate::task::{TaskEntry, unix_now};
 use egui::accesskit::Role;
 use egui::{Rect, Sense, Vec2, pos2, vec2};
 
-/// The card's size: small enough that a 1280 × 760 window shows at least ten whole cards
-/// under the top bar and the toolbar.
+/// The card's smallest size: small enough that a 1280 × 760 window shows at least ten
+/// whole cards under the top bar and the toolbar. Cards grow to fill a line, up to
+/// [`MAX_CARD_WIDTH`].
 pub const CARD: Vec2 = vec2(212.0, 196.0);
-// The bound on a card: at most 240 × 220.
-const _: () = assert!(CARD.x <= 240.0 && CARD.y <= 220.0);
+pub const MAX_CARD_WIDTH: f32 = 240.0;
+// The bound on a card: at most 240 × 220, also at its widest.
+const _: () = assert!(card_size(MAX_CARD_WIDTH).x <= 240.0 && card_size(MAX_CARD_WIDTH).y <= 220.0);
 const GAP: f32 = 8.0;
 const PAD: f32 = 6.0;
-/// The poster's box: 16:9, the shape of most generations; other shapes are fitted inside.
-const POSTER: Vec2 = vec2(CARD.x - 2.0 * PAD, (CARD.x - 2.0 * PAD) * 9.0 / 16.0);
+/// The text under the poster: badge and model, duration and library, two lines of prompt.
+const TEXT_HEIGHT: f32 = CARD.y - 2.0 * PAD - poster_size(CARD.x).y;
+
+/// The poster's box in a card `width` wide: 16:9, the shape of most generations; other
+/// shapes are fitted inside.
+const fn poster_size(width: f32) -> Vec2 {
+    vec2(width - 2.0 * PAD, (width - 2.0 * PAD) * 9.0 / 16.0)
+}
+
+/// A card `width` wide: its poster and the text under it.
+const fn card_size(width: f32) -> Vec2 {
+    vec2(width, poster_size(width).y + TEXT_HEIGHT + 2.0 * PAD)
+}
 
 /// What a card shows in its poster box.
 #[derive(Debug, Clone)]
@@ -72,7 +85,10 @@ pub fn show(ui: &mut egui::Ui, book: &TaskBook, view: GalleryView<'_>) -> Vec<Ga
     let count = book.order().len();
     let columns = columns_for(ui.available_width());
     let lines = count.div_ceil(columns);
-    let pitch = vec2(CARD.x + GAP, CARD.y + GAP);
+    // The line's room shared out, so that cards fill it (within their bounds).
+    let width = ((ui.available_width() + GAP) / columns as f32 - GAP).clamp(CARD.x, MAX_CARD_WIDTH);
+    let card = card_size(width);
+    let pitch = vec2(card.x + GAP, card.y + GAP);
     let whole_lines = ((ui.available_height() + GAP) / pitch.y).floor().max(1.0) as usize;
     let now = unix_now();
     let modifiers = ui.input(|i| i.modifiers);
@@ -95,8 +111,8 @@ pub fn show(ui: &mut egui::Ui, book: &TaskBook, view: GalleryView<'_>) -> Vec<Ga
             let view_height = ui.available_height();
             let wanted = if top < current {
                 top
-            } else if top + CARD.y > current + view_height {
-                top + CARD.y - view_height
+            } else if top + card.y > current + view_height {
+                top + card.y - view_height
             } else {
                 current
             };
@@ -116,7 +132,7 @@ pub fn show(ui: &mut egui::Ui, book: &TaskBook, view: GalleryView<'_>) -> Vec<Ga
                         break;
                     };
                     let min = origin + vec2(column as f32 * pitch.x, line as f32 * pitch.y);
-                    let rect = Rect::from_min_size(min, CARD);
+                    let rect = Rect::from_min_size(min, card);
                     let card = Card {
                         entry,
                         index,
@@ -219,7 +235,7 @@ impl Card<'_> {
             ui.painter()
                 .rect(rect, 6.0, fill, stroke, egui::StrokeKind::Inside);
             let inner = rect.shrink(PAD);
-            let poster_rect = Rect::from_min_size(inner.min, POSTER);
+            let poster_rect = Rect::from_min_size(inner.min, poster_size(rect.width()));
             self.poster(ui, poster_rect, poster(e));
             let text_rect =
                 Rect::from_min_max(pos2(inner.min.x, poster_rect.max.y + 4.0), inner.max);
