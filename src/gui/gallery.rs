@@ -149,35 +149,16 @@ pub fn show(ui: &mut egui::Ui, book: &TaskBook, view: GalleryView<'_>) -> Vec<Ga
     });
     let response = scoped.response;
     grid_a11y::bounds(ui.ctx(), response.id, response.rect);
-    if response.has_focus() {
-        ui.memory_mut(|m| {
-            m.set_focus_lock_filter(
-                response.id,
-                egui::EventFilter {
-                    horizontal_arrows: true,
-                    vertical_arrows: true,
-                    tab: false,
-                    escape: false,
-                },
-            )
-        });
-        ui.painter().rect_stroke(
-            response.rect.shrink(1.0),
-            2.0,
-            ui.visuals().selection.stroke,
-            egui::StrokeKind::Inside,
-        );
-        let steps = Steps {
-            vertical: columns,
-            page: columns * whole_lines,
-            horizontal: true,
-        };
-        intents.extend(
-            grid_keys::read(ui, steps)
-                .into_iter()
-                .map(|k| GalleryIntent::Grid(GridIntent::Key(k))),
-        );
-    }
+    let steps = Steps {
+        vertical: columns,
+        page: columns * whole_lines,
+        horizontal: true,
+    };
+    intents.extend(
+        grid_keys::focused_keys(ui, &response, steps)
+            .into_iter()
+            .map(|k| GalleryIntent::Grid(GridIntent::Key(k))),
+    );
     let clicked = intents.iter().any(|i| {
         matches!(
             i,

@@ -354,32 +354,11 @@ pub fn show(ui: &mut egui::Ui, book: &TaskBook, view: GridView<'_>) -> Vec<GridI
     });
     let response = scoped.response;
     grid_a11y::bounds(ui.ctx(), response.id, response.rect);
-    if response.has_focus() {
-        // Arrows move the current row, not the focus to another widget.
-        ui.memory_mut(|m| {
-            m.set_focus_lock_filter(
-                response.id,
-                egui::EventFilter {
-                    horizontal_arrows: true,
-                    vertical_arrows: true,
-                    tab: false,
-                    escape: false,
-                },
-            )
-        });
-        // Where the keyboard is: a ring around the grid (not colour alone: a shape).
-        ui.painter().rect_stroke(
-            response.rect.shrink(1.0),
-            2.0,
-            ui.visuals().selection.stroke,
-            egui::StrokeKind::Inside,
-        );
-        intents.extend(
-            grid_keys::read(ui, grid_keys::Steps::rows(page))
-                .into_iter()
-                .map(GridIntent::Key),
-        );
-    }
+    intents.extend(
+        grid_keys::focused_keys(ui, &response, grid_keys::Steps::rows(page))
+            .into_iter()
+            .map(GridIntent::Key),
+    );
     if intents
         .iter()
         .any(|i| matches!(i, GridIntent::Click { .. }))

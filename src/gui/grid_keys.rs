@@ -100,6 +100,34 @@ pub fn read(ui: &egui::Ui, steps: Steps) -> Vec<GridKey> {
     })
 }
 
+/// The keys for a view that is one Tab stop (the grid, the gallery), read while it has
+/// focus: the arrows are kept from moving the focus to another widget, a ring shows where
+/// the keyboard is (a shape, not colour alone), and the keys pressed come back in order.
+/// Without focus: nothing is read.
+pub fn focused_keys(ui: &egui::Ui, view: &egui::Response, steps: Steps) -> Vec<GridKey> {
+    if !view.has_focus() {
+        return Vec::new();
+    }
+    ui.memory_mut(|m| {
+        m.set_focus_lock_filter(
+            view.id,
+            egui::EventFilter {
+                horizontal_arrows: true,
+                vertical_arrows: true,
+                tab: false,
+                escape: false,
+            },
+        )
+    });
+    ui.painter().rect_stroke(
+        view.rect.shrink(1.0),
+        2.0,
+        ui.visuals().selection.stroke,
+        egui::StrokeKind::Inside,
+    );
+    read(ui, steps)
+}
+
 /// The row `key` moves to from `current` among `rows` rows (`None`: nothing to move to).
 pub fn target(key: GridKey, current: Option<usize>, rows: usize) -> Option<usize> {
     if rows == 0 {
