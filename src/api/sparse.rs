@@ -13,7 +13,7 @@ use std::fmt;
 
 /// Every key the record model and the state reader look up (`record.rs`, `state.rs`),
 /// and the owner fields a listing compares.
-const KEYS: [&str; 28] = [
+pub(super) const KEYS: [&str; 28] = [
     "id",
     "response",
     "data",
