@@ -10,7 +10,7 @@ mod files;
 mod ui;
 
 use base64::Engine;
-use common::{TestServer, make_ids, record};
+use common::{TestServer, make_ids, png, record};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use files::FileServer;
@@ -20,17 +20,6 @@ use std::time::Duration;
 
 const VIDEO: &[u8] = include_bytes!("fixtures/media-h264-high-bframes.mp4");
 const LAST: &[u8] = include_bytes!("fixtures/media-h264-high-bframes-frame47.png");
-
-fn png(width: u32, height: u32) -> Vec<u8> {
-    let image = image::RgbImage::from_fn(width, height, |x, y| {
-        image::Rgb([(x % 256) as u8, (y % 256) as u8, 40])
-    });
-    let mut bytes = std::io::Cursor::new(Vec::new());
-    image
-        .write_to(&mut bytes, image::ImageFormat::Png)
-        .expect("encode png");
-    bytes.into_inner()
-}
 
 fn decoded(source: &str) -> image::RgbImage {
     let (head, data) = source.split_once(',').expect("a data URI");
@@ -58,7 +47,7 @@ fn world() -> World {
     let runtime = ui::runtime();
     let api = runtime.block_on(TestServer::start());
     let files = runtime.block_on(FileServer::start());
-    files.put("/frame.png", png(640, 360));
+    files.put("/frame.png", png(640, 360, 40));
     files.put("/video.mp4", VIDEO.to_vec());
     files.put("/page.mp4", b"<html><body>gone</body></html>".to_vec());
     let ids = make_ids(3);
@@ -129,12 +118,7 @@ fn continue_fills_the_panel_with_the_last_frame() {
     let frame = decoded(&form.images[0].source);
     assert_eq!(frame.dimensions(), (320, 180));
     let reference = image::load_from_memory(LAST).expect("reference").to_rgb8();
-    let diff: u64 = frame
-        .pixels()
-        .zip(reference.pixels())
-        .map(|(a, b)| (0..3).map(|c| u64::from(a[c].abs_diff(b[c]))).sum::<u64>())
-        .sum();
-    let mean = diff as f64 / f64::from(320 * 180 * 3);
+    let mean = common::mean_difference(&frame, &reference);
     assert!(mean < 8.0, "the last frame ffmpeg wrote (mean diff {mean})");
     w.h.get_by_label("Close window").click();
     w.h.step();

@@ -10,24 +10,13 @@ mod files;
 #[path = "common/ui.rs"]
 mod ui;
 
-use common::{TestServer, make_ids, record};
+use common::{TestServer, make_ids, png, record};
 use files::FileServer;
 use seedance_tasks::gui::{RecordingOpener, SeedanceApp};
 use seedance_tasks::media::PosterCache;
 use std::time::Duration;
 
 const VIDEO: &[u8] = include_bytes!("fixtures/media-h264-high-bframes.mp4");
-
-fn png(width: u32, height: u32) -> Vec<u8> {
-    let image = image::RgbImage::from_fn(width, height, |x, y| {
-        image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
-    });
-    let mut bytes = std::io::Cursor::new(Vec::new());
-    image
-        .write_to(&mut bytes, image::ImageFormat::Png)
-        .expect("encode png");
-    bytes.into_inner()
-}
 
 struct World {
     runtime: tokio::runtime::Runtime,
@@ -43,7 +32,7 @@ fn world() -> World {
     let runtime = ui::runtime();
     let api = runtime.block_on(TestServer::start());
     let files = runtime.block_on(FileServer::start());
-    files.put("/frame.png", png(640, 360));
+    files.put("/frame.png", png(640, 360, 128));
     files.put("/video.mp4", VIDEO.to_vec());
     files.put(
         "/page.mp4",
@@ -107,12 +96,7 @@ fn posters_are_made_from_the_last_frame_or_the_video_and_kept() {
     ))
     .expect("reference")
     .to_rgb8();
-    let diff: u64 = image
-        .pixels()
-        .zip(reference.pixels())
-        .map(|(a, b)| (0..3).map(|c| u64::from(a[c].abs_diff(b[c]))).sum::<u64>())
-        .sum();
-    let mean = diff as f64 / f64::from(320 * 180 * 3);
+    let mean = common::mean_difference(&image, &reference);
     assert!(
         mean < 8.0,
         "the poster is the video's first frame (mean diff {mean})"

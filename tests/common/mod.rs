@@ -354,3 +354,26 @@ fn answer(state: &State, action: &str, ids: &[String]) -> (u16, String, Vec<(Str
         (200, body.to_string(), Vec::new())
     }
 }
+
+/// A PNG of `width` × `height` whose pixels differ along both axes (blue `blue`).
+pub fn png(width: u32, height: u32, blue: u8) -> Vec<u8> {
+    let image = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, blue])
+    });
+    let mut bytes = std::io::Cursor::new(Vec::new());
+    image
+        .write_to(&mut bytes, image::ImageFormat::Png)
+        .expect("encode png");
+    bytes.into_inner()
+}
+
+/// The mean difference per channel of two images of one size (0 = the same pixels).
+pub fn mean_difference(a: &image::RgbImage, b: &image::RgbImage) -> f64 {
+    assert_eq!(a.dimensions(), b.dimensions(), "images of different sizes");
+    let diff: u64 = a
+        .pixels()
+        .zip(b.pixels())
+        .map(|(p, q)| (0..3).map(|c| u64::from(p[c].abs_diff(q[c]))).sum::<u64>())
+        .sum();
+    diff as f64 / (f64::from(a.width()) * f64::from(a.height()) * 3.0)
+}
