@@ -1,7 +1,9 @@
 //! The window's library: a watched task is saved as it finishes, with no click (the file
 //! and its sidecar land in the library); a restart fetches nothing already saved; a file
 //! the user deleted shows as removed and is not fetched again; tasks that arrive finished
-//! are offered as one "Save N finished videos".
+//! are offered as one "Save N finished videos"; a created task and one Follow brings in
+//! are saved too; the folder chosen in the window is used and remembered, and
+//! `SEEDANCE_LIBRARY_DIR` wins over it; Verify library finds changed and missing files.
 
 mod common;
 #[path = "common/files.rs"]
@@ -9,12 +11,15 @@ mod files;
 #[path = "common/ui.rs"]
 mod ui;
 
+use common::account::{OWNER, account_id, account_record};
 use common::{TestServer, make_ids, record};
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use files::FileServer;
-use seedance_tasks::gui::{RecordingOpener, SeedanceApp};
+use seedance_tasks::gui::{AnsweringDialogs, GuiOptions, Picked, RecordingOpener, SeedanceApp};
 use seedance_tasks::library::SaveState;
+use seedance_tasks::task::unix_now;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 const VIDEO: &[u8] = include_bytes!("fixtures/media-h264-high-bframes.mp4");
@@ -55,12 +60,16 @@ fn task(w: &World, id: &str, status: &str) -> serde_json::Value {
     r
 }
 
-fn window(w: &World, watch: Duration) -> egui_kittest::Harness<'static, SeedanceApp> {
+fn options(w: &World, watch: Duration) -> GuiOptions {
     let mut options = ui::options(&w.api.url(), "library-token", &RecordingOpener::default());
     options.initial_ids = w.ids.clone();
     options.engine.watch_interval = watch;
     options.library = Some(w.library.path().to_path_buf());
-    ui::harness(&w.runtime, [1280.0, 760.0], options)
+    options
+}
+
+fn window(w: &World, watch: Duration) -> egui_kittest::Harness<'static, SeedanceApp> {
+    ui::harness(&w.runtime, [1280.0, 760.0], options(w, watch))
 }
 
 fn saved(app: &SeedanceApp, id: &str) -> Option<PathBuf> {
@@ -141,4 +150,145 @@ fn tasks_that_arrive_finished_are_offered_not_fetched() {
         w.ids.iter().all(|id| saved(app, id).is_some())
     });
     assert_eq!(h.state().library_offer(), None);
+}
+
+#[test]
+fn a_created_task_is_saved_as_it_finishes() {
+    let w = world(0, "succeeded");
+    let _enter = w.runtime.enter();
+    let mut h = window(&w, Duration::from_millis(200));
+    ui::step_until(&mut h, "the token in use", |app| app.has_backend());
+    h.get_by_label("New generation").click();
+    h.run_steps(3);
+    h.get_by_label("Prompt").click();
+    h.step();
+    h.get_by_label("Prompt").type_text("一艘纸船顺着雨水漂下");
+    h.run_steps(2);
+    h.get_by_label("Create…").click();
+    h.run_steps(3);
+    h.key_press(egui::Key::Enter);
+    ui::step_until(&mut h, "the created task", |app| app.book().len() == 1);
+    let id = w.api.created_ids()[0].clone();
+    ui::step_for(&mut h, Duration::from_millis(300));
+    assert_eq!(w.files.total_requests(), 0, "nothing fetched while queued");
+    w.api.insert(task(&w, &id, "succeeded"));
+    ui::step_until(&mut h, "the created video saved", |app| {
+        saved(app, &id).is_some()
+    });
+    let video = saved(h.state(), &id).expect("saved");
+    assert_eq!(std::fs::read(&video).expect("the saved file"), VIDEO);
+}
+
+#[test]
+fn a_task_follow_brings_in_finished_is_saved() {
+    let w = world(0, "succeeded");
+    let _enter = w.runtime.enter();
+    let mut h = window(&w, Duration::from_secs(600));
+    ui::step_until(&mut h, "the token in use", |app| app.has_backend());
+    let id = account_id(0, 77);
+    let mut r = account_record(&id, OWNER, unix_now());
+    r["response"]["data"]["video_url"] = w.files.url("/video.mp4").into();
+    r["response"]["data"]["last_frame_url"] = serde_json::Value::Null;
+    w.api.account().add(r);
+    h.get_by_label("Follow my account").click();
+    ui::step_until(&mut h, "the followed video saved", |app| {
+        saved(app, &id).is_some()
+    });
+    assert_eq!(
+        std::fs::read(saved(h.state(), &id).expect("saved")).expect("file"),
+        VIDEO
+    );
+}
+
+#[test]
+fn the_folder_chosen_in_the_window_is_used_and_remembered_and_the_environment_wins() {
+    let w = world(1, "running");
+    let _enter = w.runtime.enter();
+    let id = w.ids[0].clone();
+    let chosen = tempfile::tempdir().expect("temp dir");
+    let mut opts = options(&w, Duration::from_millis(200));
+    opts.dialogs = Arc::new(AnsweringDialogs::new(
+        Picked::Chosen(chosen.path().to_path_buf()),
+        None,
+    ));
+    let mut h = ui::harness(&w.runtime, [1280.0, 760.0], opts);
+    assert_eq!(h.state().library_root(), Some(w.library.path()));
+    h.get_by_label("Change folder…").click();
+    ui::step_until(&mut h, "the folder chosen", |app| {
+        app.library_root() == Some(chosen.path())
+    });
+    assert_eq!(
+        h.state().prefs().library_dir.as_deref(),
+        Some(chosen.path()),
+        "remembered with the preferences"
+    );
+    w.api.insert(task(&w, &id, "succeeded"));
+    ui::step_until(&mut h, "saved", |app| saved(app, &id).is_some());
+    let video = saved(h.state(), &id).expect("saved");
+    assert!(video.starts_with(chosen.path()), "{}", video.display());
+    let prefs = h.state().saved_prefs();
+    drop(h);
+
+    // The next start reads the choice back.
+    let mut h = window(&w, Duration::from_secs(600));
+    h.state_mut().restore(prefs.clone());
+    assert_eq!(h.state().library_root(), Some(chosen.path()));
+    ui::step_until(&mut h, "known as saved", |app| saved(app, &id).is_some());
+    drop(h);
+
+    // SEEDANCE_LIBRARY_DIR wins over the choice, and the button says so.
+    let env = tempfile::tempdir().expect("temp dir");
+    let mut opts = options(&w, Duration::from_secs(600));
+    opts.library_env = Some(env.path().to_path_buf());
+    let mut h = ui::harness(&w.runtime, [1280.0, 760.0], opts);
+    h.state_mut().restore(prefs);
+    h.run_steps(2);
+    assert_eq!(h.state().library_root(), Some(env.path()));
+    assert!(
+        h.get_by_label("Change folder…")
+            .accesskit_node()
+            .is_disabled()
+    );
+}
+
+#[test]
+fn verify_library_finds_changed_and_missing_files() {
+    let w = world(3, "succeeded");
+    let _enter = w.runtime.enter();
+    let mut h = window(&w, Duration::from_secs(600));
+    ui::step_until(&mut h, "the offer", |app| app.library_offer().is_some());
+    let offer = h.state().library_offer().expect("offer");
+    h.get_by_label(offer.as_str()).click();
+    ui::step_until(&mut h, "all saved", |app| {
+        w.ids.iter().all(|id| saved(app, id).is_some())
+    });
+    let changed = saved(h.state(), &w.ids[0]).expect("saved");
+    let missing = saved(h.state(), &w.ids[1]).expect("saved");
+    let mut bytes = std::fs::read(&changed).expect("read");
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    std::fs::write(&changed, bytes).expect("write");
+    std::fs::remove_file(&missing).expect("delete");
+    h.get_by_label("Verify library").click();
+    ui::step_until(&mut h, "verified", |app| {
+        app.status_message()
+            .is_some_and(|m| m.text.starts_with("Verified"))
+    });
+    let text = h.state().status_message().expect("message").text.clone();
+    assert_eq!(
+        text,
+        "Verified 3 saved tasks: 1 intact, 1 changed, 1 missing."
+    );
+    assert!(matches!(
+        h.state().library_state(&w.ids[0]),
+        Some(SaveState::Failed { reason, .. }) if reason.contains("changed since it was saved")
+    ));
+    assert!(matches!(
+        h.state().library_state(&w.ids[1]),
+        Some(SaveState::Removed)
+    ));
+    assert!(
+        saved(h.state(), &w.ids[2]).is_some(),
+        "the intact one stays"
+    );
 }

@@ -28,7 +28,7 @@ mod theme;
 mod token;
 mod toolbar;
 
-pub use app::{GuiOptions, KeyringProvider, PREFS_KEY, Prefs, SeedanceApp, Undo};
+pub use app::{GuiOptions, KeyringProvider, PREFS_KEY, Prefs, SavedPrefs, SeedanceApp, Undo};
 pub use attention::{Notifier, RecordingNotifier, SystemNotifier};
 pub use dialogs::{AnsweringDialogs, Dialogs, Picked, SystemDialogs};
 pub use downloads::{Item, ItemState};
@@ -67,9 +67,9 @@ pub fn run(options: GuiOptions) -> eframe::Result<()> {
             let mut app = SeedanceApp::new(&cc.egui_ctx, options);
             if let Some(prefs) = cc
                 .storage
-                .and_then(|s| eframe::get_value::<Prefs>(s, PREFS_KEY))
+                .and_then(|s| eframe::get_value::<SavedPrefs>(s, PREFS_KEY))
             {
-                app.apply_prefs(prefs);
+                app.restore(prefs);
             }
             Ok(Box::new(app))
         }),

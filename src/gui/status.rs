@@ -4,7 +4,6 @@
 use crate::api::ApiError;
 use crate::book::FailureGroup;
 use crate::engine::Activity;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 #[derive(Default)]
@@ -12,8 +11,6 @@ pub struct StatusLine {
     pub activity: Activity,
     /// The last retry notice and when it was given.
     pub retry: Option<(Instant, Duration, String)>,
-    /// Set by `Event::Halted`, cleared by a new token or query.
-    pub halted: Option<Arc<ApiError>>,
     /// A one-off message (an export's path, a launcher's failure) shown until dismissed
     /// or replaced.
     pub message: Option<StatusMessage>,
@@ -52,9 +49,10 @@ impl StatusLine {
         });
     }
 
-    /// The one banner for an auth or balance stop (never one error per row).
-    pub fn banner(&self, ui: &mut egui::Ui) -> Option<StatusIntent> {
-        let error = self.halted.as_ref()?;
+    /// The one banner for an auth or balance stop (never one error per row): `halted` is
+    /// the session's reason, when querying stopped.
+    pub fn banner(ui: &mut egui::Ui, halted: Option<&ApiError>) -> Option<StatusIntent> {
+        let error = halted?;
         let mut intent = None;
         let title = if error.is_balance() {
             "Your AceDataCloud balance is used up: querying stopped."

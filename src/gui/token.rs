@@ -23,7 +23,6 @@ pub struct TokenPanel {
     pub field: String,
     pub reveal: bool,
     pub expanded: bool,
-    pub current: Option<(Token, TokenSource)>,
     pub keyring: KeyringState,
     pub busy: Option<&'static str>,
     pub message: Option<TokenMessage>,
@@ -35,7 +34,6 @@ impl Default for TokenPanel {
             field: String::new(),
             reveal: false,
             expanded: false,
-            current: None,
             keyring: KeyringState::Checking,
             busy: None,
             message: None,
@@ -53,9 +51,15 @@ pub enum TokenIntent {
 }
 
 impl TokenPanel {
-    pub fn ui(&mut self, ui: &mut egui::Ui, demo: bool) -> Option<TokenIntent> {
+    /// `in_use`: the session's token and where it came from (the panel keeps none).
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        in_use: Option<&(Token, TokenSource)>,
+        demo: bool,
+    ) -> Option<TokenIntent> {
         let mut intent = None;
-        match &self.current {
+        match in_use {
             Some((token, source)) => {
                 ui.label(format!(
                     "Token in use: {} {}",
@@ -154,9 +158,7 @@ impl TokenPanel {
             {
                 intent = Some(TokenIntent::Forget);
             }
-            let test_token = typed
-                .clone()
-                .or_else(|| self.current.as_ref().map(|(t, _)| t.clone()));
+            let test_token = typed.clone().or_else(|| in_use.map(|(t, _)| t.clone()));
             if ui
                 .add_enabled(idle && test_token.is_some(), egui::Button::new("Test"))
                 .on_hover_text("Send one cheap request to check the token and the balance")

@@ -42,9 +42,18 @@ pub const ENV_LIBRARY_DIR: &str = "SEEDANCE_LIBRARY_DIR";
 /// `$SEEDANCE_LIBRARY_DIR`, else the platform's Videos folder plus `SeeDance`, else the
 /// data directory plus `library`.
 pub fn default_root() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os(ENV_LIBRARY_DIR).filter(|d| !d.is_empty()) {
-        return Some(PathBuf::from(dir));
-    }
+    env_root().or_else(platform_root)
+}
+
+/// `$SEEDANCE_LIBRARY_DIR`, when set and not empty.
+pub fn env_root() -> Option<PathBuf> {
+    std::env::var_os(ENV_LIBRARY_DIR)
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+}
+
+/// The platform's Videos folder plus `SeeDance`, else the data directory plus `library`.
+pub fn platform_root() -> Option<PathBuf> {
     directories::UserDirs::new()
         .and_then(|u| u.video_dir().map(|d| d.join("SeeDance")))
         .or_else(|| crate::store::data_dir().map(|d| d.join("library")))
@@ -127,6 +136,18 @@ pub enum SaveState {
 
 impl SaveState {
     /// `saving n %` where the size is known.
+    /// The state a save ends in.
+    pub fn after(result: &Result<SavedTask, SaveError>) -> Self {
+        match result {
+            Ok(saved) => Self::Saved(saved.clone()),
+            Err(e) if e.gone => Self::Gone,
+            Err(e) => Self::Failed {
+                reason: e.reason.clone(),
+                retryable: e.retryable,
+            },
+        }
+    }
+
     pub fn percent(&self) -> Option<u8> {
         match self {
             SaveState::Saving {
@@ -344,15 +365,7 @@ impl Library {
             }));
         }
         let result = save::save(&self.inner, request).await;
-        let state = match &result {
-            Ok(saved) => SaveState::Saved(saved.clone()),
-            Err(e) if e.gone => SaveState::Gone,
-            Err(e) => SaveState::Failed {
-                reason: e.reason.clone(),
-                retryable: e.retryable,
-            },
-        };
-        self.inner.set(&request.id, state);
+        self.inner.set(&request.id, SaveState::after(&result));
         result
     }
 

@@ -27,6 +27,7 @@ pub fn options(api_base: &str, token: &str, opener: &RecordingOpener) -> GuiOpti
     // No library: a test that is about the library gives its own folder (none writes
     // into the real Videos folder).
     o.library = None;
+    o.library_env = None;
     o.notifications = false;
     o.engine = EngineConfig {
         watch_interval: Duration::from_secs(2),

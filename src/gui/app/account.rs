@@ -48,7 +48,8 @@ impl SeedanceApp {
     /// The owner any known record gives, so the API is asked for this account's tasks
     /// and every answer is checked against it.
     fn list_scope(&self) -> ListScope {
-        self.book
+        self.session
+            .book
             .entries()
             .iter()
             .filter_map(|e| e.record.as_deref())
@@ -74,21 +75,21 @@ impl SeedanceApp {
         match intent {
             AccountIntent::Load { from, to } => self.load_my_tasks(from, to),
             AccountIntent::Cancel => {
-                if let Some((cancel, _)) = &self.account.loading {
+                if let Some((cancel, _)) = &self.session.account.loading {
                     cancel.cancel();
                 }
             }
             AccountIntent::SetFollow(on) => {
-                self.prefs.follow = on && self.account.unsupported.is_none();
-                self.account.next_follow = Instant::now();
+                self.session.prefs.follow = on && self.session.account.unsupported.is_none();
+                self.session.account.next_follow = Instant::now();
             }
         }
     }
 
     fn load_my_tasks(&mut self, from: f64, to: Option<f64>) {
-        let Some(engine) = self.engine.as_ref().map(|(e, _)| e.clone()) else {
-            self.account.message = Some("Set a token first (or try the demo).".into());
-            self.token.expanded = true;
+        let Some(engine) = self.services.engine.as_ref().map(|(e, _)| e.clone()) else {
+            self.session.account.message = Some("Set a token first (or try the demo).".into());
+            self.panels.token.expanded = true;
             return;
         };
         let cancel = ListCancel::default();
@@ -100,26 +101,28 @@ impl SeedanceApp {
             ..ListRequest::new(from)
         };
         let job_cancel = cancel.clone();
-        self.account.loading = Some((cancel, progress));
-        self.account.message = None;
-        self.background.future(&self.ctx, Job::Listing, async move {
-            Done::Listed(engine.list(request, on_event, job_cancel).await)
-        });
+        self.session.account.loading = Some((cancel, progress));
+        self.session.account.message = None;
+        self.services
+            .background
+            .future(&self.ctx, Job::Listing, async move {
+                Done::Listed(engine.list(request, on_event, job_cancel).await)
+            });
     }
 
     pub(super) fn on_listed(&mut self, result: Result<Listing, ListError>) {
-        self.account.loading = None;
+        self.session.account.loading = None;
         match result {
             Ok(listing) => {
                 let n = listing.tasks.len();
                 let scope = self.list_scope();
-                let follower = self
-                    .account
-                    .follower
-                    .get_or_insert_with(|| Follower::new(self.account.started, scope, &[]));
+                let follower =
+                    self.session.account.follower.get_or_insert_with(|| {
+                        Follower::new(self.session.account.started, scope, &[])
+                    });
                 follower.remember(&listing.tasks);
                 let added = self.adopt(listing.tasks);
-                self.account.message = Some(format!(
+                self.session.account.message = Some(format!(
                     "Listed {}, {} new to the grid.",
                     count(n, "task", "tasks"),
                     added
@@ -131,18 +134,20 @@ impl SeedanceApp {
 
     fn on_list_error(&mut self, e: ListError) {
         match &e {
-            ListError::Cancelled => self.account.message = Some("Listing cancelled.".into()),
+            ListError::Cancelled => {
+                self.session.account.message = Some("Listing cancelled.".into())
+            }
             ListError::Unsupported { .. } => {
                 // Never a partial list, and no following an API that does not list.
-                self.account.unsupported = Some(e.to_string());
-                self.account.message = Some(e.to_string());
-                self.prefs.follow = false;
+                self.session.account.unsupported = Some(e.to_string());
+                self.session.account.message = Some(e.to_string());
+                self.session.prefs.follow = false;
             }
             _ if e.is_token_problem() => {
-                self.token.expanded = true;
-                self.account.message = Some(format!("The listing stopped: {e}"));
+                self.panels.token.expanded = true;
+                self.session.account.message = Some(format!("The listing stopped: {e}"));
             }
-            _ => self.account.message = Some(format!("The listing failed: {e}")),
+            _ => self.session.account.message = Some(format!("The listing failed: {e}")),
         }
     }
 
@@ -150,15 +155,15 @@ impl SeedanceApp {
     /// answer, unfinished ones watched. Returns how many were new.
     fn adopt(&mut self, records: Vec<TaskRecord>) -> usize {
         let ids: Vec<String> = records.iter().map(|r| r.id.clone()).collect();
-        let added = self.book.add_ids(&ids);
+        let added = self.session.book.add_ids(&ids);
         let outcomes = records
             .into_iter()
             .map(|r| (r.id.clone(), Outcome::Found(Arc::new(r))))
             .collect();
-        self.book.apply(outcomes);
+        self.session.book.apply(outcomes);
         let unfinished: Vec<String> = ids
             .into_iter()
-            .filter(|id| self.book.get(id).is_some_and(|e| e.is_unfinished()))
+            .filter(|id| self.session.book.get(id).is_some_and(|e| e.is_unfinished()))
             .collect();
         self.send_query(unfinished);
         added
@@ -166,25 +171,29 @@ impl SeedanceApp {
 
     /// The API said it does not list tasks for this token.
     pub(super) fn account_unsupported(&self) -> bool {
-        self.account.unsupported.is_some()
+        self.session.account.unsupported.is_some()
     }
 
     /// A listing job died: nothing is in flight any more (Follow asks again later).
     pub(super) fn on_listing_crashed(&mut self) {
-        self.account.loading = None;
-        self.account.follow_in_flight = false;
-        self.account.next_follow = Instant::now() + self.account.every;
+        self.session.account.loading = None;
+        self.session.account.follow_in_flight = false;
+        self.session.account.next_follow = Instant::now() + self.session.account.every;
     }
 
     /// Each frame: asks the follow's question when it is due.
     pub(super) fn follow_if_due(&mut self) {
-        if !self.prefs.follow || self.account.follow_in_flight || self.follow_paused().is_some() {
+        if !self.session.prefs.follow
+            || self.session.account.follow_in_flight
+            || self.follow_paused().is_some()
+        {
             return;
         }
-        let Some(engine) = self.engine.as_ref().map(|(e, _)| e.clone()) else {
+        let Some(engine) = self.services.engine.as_ref().map(|(e, _)| e.clone()) else {
             return;
         };
         let wait = self
+            .session
             .account
             .next_follow
             .saturating_duration_since(Instant::now());
@@ -193,23 +202,26 @@ impl SeedanceApp {
             return;
         }
         let scope = self.list_scope();
-        let started = self.account.started;
+        let started = self.session.account.started;
         let mut follower = self
+            .session
             .account
             .follower
             .take()
             .unwrap_or_else(|| Follower::new(started, scope, &[]));
         let on_event = self.progress_reporter(Arc::new(Mutex::new(String::new())));
-        self.account.follow_in_flight = true;
-        self.background.future(&self.ctx, Job::Listing, async move {
-            let result = engine
-                .follow(&mut follower, on_event, ListCancel::default())
-                .await;
-            Done::Followed {
-                follower: Box::new(follower),
-                result,
-            }
-        });
+        self.session.account.follow_in_flight = true;
+        self.services
+            .background
+            .future(&self.ctx, Job::Listing, async move {
+                let result = engine
+                    .follow(&mut follower, on_event, ListCancel::default())
+                    .await;
+                Done::Followed {
+                    follower: Box::new(follower),
+                    result,
+                }
+            });
     }
 
     pub(super) fn on_followed(
@@ -217,9 +229,9 @@ impl SeedanceApp {
         follower: Follower,
         result: Result<Vec<TaskRecord>, ListError>,
     ) {
-        self.account.follow_in_flight = false;
-        self.account.follower = Some(follower);
-        self.account.next_follow = Instant::now() + self.account.every;
+        self.session.account.follow_in_flight = false;
+        self.session.account.follower = Some(follower);
+        self.session.account.next_follow = Instant::now() + self.session.account.every;
         match result {
             Ok(new) if new.is_empty() => {}
             Ok(new) => {
@@ -229,14 +241,16 @@ impl SeedanceApp {
                 let ids: Vec<String> = new.iter().map(|r| r.id.clone()).collect();
                 self.adopt(new);
                 self.library_finished(&ids);
-                self.account.message = Some(format!(
+                self.session.account.message = Some(format!(
                     "Follow added {}.",
                     count(n, "new task", "new tasks")
                 ));
             }
             // An outage says nothing about listing: the next question covers the range.
             Err(e @ ListError::Api(_)) if !e.is_token_problem() => {
-                self.status.say(Severity::Warning, format!("Follow: {e}"));
+                self.panels
+                    .status
+                    .say(Severity::Warning, format!("Follow: {e}"));
             }
             Err(e) => self.on_list_error(e),
         }
@@ -244,7 +258,7 @@ impl SeedanceApp {
 
     /// Why Follow waits although it is on.
     fn follow_paused(&self) -> Option<&'static str> {
-        self.status
+        self.session
             .halted
             .as_ref()
             .filter(|e| e.is_auth() || e.is_balance())
@@ -253,25 +267,26 @@ impl SeedanceApp {
 
     pub(super) fn account_ui(&mut self, ui: &mut egui::Ui) {
         let progress = self
+            .session
             .account
             .loading
             .as_ref()
             .and_then(|(_, p)| p.lock().ok().map(|t| t.clone()));
-        let blocked = if self.account.unsupported.is_some() {
+        let blocked = if self.session.account.unsupported.is_some() {
             Some("This API does not list tasks for this token: paste ids instead")
-        } else if self.backend.is_none() {
+        } else if self.session.backend.is_none() {
             Some("Needs a token (or the demo)")
         } else {
             None
         };
         let view = AccountView {
             progress: progress.as_deref(),
-            following: self.prefs.follow && blocked.is_none(),
+            following: self.session.prefs.follow && blocked.is_none(),
             follow_blocked: blocked,
-            follow_paused: self.follow_paused().filter(|_| self.prefs.follow),
-            message: self.account.message.as_deref(),
+            follow_paused: self.follow_paused().filter(|_| self.session.prefs.follow),
+            message: self.session.account.message.as_deref(),
         };
-        if let Some(intent) = self.account_panel.ui(ui, &view) {
+        if let Some(intent) = self.panels.account.ui(ui, &view) {
             self.push_intent(intent);
         }
     }

@@ -80,10 +80,14 @@ pub enum Done {
     /// A library save ended (the library's events told its progress).
     LibrarySaved {
         id: String,
-        result: Result<crate::library::SavedTask, String>,
+        state: crate::library::SaveState,
     },
     /// What the library's sidecars said of the tasks loaded at start.
     LibraryFound(Vec<(String, crate::library::SaveState)>),
+    /// The library's folder was chosen (or not).
+    LibraryFolder(Picked),
+    /// Verify library ended: each saved task's files as found again.
+    LibraryVerified(Vec<super::library::TaskVerified>),
     /// A job panicked.
     Crashed {
         job: Job,

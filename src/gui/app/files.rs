@@ -52,60 +52,64 @@ impl SeedanceApp {
         let token = self.token_text();
         let ext = format.extension();
         let name = format!("seedance-tasks.{ext}");
-        let dialogs = self.dialogs.clone();
-        self.background.future(&self.ctx, Job::Export, async move {
-            let (path, fallback) = match dialogs.save_file("Export tasks", &name, ext).await {
-                Picked::Chosen(path) => (path, false),
-                Picked::Cancelled => return Done::Exported(Ok(None)),
-                Picked::Unavailable => match dialogs.fallback_dir() {
-                    Some(dir) => (dialogs::fallback_file(&dir, ext), true),
-                    None => return Done::Exported(Err(ExportFailure::NoPlace)),
-                },
-            };
-            let written = tokio::task::spawn_blocking(move || {
-                let refs: Vec<&TaskEntry> = entries.iter().map(Arc::as_ref).collect();
-                // A server message may quote the token: never into a file.
-                let text = match (format, token.as_deref()) {
-                    (ExportFormat::Csv, Some(t)) => export::to_csv_redacted(&refs, t)?,
-                    (ExportFormat::Csv, None) => export::to_csv(&refs)?,
-                    (ExportFormat::Json, Some(t)) => export::to_json_redacted(&refs, t),
-                    (ExportFormat::Json, None) => export::to_json(&refs),
+        let dialogs = self.services.dialogs.clone();
+        self.services
+            .background
+            .future(&self.ctx, Job::Export, async move {
+                let (path, fallback) = match dialogs.save_file("Export tasks", &name, ext).await {
+                    Picked::Chosen(path) => (path, false),
+                    Picked::Cancelled => return Done::Exported(Ok(None)),
+                    Picked::Unavailable => match dialogs.fallback_dir() {
+                        Some(dir) => (dialogs::fallback_file(&dir, ext), true),
+                        None => return Done::Exported(Err(ExportFailure::NoPlace)),
+                    },
                 };
-                std::fs::write(&path, text.as_bytes())
-                    .map(|()| {
-                        Some(Export {
-                            path: path.clone(),
-                            fallback,
+                let written = tokio::task::spawn_blocking(move || {
+                    let refs: Vec<&TaskEntry> = entries.iter().map(Arc::as_ref).collect();
+                    // A server message may quote the token: never into a file.
+                    let text = match (format, token.as_deref()) {
+                        (ExportFormat::Csv, Some(t)) => export::to_csv_redacted(&refs, t)?,
+                        (ExportFormat::Csv, None) => export::to_csv(&refs)?,
+                        (ExportFormat::Json, Some(t)) => export::to_json_redacted(&refs, t),
+                        (ExportFormat::Json, None) => export::to_json(&refs),
+                    };
+                    std::fs::write(&path, text.as_bytes())
+                        .map(|()| {
+                            Some(Export {
+                                path: path.clone(),
+                                fallback,
+                            })
                         })
-                    })
-                    .map_err(|source| ExportFailure::Write {
-                        path: path.clone(),
-                        source,
-                    })
-            })
-            .await
-            .unwrap_or_else(|e| Err(ExportFailure::Stopped(e)));
-            Done::Exported(written)
-        });
+                        .map_err(|source| ExportFailure::Write {
+                            path: path.clone(),
+                            source,
+                        })
+                })
+                .await
+                .unwrap_or_else(|e| Err(ExportFailure::Stopped(e)));
+                Done::Exported(written)
+            });
     }
 
     /// Tab-separated rows for a spreadsheet, built off the UI thread.
     pub(super) fn copy_tsv(&mut self) {
         let entries = self.action_targets();
         let token = self.token_text();
-        self.background.blocking(&self.ctx, Job::Copy, move || {
-            let refs: Vec<&TaskEntry> = entries.iter().map(Arc::as_ref).collect();
-            Done::CopyReady(match token {
-                Some(t) => export::to_tsv_redacted(&refs, &t),
-                None => export::to_tsv(&refs),
-            })
-        });
+        self.services
+            .background
+            .blocking(&self.ctx, Job::Copy, move || {
+                let refs: Vec<&TaskEntry> = entries.iter().map(Arc::as_ref).collect();
+                Done::CopyReady(match token {
+                    Some(t) => export::to_tsv_redacted(&refs, &t),
+                    None => export::to_tsv(&refs),
+                })
+            });
     }
 
     /// The token in use, to redact from what leaves the app.
     fn token_text(&self) -> Option<String> {
-        self.token
-            .current
+        self.session
+            .token
             .as_ref()
             .map(|(t, _)| t.expose().to_owned())
     }
@@ -114,17 +118,19 @@ impl SeedanceApp {
         match result {
             Ok(Some(Export { path, fallback })) => {
                 if fallback {
-                    self.status.say(
+                    self.panels.status.say(
                         Severity::Warning,
                         format!("{NO_DIALOG}: exported to {}", path.display()),
                     );
                 } else {
-                    self.status
+                    self.panels
+                        .status
                         .say(Severity::Info, format!("Exported to {}", path.display()));
                 }
             }
             Ok(None) => {}
             Err(e) => self
+                .panels
                 .status
                 .say(Severity::Error, format!("Export failed: {e}")),
         }
@@ -158,13 +164,13 @@ impl SeedanceApp {
 
     pub(super) fn start_downloads(&mut self, jobs: Vec<DownloadJob>) {
         if jobs.is_empty() {
-            self.status.say(
+            self.panels.status.say(
                 Severity::Warning,
                 "Nothing to download: none of these tasks has such a link yet.",
             );
             return;
         }
-        match self.prefs.download_dir.clone() {
+        match self.session.prefs.download_dir.clone() {
             Some(dir) => self.start_downloads_in(dir, jobs),
             None => self.choose_folder(jobs),
         }
@@ -174,35 +180,37 @@ impl SeedanceApp {
         let ctx = self.ctx.clone();
         let notify: std::sync::Arc<dyn Fn() + Send + Sync> =
             std::sync::Arc::new(move || ctx.request_repaint());
-        let web = &self.web;
+        let web = &self.services.web;
         let to = dir.clone();
         // The concurrency is per batch; every batch also waits for the process-wide
         // media slots, so overlapping batches do not add up.
-        self.downloads.start(dir, jobs, |fresh| {
+        self.panels.downloads.start(dir, jobs, |fresh| {
             web.download(to, fresh, crate::library::MEDIA_FETCHES, Some(notify))
         });
     }
 
     /// Asks for the download folder; `then` are the downloads waiting for it.
     pub(super) fn choose_folder(&mut self, then: Vec<DownloadJob>) {
-        let dialogs = self.dialogs.clone();
-        self.background.future(&self.ctx, Job::Folder, async move {
-            let folder = match dialogs.pick_folder("Download into").await {
-                Picked::Chosen(dir) => Some(ChosenFolder {
-                    dir,
-                    fallback: false,
-                }),
-                Picked::Cancelled => None,
-                Picked::Unavailable => match dialogs.fallback_dir() {
-                    Some(dir) => Some(ChosenFolder {
-                        dir: dir.join("seedance-tasks"),
-                        fallback: true,
+        let dialogs = self.services.dialogs.clone();
+        self.services
+            .background
+            .future(&self.ctx, Job::Folder, async move {
+                let folder = match dialogs.pick_folder("Download into").await {
+                    Picked::Chosen(dir) => Some(ChosenFolder {
+                        dir,
+                        fallback: false,
                     }),
-                    None => return Done::NoFolder,
-                },
-            };
-            Done::FolderChosen { folder, then }
-        });
+                    Picked::Cancelled => None,
+                    Picked::Unavailable => match dialogs.fallback_dir() {
+                        Some(dir) => Some(ChosenFolder {
+                            dir: dir.join("seedance-tasks"),
+                            fallback: true,
+                        }),
+                        None => return Done::NoFolder,
+                    },
+                };
+                Done::FolderChosen { folder, then }
+            });
     }
 
     pub(super) fn on_folder_chosen(
@@ -214,7 +222,7 @@ impl SeedanceApp {
             return;
         };
         if fallback {
-            self.status.say(
+            self.panels.status.say(
                 Severity::Warning,
                 format!("{NO_DIALOG}: downloads go to {}", dir.display()),
             );
@@ -222,7 +230,7 @@ impl SeedanceApp {
                 self.start_downloads_in(dir, then);
             }
         } else {
-            self.prefs.download_dir = Some(dir);
+            self.session.prefs.download_dir = Some(dir);
             if !then.is_empty() {
                 self.start_downloads(then);
             }
@@ -230,7 +238,7 @@ impl SeedanceApp {
     }
 
     pub(super) fn on_no_folder(&mut self) {
-        self.status.say(
+        self.panels.status.say(
             Severity::Error,
             format!("{NO_DIALOG}, and there is no home folder to download into"),
         );

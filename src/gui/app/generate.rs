@@ -29,10 +29,10 @@ pub struct GenerateRun {
 
 impl SeedanceApp {
     fn maker(&self) -> Option<Maker> {
-        let (engine, _) = self.engine.as_ref()?;
-        let token = match self.backend.as_ref()? {
+        let (engine, _) = self.services.engine.as_ref()?;
+        let token = match self.session.backend.as_ref()? {
             backend if backend.is_demo() => None,
-            _ => Some(self.token.current.as_ref()?.0.clone()),
+            _ => Some(self.session.token.as_ref()?.0.clone()),
         };
         Some(Maker {
             engine: engine.clone(),
@@ -44,29 +44,33 @@ impl SeedanceApp {
         match intent {
             GenerateIntent::Create(requests) => self.create(requests),
             GenerateIntent::PickImage(index) => {
-                let dialogs = self.dialogs.clone();
-                self.background.future(&self.ctx, Job::File, async move {
-                    let picked = dialogs
-                        .pick_file("Choose an image", "Images", &["png", "jpg", "jpeg", "webp"])
-                        .await;
-                    Done::ImagePicked { index, picked }
-                });
+                let dialogs = self.services.dialogs.clone();
+                self.services
+                    .background
+                    .future(&self.ctx, Job::File, async move {
+                        let picked = dialogs
+                            .pick_file("Choose an image", "Images", &["png", "jpg", "jpeg", "webp"])
+                            .await;
+                        Done::ImagePicked { index, picked }
+                    });
             }
             GenerateIntent::OpenCsv => {
-                let dialogs = self.dialogs.clone();
-                self.background.future(&self.ctx, Job::File, async move {
-                    let picked = dialogs
-                        .pick_file("Open a list of prompts", "CSV", &["csv", "txt"])
-                        .await;
-                    let text = match picked {
-                        Picked::Chosen(path) => tokio::fs::read_to_string(&path)
-                            .await
-                            .map(Some)
-                            .map_err(|e| format!("could not read {}: {e}", path.display())),
-                        _ => Ok(None),
-                    };
-                    Done::SheetRead(text)
-                });
+                let dialogs = self.services.dialogs.clone();
+                self.services
+                    .background
+                    .future(&self.ctx, Job::File, async move {
+                        let picked = dialogs
+                            .pick_file("Open a list of prompts", "CSV", &["csv", "txt"])
+                            .await;
+                        let text = match picked {
+                            Picked::Chosen(path) => tokio::fs::read_to_string(&path)
+                                .await
+                                .map(Some)
+                                .map_err(|e| format!("could not read {}: {e}", path.display())),
+                            _ => Ok(None),
+                        };
+                        Done::SheetRead(text)
+                    });
             }
         }
     }
@@ -74,12 +78,12 @@ impl SeedanceApp {
     pub(super) fn on_image_picked(&mut self, index: usize, picked: Picked) {
         match picked {
             Picked::Chosen(path) => {
-                if let Some(image) = self.generate_panel.request.images.get_mut(index) {
+                if let Some(image) = self.panels.generate.request.images.get_mut(index) {
                     image.source = path.display().to_string();
                 }
             }
             Picked::Cancelled => {}
-            Picked::Unavailable => self.status.say(
+            Picked::Unavailable => self.panels.status.say(
                 Severity::Warning,
                 format!(
                     "{}: type the image's path instead",
@@ -92,11 +96,11 @@ impl SeedanceApp {
     pub(super) fn on_sheet_read(&mut self, text: Result<Option<String>, String>) {
         match text {
             Ok(Some(text)) => {
-                self.generate_panel.rerun = None;
-                self.generate_panel.list_text = text;
+                self.panels.generate.rerun = None;
+                self.panels.generate.list_text = text;
             }
             Ok(None) => {}
-            Err(e) => self.status.say(Severity::Error, e),
+            Err(e) => self.panels.status.say(Severity::Error, e),
         }
     }
 
@@ -105,7 +109,8 @@ impl SeedanceApp {
         let requests: Vec<GenerationRequest> = ids
             .iter()
             .filter_map(|id| {
-                self.book
+                self.session
+                    .book
                     .get(id)?
                     .record
                     .as_deref()
@@ -113,29 +118,30 @@ impl SeedanceApp {
             })
             .collect();
         if requests.is_empty() {
-            self.status.say(
+            self.panels.status.say(
                 Severity::Info,
                 "Nothing to generate again: these tasks have no stored request yet.",
             );
             return;
         }
-        self.generate_panel.open_prefilled(requests);
+        self.panels.generate.open_prefilled(requests);
     }
 
     fn create(&mut self, requests: Vec<GenerationRequest>) {
         let Some(maker) = self.maker() else {
-            self.status
+            self.panels
+                .status
                 .say(Severity::Warning, "Set a token first (or try the demo).");
-            self.token.expanded = true;
+            self.panels.token.expanded = true;
             return;
         };
-        self.generate.view = RunView {
+        self.session.generate.view = RunView {
             rows: requests
                 .iter()
                 .map(|r| (r.prompt.clone(), RowState::Waiting))
                 .collect(),
         };
-        self.generate.events = Some(generate::spawn_batch(
+        self.session.generate.events = Some(generate::spawn_batch(
             maker,
             requests,
             CreatePolicy::default(),
@@ -144,7 +150,7 @@ impl SeedanceApp {
 
     /// Each frame: what the run did since.
     pub(super) fn poll_generate(&mut self) {
-        let Some(rx) = &mut self.generate.events else {
+        let Some(rx) = &mut self.session.generate.events else {
             return;
         };
         let mut events = Vec::new();
@@ -164,13 +170,13 @@ impl SeedanceApp {
                     RowState::Retrying(format!("{error}, again in {} s", wait.as_secs().max(1))),
                 ),
                 BatchEvent::Finished { row, outcome } => self.on_created(row, outcome),
-                BatchEvent::Done => self.generate.events = None,
+                BatchEvent::Done => self.session.generate.events = None,
             }
         }
     }
 
     fn set_row(&mut self, row: usize, state: RowState) {
-        if let Some(slot) = self.generate.view.rows.get_mut(row) {
+        if let Some(slot) = self.session.generate.view.rows.get_mut(row) {
             slot.1 = state;
         }
     }
@@ -190,7 +196,7 @@ impl SeedanceApp {
                     .join("; "),
             ),
             RowOutcome::Failed { failure, prompt } if outcome.may_have_been_created() => {
-                self.status.say(
+                self.panels.status.say(
                     Severity::Warning,
                     format!("A generation may have been created — check your tasks: “{prompt}”"),
                 );
@@ -199,7 +205,7 @@ impl SeedanceApp {
             }
             RowOutcome::Failed { failure, .. } => {
                 if outcome.stops_everything() {
-                    self.token.expanded = true;
+                    self.panels.token.expanded = true;
                 }
                 RowState::Refused(failure.error().to_string())
             }
@@ -214,44 +220,46 @@ impl SeedanceApp {
         if self.account_unsupported() {
             return;
         }
-        let Some((engine, _)) = &self.engine else {
+        let Some((engine, _)) = &self.services.engine else {
             return;
         };
         let engine = engine.clone();
         let request = ListRequest::new(unix_now() - ADOPT_WINDOW_SECONDS);
-        let known: Vec<String> = self.book.all_ids();
-        self.background.future(&self.ctx, Job::Listing, async move {
-            // The API may take a moment to list a task it just accepted.
-            tokio::time::sleep(std::time::Duration::from_secs(2)).await;
-            let result: Result<Listing, ListError> = engine
-                .list(request, Arc::new(|_| {}), ListCancel::default())
-                .await;
-            let found = result.ok().and_then(|listing| {
-                listing.tasks.into_iter().find(|r| {
-                    r.prompt.as_deref() == Some(prompt.as_str()) && !known.contains(&r.id)
-                })
+        let known: Vec<String> = self.session.book.all_ids();
+        self.services
+            .background
+            .future(&self.ctx, Job::Listing, async move {
+                // The API may take a moment to list a task it just accepted.
+                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+                let result: Result<Listing, ListError> = engine
+                    .list(request, Arc::new(|_| {}), ListCancel::default())
+                    .await;
+                let found = result.ok().and_then(|listing| {
+                    listing.tasks.into_iter().find(|r| {
+                        r.prompt.as_deref() == Some(prompt.as_str()) && !known.contains(&r.id)
+                    })
+                });
+                Done::FoundCreated {
+                    prompt,
+                    found: found.map(Box::new),
+                }
             });
-            Done::FoundCreated {
-                prompt,
-                found: found.map(Box::new),
-            }
-        });
     }
 
     pub(super) fn on_found_created(&mut self, prompt: String, found: Option<Box<TaskRecord>>) {
         match found {
             Some(record) => {
                 let id = record.id.clone();
-                self.book.add_ids(std::slice::from_ref(&id));
-                self.book
+                self.session.book.add_ids(std::slice::from_ref(&id));
+                self.session.book
                     .apply(vec![(id.clone(), Outcome::Found(Arc::new(*record)))]);
                 self.send_query(vec![id.clone()]);
-                self.status.say(
+                self.panels.status.say(
                     Severity::Info,
                     format!("Found the generation that may have been created (“{prompt}”): task {id}, now in the grid."),
                 );
             }
-            None => self.status.say(
+            None => self.panels.status.say(
                 Severity::Warning,
                 format!("A generation may have been created — check your tasks: “{prompt}” (not found in the account's recent tasks)"),
             ),

@@ -111,51 +111,56 @@ impl HistorySync {
 impl SeedanceApp {
     /// Reads the history in the background (100 000 tasks take a noticeable moment).
     pub(super) fn load_history(&mut self) {
-        let Some(path) = self.history.path.clone() else {
+        let Some(path) = self.services.history.path.clone() else {
             return;
         };
-        if self.history.saver.is_none() {
-            self.history.saver = Some(Saver::start(path.clone()));
+        if self.services.history.saver.is_none() {
+            self.services.history.saver = Some(Saver::start(path.clone()));
         }
-        if self.history.policy.is_loaded() || self.history.policy.is_loading() {
+        if self.services.history.policy.is_loaded() || self.services.history.policy.is_loading() {
             return;
         }
-        self.history.policy.start_loading();
-        self.background.blocking(&self.ctx, Job::History, move || {
-            Done::HistoryLoaded(store::open(&path))
-        });
+        self.services.history.policy.start_loading();
+        self.services
+            .background
+            .blocking(&self.ctx, Job::History, move || {
+                Done::HistoryLoaded(store::open(&path))
+            });
     }
 
     /// The history could not be read at all: the file stays as it is and nothing is
     /// written over it in this session.
     pub(super) fn on_history_crashed(&mut self) {
-        self.history.policy.finish_loading(false);
-        self.history.saver = None;
+        self.services.history.policy.finish_loading(false);
+        self.services.history.saver = None;
     }
 
     /// Nothing goes to the history while it is still loading (the file would lose what
     /// it holds) or during the demo (its rows are not the user's).
     fn may_write_history(&self) -> bool {
-        !self.demo && self.history.policy.may_write()
+        !self.session.is_demo() && self.services.history.policy.may_write()
     }
 
     /// Hands a snapshot to the writer when the book changed, at most once a second.
     pub(super) fn save_history_if_due(&mut self) {
-        self.history.check_writer();
-        if self.demo {
+        self.services.history.check_writer();
+        if self.session.is_demo() {
             return;
         }
         match self
+            .services
             .history
             .policy
-            .next(book_state(&self.book), Instant::now())
+            .next(book_state(&self.session.book), Instant::now())
         {
             Next::Idle => {}
             Next::WaitFor(wait) => self
                 .ctx
                 .request_repaint_after(wait + Duration::from_millis(50)),
             Next::Write => {
-                self.history.hand_over(&mut self.book, None);
+                self.services
+                    .history
+                    .hand_over(&mut self.session.book, None);
             }
         }
     }
@@ -163,16 +168,21 @@ impl SeedanceApp {
     /// The last real state goes to the writer without waiting for the disk (the demo is
     /// about to take the grid). The writer stays: one thread keeps the writes in order.
     pub(super) fn hand_history_over(&mut self) {
-        if self.may_write_history() && self.history.is_due(&self.book) {
-            self.history.hand_over(&mut self.book, None);
+        if self.may_write_history() && self.services.history.is_due(&self.session.book) {
+            self.services
+                .history
+                .hand_over(&mut self.session.book, None);
         }
-        self.history.handed_over(&self.book);
+        self.services.history.handed_over(&self.session.book);
     }
 
     /// The demo ends: what the book holds now is the user's saved state, not a change.
     pub(super) fn history_in_step(&mut self) {
-        self.history.policy.in_step(self.book.generation());
-        self.book.take_changes(true);
+        self.services
+            .history
+            .policy
+            .in_step(self.session.book.generation());
+        self.session.book.take_changes(true);
     }
 
     /// Writes the history now and waits for it (on exit). Goes through the writer thread
@@ -182,85 +192,112 @@ impl SeedanceApp {
     ///
     /// "Last asked" times not written yet go too.
     pub fn save_history_now(&mut self) {
-        if self.history.saver.is_none() {
+        if self.services.history.saver.is_none() {
             return;
         }
         let timeout = Duration::from_secs(10);
-        self.history.check_writer();
+        self.services.history.check_writer();
         let write = self.may_write_history()
-            && (self.history.is_due(&self.book) || self.book.has_unsaved_asks());
+            && (self.services.history.is_due(&self.session.book)
+                || self.session.book.has_unsaved_asks());
         let mut saved = if write {
-            self.history.hand_over(&mut self.book, Some(timeout))
+            self.services
+                .history
+                .hand_over(&mut self.session.book, Some(timeout))
         } else {
-            self.history
+            self.services
+                .history
                 .saver
                 .as_ref()
                 .is_some_and(|s| s.wait_idle(timeout))
         };
         // The changes could not be appended (no file yet this build can extend): every
         // task, now, or they would be lost.
-        if write && self.history.saver.as_ref().is_some_and(Saver::wants_full) {
-            self.history.policy.write_all();
-            saved = self.history.hand_over(&mut self.book, Some(timeout));
+        if write
+            && self
+                .services
+                .history
+                .saver
+                .as_ref()
+                .is_some_and(Saver::wants_full)
+        {
+            self.services.history.policy.write_all();
+            saved = self
+                .services
+                .history
+                .hand_over(&mut self.session.book, Some(timeout));
         }
         if !saved {
             eprintln!("warning: the history may not have been saved before exit");
         }
-        if let Some(e) = self.history.saver.as_ref().and_then(Saver::last_error) {
+        if let Some(e) = self
+            .services
+            .history
+            .saver
+            .as_ref()
+            .and_then(Saver::last_error)
+        {
             eprintln!("error: {e}");
         }
     }
 
     pub(super) fn on_history_loaded(&mut self, opened: Opened) {
         let Opened { loaded, lock, busy } = opened;
-        self.history.policy.finish_loading(!self.demo);
-        self.history.lock = lock;
+        self.services
+            .history
+            .policy
+            .finish_loading(!self.session.is_demo());
+        self.services.history.lock = lock;
         if busy {
-            self.history.policy.set_read_only(
+            self.services.history.policy.set_read_only(
                 "another SeeDance Tasks window is using it, and that one saves it".into(),
             );
         }
-        if self.demo {
+        if self.session.is_demo() {
             // The demo started while the history was loading: keep the two apart (the file
             // is untouched and comes back on the next normal start).
             return;
         }
-        let before = self.book.generation();
+        let before = self.session.book.generation();
         match loaded {
-            Loaded::Missing => self.history.policy.no_file_yet(),
+            Loaded::Missing => self.services.history.policy.no_file_yet(),
             Loaded::Tasks { tasks, rewrite } => {
                 // Tasks pasted before the history arrived stay as they are (and are the
                 // only changes to write).
-                let pasted_meanwhile = self.history.policy.changed_since_sent(before);
-                self.book.extend_saved(tasks);
+                let pasted_meanwhile = self.services.history.policy.changed_since_sent(before);
+                self.session.book.extend_saved(tasks);
                 if !pasted_meanwhile {
                     // What was just read is what the file holds: nothing new to write.
-                    self.history.policy.in_step(self.book.generation());
+                    self.services
+                        .history
+                        .policy
+                        .in_step(self.session.book.generation());
                 }
                 // Once in this build's layout, the next start loads it fast.
                 if rewrite {
-                    self.history.policy.write_all();
+                    self.services.history.policy.write_all();
                 }
                 // Finished tasks are not asked again; unfinished ones are watched again.
-                let unfinished = self.book.unfinished_ids();
+                let unfinished = self.session.book.unfinished_ids();
                 if !unfinished.is_empty() {
                     self.query(unfinished);
                 }
             }
             Loaded::MovedAside { reason, moved_to } => {
-                self.status.say(
+                self.panels.status.say(
                     Severity::Error,
                     format!(
                         "The task history could not be read ({reason}); it was kept as {}.",
                         moved_to.display()
                     ),
                 );
-                self.history.policy.write_all();
+                self.services.history.policy.write_all();
             }
             Loaded::Unreadable { reason } => {
                 // Never replaced: the file may be fine for a newer version or after the
                 // permission is fixed.
-                self.history
+                self.services
+                    .history
                     .policy
                     .set_read_only(format!("{reason}; it is left as it is"));
             }

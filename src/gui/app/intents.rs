@@ -63,7 +63,7 @@ impl SeedanceApp {
         self.ctx.request_repaint();
         for intent in std::mem::take(&mut self.pending) {
             // An intent may read the order another one just changed.
-            self.book.refresh();
+            self.session.book.refresh();
             self.apply(intent);
         }
     }
@@ -71,19 +71,22 @@ impl SeedanceApp {
     fn apply(&mut self, intent: Intent) {
         match intent {
             Intent::Query(ids) => self.query(ids),
-            Intent::RefreshAll => self.query(self.book.all_ids()),
+            Intent::RefreshAll => self.query(self.session.book.all_ids()),
             Intent::StartDemo => self.start_demo(),
-            Intent::FocusSearch => self.toolbar.focus_search = true,
-            Intent::SelectAllShown => self.selection.select_all(&self.book.ids_in_order()),
+            Intent::FocusSearch => self.panels.toolbar.focus_search = true,
+            Intent::SelectAllShown => self
+                .view
+                .selection
+                .select_all(&self.session.book.ids_in_order()),
             Intent::Undo => self.undo(),
-            Intent::DismissUndo => self.undo = None,
+            Intent::DismissUndo => self.session.undo = None,
             Intent::Token(i) => self.on_token_intent(i),
             Intent::Status(i) => self.on_status_intent(i),
             Intent::Toolbar(i) => self.on_toolbar_intent(i),
             Intent::Grid(i) => self.on_grid_intent(i),
             Intent::Gallery(GalleryIntent::Grid(i)) => self.on_grid_intent(i),
             Intent::Gallery(GalleryIntent::Play(id)) => {
-                self.selection.set_current(&id);
+                self.view.selection.set_current(&id);
                 self.on_grid_key(GridKey::OpenVideo);
             }
             Intent::Gallery(GalleryIntent::Continue(id)) => self.continue_from(&id),
@@ -91,23 +94,23 @@ impl SeedanceApp {
             Intent::Download(i) => self.on_download_intent(i),
             Intent::Account(i) => self.on_account_intent(i),
             Intent::Generate(i) => self.on_generate_intent(i),
-            Intent::OpenNewGeneration => self.generate_panel.open_new(),
+            Intent::OpenNewGeneration => self.panels.generate.open_new(),
         }
     }
 
     fn on_status_intent(&mut self, intent: StatusIntent) {
         match intent {
-            StatusIntent::OpenTokenPanel => self.token.expanded = true,
+            StatusIntent::OpenTokenPanel => self.panels.token.expanded = true,
             StatusIntent::Retry(ids) => self.query(ids),
-            StatusIntent::RefreshAll => self.query(self.book.all_ids()),
+            StatusIntent::RefreshAll => self.query(self.session.book.all_ids()),
             StatusIntent::SetWatching(on) => self.set_watching(on),
-            StatusIntent::DismissMessage => self.status.message = None,
+            StatusIntent::DismissMessage => self.panels.status.message = None,
         }
     }
 
     fn on_toolbar_intent(&mut self, intent: ToolbarIntent) {
         match intent {
-            ToolbarIntent::Filter(filter) => self.book.set_filter(filter),
+            ToolbarIntent::Filter(filter) => self.session.book.set_filter(filter),
             ToolbarIntent::Refresh => {
                 let ids = self.action_targets().iter().map(|e| e.id.clone()).collect();
                 self.query(ids);
@@ -115,7 +118,7 @@ impl SeedanceApp {
             ToolbarIntent::Remove => {
                 let ids: HashSet<String> =
                     self.action_targets().iter().map(|e| e.id.clone()).collect();
-                let removed = self.book.remove(&ids);
+                let removed = self.session.book.remove(&ids);
                 self.remove_with_undo(removed, "tasks");
             }
             ToolbarIntent::CopyIds => {
@@ -128,38 +131,38 @@ impl SeedanceApp {
             ToolbarIntent::Download(kinds) => self.download(&kinds),
             ToolbarIntent::ChooseDownloadFolder => self.choose_folder(Vec::new()),
             ToolbarIntent::ClearFinished => {
-                let removed = self.book.remove_finished();
+                let removed = self.session.book.remove_finished();
                 self.remove_with_undo(removed, "finished tasks");
             }
             ToolbarIntent::ClearAll => {
-                let removed = self.book.remove_where(|_| true);
+                let removed = self.session.book.remove_where(|_| true);
                 self.remove_with_undo(removed, "tasks");
             }
-            ToolbarIntent::SelectAll => self.selection.select_all(&self.book.ids_in_order()),
-            ToolbarIntent::ClearSelection => self.selection.clear(),
+            ToolbarIntent::SelectAll => self
+                .view
+                .selection
+                .select_all(&self.session.book.ids_in_order()),
+            ToolbarIntent::ClearSelection => self.view.selection.clear(),
             ToolbarIntent::GenerateAgain => {
                 let ids: Vec<String> = self.action_targets().iter().map(|e| e.id.clone()).collect();
                 self.generate_again(&ids);
             }
-            ToolbarIntent::Thumbnails(on) => self.prefs.thumbnails = on,
-            ToolbarIntent::Gallery(on) => self.prefs.gallery = on,
+            ToolbarIntent::Thumbnails(on) => self.session.prefs.thumbnails = on,
+            ToolbarIntent::Gallery(on) => self.session.prefs.gallery = on,
         }
     }
 
     fn on_grid_intent(&mut self, intent: GridIntent) {
         match intent {
-            GridIntent::Sort(column) => {
-                self.book.click_header(column);
-                self.prefs.sort = self.book.sort();
-            }
+            GridIntent::Sort(column) => self.session.book.click_header(column),
             GridIntent::Click { id, ctrl, shift } => {
                 let order = if shift {
-                    self.book.ids_in_order()
+                    self.session.book.ids_in_order()
                 } else {
                     Vec::new()
                 };
-                self.selection.click(&id, ctrl, shift, &order);
-                self.details_open = true;
+                self.view.selection.click(&id, ctrl, shift, &order);
+                self.view.details_open = true;
             }
             GridIntent::Key(key) => self.on_grid_key(key),
             GridIntent::Open(url) => self.open_link(url),
@@ -176,20 +179,20 @@ impl SeedanceApp {
             DetailIntent::GenerateAgain(id) => self.generate_again(&[id]),
             DetailIntent::Continue(id) => self.continue_from(&id),
             // The selection stays: the keyboard goes on from the same row.
-            DetailIntent::Close => self.details_open = false,
+            DetailIntent::Close => self.view.details_open = false,
         }
     }
 
     fn on_download_intent(&mut self, intent: DownloadIntent) {
         match intent {
-            DownloadIntent::Cancel => self.downloads.cancel(),
+            DownloadIntent::Cancel => self.panels.downloads.cancel(),
             DownloadIntent::RetryFailed => {
-                let jobs = self.downloads.failed_jobs();
+                let jobs = self.panels.downloads.failed_jobs();
                 self.start_downloads(jobs);
             }
             DownloadIntent::Close => {
-                self.downloads.visible = false;
-                self.downloads.items.clear();
+                self.panels.downloads.visible = false;
+                self.panels.downloads.items.clear();
             }
             DownloadIntent::OpenFolder(dir) => self.open_folder(dir),
         }
@@ -200,48 +203,53 @@ impl SeedanceApp {
         // Positions, not a copy of every id: 100 000 rows must not cost 100 000 strings a
         // key press.
         let current = self
+            .view
             .selection
             .current()
-            .and_then(|c| self.book.position_of(c));
-        let Some(row) = grid_keys::target(key, current, self.book.shown()) else {
+            .and_then(|c| self.session.book.position_of(c));
+        let Some(row) = grid_keys::target(key, current, self.session.book.shown()) else {
             return;
         };
-        let Some(id) = self.book.row(row).map(|e| e.id.clone()) else {
+        let Some(id) = self.session.book.row(row).map(|e| e.id.clone()) else {
             return;
         };
         match key {
             GridKey::Move(_) | GridKey::Home | GridKey::End => {
-                self.selection.set_current(&id);
-                self.scroll_to = Some(row);
+                self.view.selection.set_current(&id);
+                self.view.scroll_to = Some(row);
             }
             GridKey::Extend(_) => {
                 // A range needs the order by id, as Shift+click does.
-                self.selection.extend_to(&id, &self.book.ids_in_order());
-                self.scroll_to = Some(row);
+                self.view
+                    .selection
+                    .extend_to(&id, &self.session.book.ids_in_order());
+                self.view.scroll_to = Some(row);
             }
-            GridKey::Toggle => self.selection.toggle(&id),
+            GridKey::Toggle => self.view.selection.toggle(&id),
             GridKey::OpenDetails => {
-                if self.selection.primary() != Some(id.as_str()) {
-                    self.selection.set_current(&id);
+                if self.view.selection.primary() != Some(id.as_str()) {
+                    self.view.selection.set_current(&id);
                 }
-                self.details_open = true;
+                self.view.details_open = true;
             }
             // With a selection, the toolbar's actions act on exactly the selected rows.
-            GridKey::Copy if !self.selection.is_empty() => {
+            GridKey::Copy if !self.view.selection.is_empty() => {
                 self.on_toolbar_intent(ToolbarIntent::CopyIds);
             }
-            GridKey::Delete if !self.selection.is_empty() => {
+            GridKey::Delete if !self.view.selection.is_empty() => {
                 self.on_toolbar_intent(ToolbarIntent::Remove);
             }
             GridKey::Copy | GridKey::Delete => {}
             GridKey::OpenVideo => {
                 let video = self
+                    .session
                     .book
                     .get(&id)
                     .and_then(|e| e.record.as_ref()?.video_url.clone());
                 match video {
                     Some(url) => self.open_link(url),
                     None => self
+                        .panels
                         .status
                         .say(Severity::Info, "This task has no video link yet."),
                 }
@@ -251,9 +259,10 @@ impl SeedanceApp {
 
     /// The selected tasks in display order, or every shown task when none is selected.
     pub fn action_targets(&self) -> Vec<Arc<TaskEntry>> {
-        let entries = self.book.entries();
-        let selected = self.selection.ids();
-        self.book
+        let entries = self.session.book.entries();
+        let selected = self.view.selection.ids();
+        self.session
+            .book
             .order()
             .iter()
             .filter_map(|&i| entries.get(i))
@@ -267,9 +276,9 @@ impl SeedanceApp {
             return;
         }
         self.forget(removed.iter().map(|e| e.id.clone()).collect());
-        let book = &self.book;
-        self.selection.retain(|id| book.get(id).is_some());
-        self.undo = Some(Undo {
+        let book = &self.session.book;
+        self.view.selection.retain(|id| book.get(id).is_some());
+        self.session.undo = Some(Undo {
             label: format!("Removed {} {what}", removed.len()),
             entries: removed,
         });
@@ -277,14 +286,14 @@ impl SeedanceApp {
 
     /// Puts back what the last removal took; unfinished tasks are watched again.
     pub fn undo(&mut self) {
-        if let Some(undo) = self.undo.take() {
+        if let Some(undo) = self.session.undo.take() {
             let unfinished: Vec<String> = undo
                 .entries
                 .iter()
                 .filter(|e| e.is_unfinished())
                 .map(|e| e.id.clone())
                 .collect();
-            self.book.extend(undo.entries);
+            self.session.book.extend(undo.entries);
             if !unfinished.is_empty() {
                 self.send_query(unfinished);
             }
@@ -293,7 +302,7 @@ impl SeedanceApp {
 
     /// The user's note on a task (kept in the history).
     pub fn set_note(&mut self, id: &str, note: String) {
-        self.book.set_note(id, note);
+        self.session.book.set_note(id, note);
     }
 
     /// Hands a web link to the system's browser off the UI thread (launchers can block).
@@ -301,34 +310,38 @@ impl SeedanceApp {
     pub(super) fn open_link(&mut self, url: String) {
         match crate::links::web_link(&url) {
             Ok(url) => self.launch(url.to_string()),
-            Err(refused) => self.status.say(Severity::Warning, refused.reason),
+            Err(refused) => self.panels.status.say(Severity::Warning, refused.reason),
         }
     }
 
     /// Opens a download folder in the file manager: only one the app itself wrote into.
     pub(super) fn open_folder(&mut self, dir: PathBuf) {
-        if !self.downloads.wrote_into(&dir) {
-            self.status.say(
+        if !self.panels.downloads.wrote_into(&dir) {
+            self.panels.status.say(
                 Severity::Warning,
                 format!("Not opened: {} is not a download folder", dir.display()),
             );
             return;
         }
-        let opener = self.opener.clone();
-        self.background.blocking(&self.ctx, Job::Open, move || {
-            // Checked off the UI thread: a stat can hang on a network drive.
-            if !dir.is_dir() {
-                return Done::Opened(Err(OpenError::Gone(dir)));
-            }
-            Done::Opened(opener.open(&dir.display().to_string()))
-        });
+        let opener = self.services.opener.clone();
+        self.services
+            .background
+            .blocking(&self.ctx, Job::Open, move || {
+                // Checked off the UI thread: a stat can hang on a network drive.
+                if !dir.is_dir() {
+                    return Done::Opened(Err(OpenError::Gone(dir)));
+                }
+                Done::Opened(opener.open(&dir.display().to_string()))
+            });
     }
 
     fn launch(&mut self, target: String) {
-        let opener = self.opener.clone();
-        self.background.blocking(&self.ctx, Job::Open, move || {
-            Done::Opened(opener.open(&target))
-        });
+        let opener = self.services.opener.clone();
+        self.services
+            .background
+            .blocking(&self.ctx, Job::Open, move || {
+                Done::Opened(opener.open(&target))
+            });
     }
 }
 

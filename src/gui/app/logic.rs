@@ -19,7 +19,7 @@ pub type FailedGroups = Arc<Vec<FailureGroup>>;
 impl SeedanceApp {
     pub(super) fn logic_impl(&mut self) {
         let mut events = Vec::new();
-        if let Some((_, rx)) = &mut self.engine {
+        if let Some((_, rx)) = &mut self.services.engine {
             while let Ok(event) = rx.try_recv() {
                 events.push(event);
             }
@@ -27,11 +27,11 @@ impl SeedanceApp {
         for event in events {
             self.on_event(event);
         }
-        for done in self.background.take_finished() {
+        for done in self.services.background.take_finished() {
             self.on_done(done);
         }
         self.library_tick();
-        self.downloads.poll();
+        self.panels.downloads.poll();
         self.posters_tick();
         self.follow_if_due();
         self.poll_generate();
@@ -47,15 +47,15 @@ impl SeedanceApp {
             Done::TokenTested(result) => self.on_token_tested(result),
             Done::HistoryLoaded(loaded) => self.on_history_loaded(loaded),
             Done::Opened(Ok(())) => {}
-            Done::Opened(Err(e)) => self.status.say(Severity::Error, e),
+            Done::Opened(Err(e)) => self.panels.status.say(Severity::Error, e),
             Done::Notified(Ok(())) => {}
             Done::Notified(Err(e)) => {
                 // Said once, as information: a machine without a notification service
                 // stays so, and with Notify unticked (and remembered) later starts say
                 // nothing.
-                if self.prefs.notifications {
-                    self.prefs.notifications = false;
-                    self.status.say(Severity::Info, e);
+                if self.session.prefs.notifications {
+                    self.session.prefs.notifications = false;
+                    self.panels.status.say(Severity::Info, e);
                 }
             }
             Done::Exported(result) => self.on_exported(result),
@@ -70,17 +70,19 @@ impl SeedanceApp {
             Done::SheetRead(text) => self.on_sheet_read(text),
             Done::FoundCreated { prompt, found } => self.on_found_created(prompt, found),
             Done::Followed { follower, result } => self.on_followed(*follower, result),
-            Done::LibrarySaved { id, result } => self.on_library_saved(&id, result),
+            Done::LibrarySaved { id, state } => self.on_library_saved(&id, state),
             Done::LibraryFound(found) => self.on_library_found(found),
+            Done::LibraryFolder(picked) => self.on_library_folder(picked),
+            Done::LibraryVerified(found) => self.on_library_verified(found),
             Done::Crashed { job, message } => {
                 match job {
                     Job::History => self.on_history_crashed(),
-                    Job::Token => self.token.busy = None,
+                    Job::Token => self.panels.token.busy = None,
                     Job::Listing => self.on_listing_crashed(),
                     Job::Poster => self.on_poster_crashed(),
                     _ => {}
                 }
-                self.status.say(
+                self.panels.status.say(
                     Severity::Error,
                     format!(
                         "Something went wrong {}: {message}. Please report this.",
@@ -101,7 +103,7 @@ impl SeedanceApp {
                     )
                     .map(|(id, _)| id.clone())
                     .collect();
-                let finished = self.book.apply(outcomes);
+                let finished = self.session.book.apply(outcomes);
                 let focused = self.ctx.input(|i| i.viewport().focused.unwrap_or(true));
                 let summary: Vec<(String, bool)> = finished
                     .into_iter()
@@ -113,13 +115,18 @@ impl SeedanceApp {
                     .map(|(id, _)| id.clone())
                     .collect();
                 self.library_finished(&saved);
-                if let Some(text) = self.attention.on_finished(&self.ctx, &summary, focused)
-                    && self.prefs.notifications
+                if let Some(text) = self
+                    .view
+                    .attention
+                    .on_finished(&self.ctx, &summary, focused)
+                    && self.session.prefs.notifications
                 {
-                    let notifier = self.notifier.clone();
-                    self.background.blocking(&self.ctx, Job::Notify, move || {
-                        Done::Notified(notifier.notify(&text))
-                    });
+                    let notifier = self.services.notifier.clone();
+                    self.services
+                        .background
+                        .blocking(&self.ctx, Job::Notify, move || {
+                            Done::Notified(notifier.notify(&text))
+                        });
                 }
             }
             Event::Retrying { wait, error, .. } => {
@@ -128,30 +135,30 @@ impl SeedanceApp {
                 } else {
                     format!("{} ({})", error.waiting_reason(), error.message)
                 };
-                self.status.retry = Some((Instant::now(), wait, what));
+                self.panels.status.retry = Some((Instant::now(), wait, what));
                 self.ctx.request_repaint_after(Duration::from_millis(250));
             }
             Event::Halted(error) => {
                 if error.is_auth() {
-                    self.token.expanded = true;
+                    self.panels.token.expanded = true;
                 }
-                self.status.halted = Some(error);
+                self.session.halted = Some(error);
             }
-            Event::WatchExpired(ids) => self.book.mark_timed_out(&ids),
-            Event::Activity(a) => self.status.activity = a,
+            Event::WatchExpired(ids) => self.session.book.mark_timed_out(&ids),
+            Event::Activity(a) => self.panels.status.activity = a,
         }
     }
 
     /// Tasks whose last question failed for a reason a retry may fix, grouped by error.
     /// Recomputed only when the book changed (a scan of every task is too much per frame).
     pub(super) fn failed_batches(&mut self) -> FailedGroups {
-        if let Some((revision, cached)) = &self.failed_cache
-            && *revision == self.book.revision()
+        if let Some((revision, cached)) = &self.view.failed_cache
+            && *revision == self.session.book.revision()
         {
             return cached.clone();
         }
-        let groups = Arc::new(failure_groups(self.book.entries()));
-        self.failed_cache = Some((self.book.revision(), groups.clone()));
+        let groups = Arc::new(failure_groups(self.session.book.entries()));
+        self.view.failed_cache = Some((self.session.book.revision(), groups.clone()));
         groups
     }
 }

@@ -19,27 +19,29 @@ const MAX_VIDEO: usize = 200 * 1024 * 1024;
 impl SeedanceApp {
     /// Continue… on a card or in the details.
     pub(super) fn continue_from(&mut self, id: &str) {
-        let Some(entry) = self.book.get(id) else {
+        let Some(entry) = self.session.book.get(id) else {
             return;
         };
         if entry.status != Status::Succeeded {
-            self.status
+            self.panels
+                .status
                 .say(Severity::Info, "Only a finished video can be continued.");
             return;
         }
         let Some(record) = entry.record.clone() else {
             return;
         };
-        let fetcher = self.poster_queue.fetcher();
-        let demo = self.demo;
-        self.status.say(
+        let fetcher = self.services.poster_queue.fetcher();
+        let demo = self.session.is_demo();
+        self.panels.status.say(
             Severity::Info,
             format!(
                 "Getting the last frame of task {}…",
                 crate::gui::grid::short_id(id)
             ),
         );
-        self.background
+        self.services
+            .background
             .future(&self.ctx, Job::Continue, async move {
                 Done::ContinueReady(Box::new(prepare(record, demo, fetcher).await))
             });
@@ -47,10 +49,11 @@ impl SeedanceApp {
 
     pub(super) fn on_continue_ready(&mut self, continuation: Continuation) {
         match &continuation.notice {
-            Some(notice) => self.status.say(Severity::Warning, notice.clone()),
-            None => self.status.message = None,
+            Some(notice) => self.panels.status.say(Severity::Warning, notice.clone()),
+            None => self.panels.status.message = None,
         }
-        self.generate_panel
+        self.panels
+            .generate
             .open_prefilled(vec![continuation.request]);
     }
 }

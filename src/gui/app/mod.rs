@@ -4,6 +4,7 @@
 //! | file | owns |
 //! |---|---|
 //! | `mod.rs` | the struct, `new`, what tests and `main` may ask, `eframe::App` |
+//! | `state.rs` | its four groups: `Session`, `Services`, `Panels`, `View` |
 //! | `logic.rs` | each frame (also hidden): engine events, finished background work |
 //! | `background.rs` | the one holder of background jobs and their `Done` enum |
 //! | `intents.rs` | panels' intents, queued while drawing and applied after |
@@ -29,42 +30,35 @@ mod media;
 mod posters;
 mod prefs;
 mod session;
+mod state;
 mod token;
 mod ui;
 
 pub use intents::Undo;
-pub use prefs::{PREFS_KEY, Prefs};
+pub use prefs::{PREFS_KEY, Prefs, SavedPrefs};
 pub use token::KeyringProvider;
 
-use super::account::AccountPanel;
-use super::attention::{Attention, Notifier, SystemNotifier};
-use super::details::NoteEdit;
+use super::attention::{Notifier, SystemNotifier};
 use super::dialogs::{Dialogs, SystemDialogs};
-use super::downloads::{DownloadsPanel, Item};
-use super::generate::GeneratePanel;
-use super::input::InputPanel;
+use super::downloads::Item;
 use super::opener::Opener;
-use super::posters::PosterBoard;
 use super::selection::Selection;
-use super::status::{StatusLine, StatusMessage};
-use super::token::{KeyringState, TokenMessage, TokenPanel};
-use super::toolbar::Toolbar;
+use super::status::StatusMessage;
+use super::token::{KeyringState, TokenMessage};
 use crate::api::ApiError;
 use crate::book::TaskBook;
-use crate::engine::{Backend, EngineConfig, EngineHandle, Event};
-use crate::secrets::{Keyring, Token, TokenSource};
+use crate::engine::EngineConfig;
+use crate::secrets::{Token, TokenSource};
 use crate::store;
-use crate::task::TaskEntry;
 use account::AccountSync;
 use background::Background;
 use generate::GenerateRun;
 use history::HistorySync;
 use intents::Intent;
-use logic::FailedGroups;
+use state::{Panels, Services, Session, View};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc::UnboundedReceiver;
 
 pub struct GuiOptions {
     pub api_base: String,
@@ -86,8 +80,11 @@ pub struct GuiOptions {
     pub follow_interval: Duration,
     /// Where posters are kept; `None` makes none.
     pub posters: Option<crate::media::PosterCache>,
-    /// The library folder (`library::default_root()`); `None`: no library, nothing saved.
+    /// The library folder when the window's choice and `SEEDANCE_LIBRARY_DIR` name none
+    /// (`library::platform_root()`); `None` with neither of them: no library.
     pub library: Option<PathBuf>,
+    /// `SEEDANCE_LIBRARY_DIR`: wins over the folder chosen in the window.
+    pub library_env: Option<PathBuf>,
 }
 
 impl GuiOptions {
@@ -106,117 +103,69 @@ impl GuiOptions {
             notifier: Arc::new(SystemNotifier),
             follow_interval: crate::engine::FOLLOW_INTERVAL,
             posters: crate::media::PosterCache::platform(),
-            library: crate::library::default_root(),
+            library: crate::library::platform_root(),
+            library_env: crate::library::env_root(),
         }
     }
 }
 
 pub struct SeedanceApp {
     ctx: egui::Context,
-    api_base: String,
-    engine_config: EngineConfig,
-    opener: Arc<dyn Opener>,
-    dialogs: Arc<dyn Dialogs>,
-    engine: Option<(EngineHandle, UnboundedReceiver<Event>)>,
-    /// What the engine talks to (the demo or a token's API), as last handed to it.
-    backend: Option<Backend>,
-    account: AccountSync,
-    account_panel: AccountPanel,
-    generate_panel: GeneratePanel,
-    generate: GenerateRun,
-    demo: bool,
-    /// The user's rows, set aside while the demo runs.
-    stash: Vec<TaskEntry>,
-    keyring: Option<Keyring>,
-    /// Ids added before there was a token: asked as soon as there is one.
-    waiting_for_token: bool,
-    background: Background,
+    session: Session,
+    services: Services,
+    panels: Panels,
+    view: View,
     /// Intents given while drawing, applied after.
     pending: Vec<Intent>,
-    prefs: Prefs,
-    /// Off in tests and where the caller said so, whatever the saved preference says.
-    notifications_allowed: bool,
-    notifier: Arc<dyn Notifier>,
-    history: HistorySync,
-    book: TaskBook,
-    selection: Selection,
-    input: InputPanel,
-    token: TokenPanel,
-    status: StatusLine,
-    toolbar: Toolbar,
-    downloads: DownloadsPanel,
-    attention: Attention,
-    undo: Option<Undo>,
-    /// What the screen shows of each task's poster, and their textures.
-    posters: PosterBoard,
-    poster_queue: posters::PosterQueue,
-    /// The local library and each task's state in it.
-    library: library::LibrarySync,
-    /// The media client of Download… batches (the panel holds none).
-    web: crate::download::WebClient,
-    note: NoteEdit,
-    failed_cache: Option<(u64, FailedGroups)>,
-    /// The details panel shows the current row (closed by its Close, opened by a click
-    /// or Enter on a row).
-    details_open: bool,
-    /// A row the keyboard moved to, brought into view in the next frame.
-    scroll_to: Option<usize>,
-    /// The keyboard shortcuts window (F1).
-    help_open: bool,
-    /// The book's generation whose prompts were checked for missing glyphs.
-    font_checked: u64,
-    /// The hint to install fonts was given (once a session is enough).
-    font_hint_given: bool,
 }
 
 impl SeedanceApp {
     pub fn new(ctx: &egui::Context, options: GuiOptions) -> Self {
-        let prefs = Prefs {
-            notifications: options.notifications,
-            ..Prefs::default()
+        let session = Session {
+            api_base: options.api_base,
+            backend: None,
+            token: None,
+            halted: None,
+            waiting_for_token: false,
+            book: TaskBook::new(),
+            stash: Vec::new(),
+            prefs: Prefs {
+                notifications: options.notifications,
+                ..Prefs::default()
+            },
+            notifications_allowed: options.notifications,
+            undo: None,
+            account: AccountSync::new(options.follow_interval),
+            generate: GenerateRun::default(),
+        };
+        let services = Services {
+            engine: None,
+            engine_config: options.engine,
+            background: Background::default(),
+            history: HistorySync::new(options.history, options.demo),
+            library: library::LibrarySync::new(
+                ctx,
+                // The demo saves nothing: its links never resolve.
+                library::Roots {
+                    env: options.library_env.filter(|_| !options.demo),
+                    chosen: None,
+                    default: options.library.filter(|_| !options.demo),
+                },
+            ),
+            poster_queue: posters::PosterQueue::new(options.posters),
+            web: crate::download::WebClient::default(),
+            keyring: None,
+            opener: options.opener,
+            dialogs: options.dialogs,
+            notifier: options.notifier,
         };
         let mut app = Self {
             ctx: ctx.clone(),
-            api_base: options.api_base,
-            engine_config: options.engine,
-            opener: options.opener,
-            dialogs: options.dialogs,
-            engine: None,
-            backend: None,
-            account: AccountSync::new(options.follow_interval),
-            account_panel: AccountPanel::default(),
-            generate_panel: GeneratePanel::default(),
-            generate: GenerateRun::default(),
-            demo: false,
-            stash: Vec::new(),
-            keyring: None,
-            waiting_for_token: false,
-            background: Background::default(),
+            session,
+            services,
+            panels: Panels::default(),
+            view: View::default(),
             pending: Vec::new(),
-            prefs,
-            notifications_allowed: options.notifications,
-            notifier: options.notifier,
-            history: HistorySync::new(options.history, options.demo),
-            book: TaskBook::new(),
-            selection: Selection::default(),
-            input: InputPanel::default(),
-            token: TokenPanel::default(),
-            status: StatusLine::default(),
-            toolbar: Toolbar::default(),
-            downloads: DownloadsPanel::default(),
-            attention: Attention::default(),
-            undo: None,
-            posters: PosterBoard::default(),
-            poster_queue: posters::PosterQueue::new(options.posters),
-            library: library::LibrarySync::new(ctx, options.library.filter(|_| !options.demo)),
-            web: crate::download::WebClient::default(),
-            note: NoteEdit::default(),
-            failed_cache: None,
-            details_open: true,
-            scroll_to: None,
-            help_open: false,
-            font_checked: 0,
-            font_hint_given: false,
         };
         if options.demo {
             app.start_demo();
@@ -234,111 +183,123 @@ impl SeedanceApp {
     }
 
     pub fn is_demo(&self) -> bool {
-        self.demo
+        self.session.is_demo()
     }
 
     pub fn has_backend(&self) -> bool {
-        self.engine.is_some()
+        self.services.engine.is_some()
     }
 
     /// Every task in the grid, with its order as of the last frame.
     pub fn book(&self) -> &TaskBook {
-        &self.book
+        &self.session.book
     }
 
     /// Task `id`'s poster file, or why it has none; `None` while unknown or being made.
     pub fn poster(&self, id: &str) -> Option<Result<PathBuf, String>> {
-        self.posters
+        self.view
+            .posters
             .state(id)
             .map(|r| r.map(std::path::Path::to_path_buf).map_err(str::to_owned))
     }
 
     /// The New generation panel's form, while the panel is open.
     pub fn generation_form(&self) -> Option<&crate::generate::GenerationRequest> {
-        self.generate_panel
-            .open
-            .then_some(&self.generate_panel.request)
+        let panel = &self.panels.generate;
+        panel.open.then_some(&panel.request)
     }
 
     pub fn selection(&self) -> &Selection {
-        &self.selection
+        &self.view.selection
     }
 
     /// What the paste area holds.
     pub fn pasted_text(&self) -> &str {
-        self.input.text()
+        self.panels.input.text()
     }
 
     pub fn token_settings_open(&self) -> bool {
-        self.token.expanded
+        self.panels.token.expanded
     }
 
     pub fn keyring_state(&self) -> &KeyringState {
-        &self.token.keyring
+        &self.panels.token.keyring
     }
 
     /// The token in use and where it came from.
     pub fn token_in_use(&self) -> Option<&(Token, TokenSource)> {
-        self.token.current.as_ref()
+        self.session.token.as_ref()
     }
 
     /// The token panel's last message, once no keyring or test call is running.
     pub fn token_message(&self) -> Option<&TokenMessage> {
-        self.token
-            .message
-            .as_ref()
-            .filter(|_| self.token.busy.is_none())
+        let panel = &self.panels.token;
+        panel.message.as_ref().filter(|_| panel.busy.is_none())
     }
 
     /// Why querying stopped (a rejected token or a used-up balance), if it did.
     pub fn halted(&self) -> Option<&ApiError> {
-        self.status.halted.as_deref()
+        self.session.halted.as_deref()
     }
 
     /// The status line's message (an export's path, a launcher's failure, …).
     pub fn status_message(&self) -> Option<&StatusMessage> {
-        self.status.message.as_ref()
+        self.panels.status.message.as_ref()
     }
 
     /// Why the history is not being saved (a failed write, another window, a file from a
     /// newer version), as the banner says it.
     pub fn history_problem(&self) -> Option<String> {
-        self.history.problem()
+        self.services.history.problem()
     }
 
     /// Tasks that finished while the window was in the background, as the title shows.
     pub fn unseen_finished(&self) -> usize {
-        self.attention.unseen
+        self.view.attention.unseen
     }
 
     pub fn title_count(&self) -> usize {
-        self.attention.title_count()
+        self.view.attention.title_count()
     }
 
     /// The downloads panel's files, in the order they were asked for.
     pub fn download_items(&self) -> &[Item] {
-        &self.downloads.items
+        &self.panels.downloads.items
     }
 
     pub fn download_dir(&self) -> Option<&PathBuf> {
-        self.prefs.download_dir.as_ref()
+        self.session.prefs.download_dir.as_ref()
     }
 
     pub fn prefs(&self) -> &Prefs {
-        &self.prefs
+        &self.session.prefs
     }
 
     /// The preferences saved by an earlier run.
     pub fn apply_prefs(&mut self, prefs: Prefs) {
         let watching = prefs.watching;
-        self.prefs = Prefs {
-            notifications: prefs.notifications && self.notifications_allowed,
-            watching: self.prefs.watching,
+        self.session.prefs = Prefs {
+            notifications: prefs.notifications && self.session.notifications_allowed,
+            watching: self.session.prefs.watching,
             ..prefs
         };
-        self.book.set_sort(self.prefs.sort);
         if !watching {
             self.set_watching(false);
+        }
+        self.library_follow_prefs();
+    }
+
+    /// What an earlier run saved: the preferences and the grid's sort order.
+    pub fn restore(&mut self, saved: SavedPrefs) {
+        self.session.book.set_sort(saved.sort);
+        self.apply_prefs(saved.prefs);
+    }
+
+    /// What is saved for the next run.
+    pub fn saved_prefs(&self) -> SavedPrefs {
+        SavedPrefs {
+            sort: self.session.book.sort(),
+            prefs: self.session.prefs.clone(),
         }
     }
 }
@@ -347,23 +308,29 @@ impl eframe::App for SeedanceApp {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
         self.logic_impl();
         let focused = ctx.input(|i| i.viewport().focused.unwrap_or(true));
-        self.attention.update(ctx, focused);
+        self.view.attention.update(ctx, focused);
     }
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         // The one place the book's order and counts are brought up to date: everything
         // drawn below reads it through `&self`.
-        self.book.refresh();
+        self.session.book.refresh();
         self.draw(ui);
         self.apply_pending();
-        if self.book.counts().iter().any(|(s, _, _)| s.is_unfinished()) {
+        if self
+            .session
+            .book
+            .counts()
+            .iter()
+            .any(|(s, _, _)| s.is_unfinished())
+        {
             // The elapsed column of running tasks ticks.
             ui.ctx().request_repaint_after(Duration::from_secs(1));
         }
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
-        eframe::set_value(storage, PREFS_KEY, &self.prefs);
+        eframe::set_value(storage, PREFS_KEY, &self.saved_prefs());
     }
 
     fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {

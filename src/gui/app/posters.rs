@@ -69,43 +69,50 @@ impl SeedanceApp {
     /// Each frame: new tasks with something to make a poster from are queued, queued ones
     /// started while there is room, kept posters the screen asked for loaded.
     pub(super) fn posters_tick(&mut self) {
-        if self.poster_queue.maker.is_none() {
+        if self.services.poster_queue.maker.is_none() {
             return;
         }
-        if self.poster_queue.scanned != self.book.revision() {
-            self.poster_queue.scanned = self.book.revision();
-            let demo = self.demo;
+        if self.services.poster_queue.scanned != self.session.book.revision() {
+            self.services.poster_queue.scanned = self.session.book.revision();
+            let demo = self.session.is_demo();
             let plans: Vec<PosterPlan> = self
+                .session
                 .book
                 .entries()
                 .iter()
-                .filter(|e| !self.posters.knows(&e.id) && !self.poster_queue.queued.contains(&e.id))
+                .filter(|e| {
+                    !self.view.posters.knows(&e.id)
+                        && !self.services.poster_queue.queued.contains(&e.id)
+                })
                 .filter_map(|e| plan(e, demo, self.saved_video(&e.id)))
                 .collect();
             for plan in plans {
-                self.poster_queue.queued.insert(plan.id.clone());
-                self.poster_queue.waiting.push_back(plan);
+                self.services.poster_queue.queued.insert(plan.id.clone());
+                self.services.poster_queue.waiting.push_back(plan);
             }
         }
-        while self.poster_queue.running < POSTER_JOBS {
-            let Some(plan) = self.poster_queue.waiting.pop_front() else {
+        while self.services.poster_queue.running < POSTER_JOBS {
+            let Some(plan) = self.services.poster_queue.waiting.pop_front() else {
                 break;
             };
-            self.poster_queue.queued.remove(&plan.id);
-            let Some(maker) = self.poster_queue.maker.clone() else {
+            self.services.poster_queue.queued.remove(&plan.id);
+            let Some(maker) = self.services.poster_queue.maker.clone() else {
                 break;
             };
-            self.posters.making(&plan.id);
-            self.poster_queue.running += 1;
-            let fetcher = self.poster_queue.fetcher.clone();
-            self.background.future(&self.ctx, Job::Poster, async move {
-                let id = plan.id.clone();
-                let result = make(&maker, &fetcher, plan).await;
-                Done::PosterMade { id, result }
-            });
+            self.view.posters.making(&plan.id);
+            self.services.poster_queue.running += 1;
+            let fetcher = self.services.poster_queue.fetcher.clone();
+            self.services
+                .background
+                .future(&self.ctx, Job::Poster, async move {
+                    let id = plan.id.clone();
+                    let result = make(&maker, &fetcher, plan).await;
+                    Done::PosterMade { id, result }
+                });
         }
-        for (id, path) in self.posters.take_wanted() {
-            self.background
+        for (id, path) in self.view.posters.take_wanted() {
+            self.services
+                .background
                 .blocking(&self.ctx, Job::PosterLoad, move || {
                     let image = load(&path);
                     Done::PosterLoaded { id, image }
@@ -114,35 +121,40 @@ impl SeedanceApp {
     }
 
     pub(super) fn on_poster_made(&mut self, id: &str, result: Result<PathBuf, String>) {
-        self.poster_queue.running = self.poster_queue.running.saturating_sub(1);
-        if self.book.get(id).is_some() {
-            self.posters.made(id, result);
+        self.services.poster_queue.running = self.services.poster_queue.running.saturating_sub(1);
+        if self.session.book.get(id).is_some() {
+            self.view.posters.made(id, result);
         }
     }
 
     /// A crashed job gives its turn back (its task shows as loading until a restart).
     pub(super) fn on_poster_crashed(&mut self) {
-        self.poster_queue.running = self.poster_queue.running.saturating_sub(1);
+        self.services.poster_queue.running = self.services.poster_queue.running.saturating_sub(1);
     }
 
     /// Task `id`'s video was saved: where its poster could not be made yet, the saved
     /// file is tried (the best source: no network).
     pub(super) fn poster_saved_video(&mut self, id: &str) {
-        if self.poster_queue.maker.is_none()
-            || self.poster_queue.queued.contains(id)
-            || (self.posters.knows(id) && !matches!(self.posters.state(id), Some(Err(_))))
+        if self.services.poster_queue.maker.is_none()
+            || self.services.poster_queue.queued.contains(id)
+            || (self.view.posters.knows(id) && !matches!(self.view.posters.state(id), Some(Err(_))))
         {
             return;
         }
         let saved = self.saved_video(id);
-        if let Some(plan) = self.book.get(id).and_then(|e| plan(e, self.demo, saved)) {
-            self.poster_queue.queued.insert(plan.id.clone());
-            self.poster_queue.waiting.push_front(plan);
+        if let Some(plan) = self
+            .session
+            .book
+            .get(id)
+            .and_then(|e| plan(e, self.session.is_demo(), saved))
+        {
+            self.services.poster_queue.queued.insert(plan.id.clone());
+            self.services.poster_queue.waiting.push_front(plan);
         }
     }
 
     pub(super) fn on_poster_loaded(&mut self, id: &str, image: Result<egui::ColorImage, String>) {
-        self.posters.loaded(&self.ctx, id, image);
+        self.view.posters.loaded(&self.ctx, id, image);
     }
 }
 

@@ -12,7 +12,6 @@ pub const PREFS_KEY: &str = "seedance-tasks-prefs";
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
 pub struct Prefs {
-    pub sort: Sort,
     pub download_dir: Option<PathBuf>,
     pub thumbnails: bool,
     /// The gallery of cards in place of the grid.
@@ -27,10 +26,20 @@ pub struct Prefs {
     pub library_dir: Option<PathBuf>,
 }
 
+/// What is written to eframe's storage: the preferences and the grid's sort order, which
+/// the book holds while the window runs (so it is not kept twice). Flattened: the same
+/// keys as before, `sort` beside the others.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SavedPrefs {
+    #[serde(default)]
+    pub sort: Sort,
+    #[serde(flatten)]
+    pub prefs: Prefs,
+}
+
 impl Default for Prefs {
     fn default() -> Self {
         Self {
-            sort: Sort::default(),
             download_dir: None,
             thumbnails: false,
             gallery: false,
@@ -54,5 +63,19 @@ mod tests {
         assert_eq!(prefs.download_dir, Some(PathBuf::from("/tmp/videos")));
         assert!(prefs.thumbnails);
         assert!(prefs.watching && prefs.notifications);
+    }
+
+    #[test]
+    fn the_sort_order_is_saved_beside_the_other_keys() {
+        let saved = r#"{"sort":{"column":"Status","ascending":true},"gallery":true}"#;
+        let read: SavedPrefs = serde_json::from_str(saved).expect("prefs");
+        assert!(read.prefs.gallery && read.sort.ascending);
+        let written = serde_json::to_value(&read).expect("json");
+        assert_eq!(written["sort"]["column"], "Status");
+        assert_eq!(written["gallery"], true);
+        assert!(
+            written.get("prefs").is_none(),
+            "flattened, as older files have it"
+        );
     }
 }

@@ -15,29 +15,32 @@ impl SeedanceApp {
     }
 
     pub(super) fn set_backend(&mut self, backend: Backend) {
-        self.backend = Some(backend.clone());
-        match &self.engine {
+        self.session.backend = Some(backend.clone());
+        match &self.services.engine {
             Some((handle, _)) => {
                 handle.send(Command::SetBackend(backend));
             }
             None => {
-                let (handle, events) =
-                    engine::spawn(backend, self.engine_config.clone(), Some(self.notify()));
-                handle.send(Command::SetWatching(self.prefs.watching));
-                self.engine = Some((handle, events));
+                let (handle, events) = engine::spawn(
+                    backend,
+                    self.services.engine_config.clone(),
+                    Some(self.notify()),
+                );
+                handle.send(Command::SetWatching(self.session.prefs.watching));
+                self.services.engine = Some((handle, events));
             }
         }
-        self.status.halted = None;
+        self.session.halted = None;
         // Only what still needs an answer: finished tasks are never re-asked on their own
         // (a new token must not cost 2 000 requests for a 100 000-task history).
-        self.waiting_for_token = false;
-        let ids = self.book.unfinished_ids();
+        self.session.waiting_for_token = false;
+        let ids = self.session.book.unfinished_ids();
         self.send_query(ids);
     }
 
     pub(super) fn stop_engine(&mut self) {
-        self.backend = None;
-        if let Some((handle, _)) = self.engine.take() {
+        self.session.backend = None;
+        if let Some((handle, _)) = self.services.engine.take() {
             handle.send(Command::Shutdown);
         }
     }
@@ -45,13 +48,12 @@ impl SeedanceApp {
     /// The demo is a separate session: the user's rows are set aside (never sent to the
     /// demo), and nothing of the demo is written to the history or sent to the real API.
     pub fn start_demo(&mut self) {
-        if self.demo {
+        if self.session.is_demo() {
             return;
         }
         self.hand_history_over();
-        self.stash = self.take_all_rows();
-        self.demo = true;
-        self.token.expanded = false;
+        self.session.stash = self.take_all_rows();
+        self.panels.token.expanded = false;
         self.set_backend(Backend::Demo(Arc::new(Demo::new())));
         self.query(Demo::ids());
     }
@@ -59,18 +61,21 @@ impl SeedanceApp {
     /// Empties the grid between the user's session and the demo's: the engine stops
     /// watching those ids, so no answer for one session lands in the other.
     fn take_all_rows(&mut self) -> Vec<TaskEntry> {
-        let rows = self.book.remove_where(|_| true);
+        let rows = self.session.book.remove_where(|_| true);
         self.forget(rows.iter().map(|e| e.id.clone()).collect());
-        self.selection.clear();
+        self.view.selection.clear();
         rows
     }
 
     /// Back from the demo (a real token was given): the demo rows go, the user's come back,
     /// and the history is read and written again.
     pub(super) fn leave_demo(&mut self) {
-        self.demo = false;
+        // No longer the demo's: the token's backend is handed over right after.
+        self.session.backend = None;
         self.take_all_rows();
-        self.book.extend(std::mem::take(&mut self.stash));
+        self.session
+            .book
+            .extend(std::mem::take(&mut self.session.stash));
         self.history_in_step();
         self.load_history();
     }
@@ -80,27 +85,27 @@ impl SeedanceApp {
         if ids.is_empty() {
             return;
         }
-        self.book.add_ids(&ids);
-        self.status.halted = None;
-        if self.engine.is_some() {
+        self.session.book.add_ids(&ids);
+        self.session.halted = None;
+        if self.services.engine.is_some() {
             self.send_query(ids);
         } else {
-            self.waiting_for_token = true;
-            if self.token.keyring != crate::gui::KeyringState::Checking {
-                self.token.expanded = true;
+            self.session.waiting_for_token = true;
+            if self.panels.token.keyring != crate::gui::KeyringState::Checking {
+                self.panels.token.expanded = true;
             }
         }
     }
 
     pub(super) fn send_query(&mut self, ids: Vec<String>) {
-        if let Some((handle, _)) = &self.engine {
-            handle.query(ids, self.prefs.watching);
+        if let Some((handle, _)) = &self.services.engine {
+            handle.query(ids, self.session.prefs.watching);
         }
     }
 
     /// The engine stops asking about these ids (removed from the grid).
     pub(super) fn forget(&self, ids: Vec<String>) {
-        if let Some((handle, _)) = &self.engine
+        if let Some((handle, _)) = &self.services.engine
             && !ids.is_empty()
         {
             handle.send(Command::Forget(ids));
@@ -108,13 +113,13 @@ impl SeedanceApp {
     }
 
     pub(super) fn set_watching(&mut self, on: bool) {
-        self.prefs.watching = on;
-        if let Some((handle, _)) = &self.engine {
+        self.session.prefs.watching = on;
+        if let Some((handle, _)) = &self.services.engine {
             handle.send(Command::SetWatching(on));
         }
         if on {
             // Tasks asked while the watch was off were not put on the watch list.
-            let unfinished = self.book.unfinished_ids();
+            let unfinished = self.session.book.unfinished_ids();
             self.send_query(unfinished);
         }
     }

@@ -31,26 +31,30 @@ impl SeedanceApp {
     /// The keyring is read in the background even with a token from the environment, so
     /// Save and Forget know whether they can work.
     pub(super) fn open_keyring(&mut self, provider: KeyringProvider) {
-        self.background.blocking(&self.ctx, Job::Keyring, move || {
-            let keyring = provider.open();
-            let token = match &keyring {
-                Ok(k) => k.get(),
-                Err(e) => Err(e.clone()),
-            };
-            Done::KeyringOpened { keyring, token }
-        });
+        self.services
+            .background
+            .blocking(&self.ctx, Job::Keyring, move || {
+                let keyring = provider.open();
+                let token = match &keyring {
+                    Ok(k) => k.get(),
+                    Err(e) => Err(e.clone()),
+                };
+                Done::KeyringOpened { keyring, token }
+            });
     }
 
     pub(super) fn use_token(&mut self, token: Token, source: TokenSource) {
-        match Backend::http(&self.api_base, &token) {
+        match Backend::http(&self.session.api_base, &token) {
             Ok(backend) => {
-                if self.demo {
+                if self.session.is_demo() {
                     self.leave_demo();
                 }
-                self.token.current = Some((token, source));
+                self.session.token = Some((token, source));
                 self.set_backend(backend);
             }
-            Err(e) => self.token.message = Some(TokenMessage::Bad(format!("{e}. {}", e.hint()))),
+            Err(e) => {
+                self.panels.token.message = Some(TokenMessage::Bad(format!("{e}. {}", e.hint())))
+            }
         }
     }
 
@@ -61,57 +65,60 @@ impl SeedanceApp {
     ) {
         match keyring {
             Ok(k) => {
-                self.keyring = Some(k);
-                self.token.keyring = KeyringState::Ready;
+                self.services.keyring = Some(k);
+                self.panels.token.keyring = KeyringState::Ready;
             }
-            Err(e) => self.token.keyring = KeyringState::Unavailable(e.to_string()),
+            Err(e) => self.panels.token.keyring = KeyringState::Unavailable(e.to_string()),
         }
         match token {
-            Ok(Some(t)) if self.token.current.is_none() && !self.demo => {
+            Ok(Some(t)) if self.session.token.is_none() && !self.session.is_demo() => {
                 self.use_token(t, TokenSource::Keyring);
             }
             Ok(_) | Err(SecretError::Unavailable(_)) => {}
-            Err(e) => self.token.message = Some(TokenMessage::Bad(e.to_string())),
+            Err(e) => self.panels.token.message = Some(TokenMessage::Bad(e.to_string())),
         }
-        if self.token.current.is_none() && !self.demo {
-            self.token.expanded = true;
+        if self.session.token.is_none() && !self.session.is_demo() {
+            self.panels.token.expanded = true;
         }
     }
 
     pub(super) fn on_token_saved(&mut self, token: Token, result: Result<(), SecretError>) {
-        self.token.busy = None;
+        self.panels.token.busy = None;
         match result {
             Ok(()) => {
-                self.token.field.clear();
-                self.token.message =
+                self.panels.token.field.clear();
+                self.panels.token.message =
                     Some(TokenMessage::Good("Saved in the system keyring.".into()));
                 self.use_token(token, TokenSource::Keyring);
             }
-            Err(e) => self.token.message = Some(TokenMessage::Bad(format!("Could not save: {e}"))),
+            Err(e) => {
+                self.panels.token.message = Some(TokenMessage::Bad(format!("Could not save: {e}")))
+            }
         }
     }
 
     pub(super) fn on_token_forgotten(&mut self, result: Result<(), SecretError>) {
-        self.token.busy = None;
+        self.panels.token.busy = None;
         match result {
             Ok(()) => {
-                self.token.message = Some(TokenMessage::Info(
+                self.panels.token.message = Some(TokenMessage::Info(
                     "Removed from the system keyring.".into(),
                 ));
-                if matches!(self.token.current, Some((_, TokenSource::Keyring))) {
-                    self.token.current = None;
+                if matches!(self.session.token, Some((_, TokenSource::Keyring))) {
+                    self.session.token = None;
                     self.stop_engine();
                 }
             }
             Err(e) => {
-                self.token.message = Some(TokenMessage::Bad(format!("Could not remove: {e}")))
+                self.panels.token.message =
+                    Some(TokenMessage::Bad(format!("Could not remove: {e}")))
             }
         }
     }
 
     pub(super) fn on_token_tested(&mut self, result: Result<TokenCheck, ApiError>) {
-        self.token.busy = None;
-        self.token.message = Some(match result {
+        self.panels.token.busy = None;
+        self.panels.token.message = Some(match result {
             Ok(TokenCheck::Valid) => TokenMessage::Good("The token is valid.".into()),
             Ok(TokenCheck::Rejected(e)) => TokenMessage::Bad(format!("Invalid token: {e}")),
             Ok(TokenCheck::UsedUp(e)) => {
@@ -125,44 +132,50 @@ impl SeedanceApp {
     pub(super) fn on_token_intent(&mut self, intent: TokenIntent) {
         match intent {
             TokenIntent::Save(token) => {
-                let Some(keyring) = self.keyring.clone() else {
+                let Some(keyring) = self.services.keyring.clone() else {
                     return;
                 };
-                self.token.busy = Some("Saving…");
-                self.background.blocking(&self.ctx, Job::Token, move || {
-                    let result = keyring.set(&token);
-                    Done::TokenSaved { token, result }
-                });
+                self.panels.token.busy = Some("Saving…");
+                self.services
+                    .background
+                    .blocking(&self.ctx, Job::Token, move || {
+                        let result = keyring.set(&token);
+                        Done::TokenSaved { token, result }
+                    });
             }
             TokenIntent::UseForSession(token) => {
-                self.token.field.clear();
-                self.token.message = Some(TokenMessage::Info(
+                self.panels.token.field.clear();
+                self.panels.token.message = Some(TokenMessage::Info(
                     "Using the token for this session only.".into(),
                 ));
                 self.use_token(token, TokenSource::Session);
             }
             TokenIntent::Forget => {
-                let Some(keyring) = self.keyring.clone() else {
+                let Some(keyring) = self.services.keyring.clone() else {
                     return;
                 };
-                self.token.busy = Some("Removing…");
-                self.background.blocking(&self.ctx, Job::Token, move || {
-                    Done::TokenForgotten(keyring.delete())
-                });
+                self.panels.token.busy = Some("Removing…");
+                self.services
+                    .background
+                    .blocking(&self.ctx, Job::Token, move || {
+                        Done::TokenForgotten(keyring.delete())
+                    });
             }
             TokenIntent::Test(token) => {
-                let base = self.api_base.clone();
+                let base = self.session.api_base.clone();
                 // The engine in use, if any: the test then shares its door (its limits)
                 // when it is the same token.
-                let running = self.engine.as_ref().map(|(e, _)| e.clone());
-                self.token.busy = Some("Testing…");
-                self.background.future(&self.ctx, Job::Token, async move {
-                    let result = match running {
-                        Some(engine) => engine.test_token(&base, &token).await,
-                        None => engine::test_token(&base, &token).await,
-                    };
-                    Done::TokenTested(result)
-                });
+                let running = self.services.engine.as_ref().map(|(e, _)| e.clone());
+                self.panels.token.busy = Some("Testing…");
+                self.services
+                    .background
+                    .future(&self.ctx, Job::Token, async move {
+                        let result = match running {
+                            Some(engine) => engine.test_token(&base, &token).await,
+                            None => engine::test_token(&base, &token).await,
+                        };
+                        Done::TokenTested(result)
+                    });
             }
             TokenIntent::StartDemo => self.start_demo(),
         }
