@@ -5,8 +5,40 @@
 
 use super::gallery::Poster;
 use super::lru::Lru;
+use crate::media::MediaError;
+use crate::preview::PreviewError;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
+
+/// Why a task has no poster, as its card and the Thumbnails column say it.
+#[derive(Debug, thiserror::Error)]
+pub enum NoPoster {
+    #[error("no poster: nothing to make it from")]
+    NoSource,
+    #[error("no poster: the last frame could not be fetched: {0}")]
+    LastFrame(PreviewError),
+    #[error("no poster: the video could not be fetched: {0}")]
+    Video(PreviewError),
+    #[error(
+        "no poster: the first frame lies {} MB into the video; it is made once the video is saved",
+        .0 / 1_000_000
+    )]
+    FrameTooDeep(u64),
+    #[error(
+        "no poster yet: the video's index is at its end, so its start is not enough; it is made once the video is saved"
+    )]
+    IndexAtEnd,
+    #[error("no poster: {0}")]
+    Media(MediaError),
+    /// A background step ended without an answer (a panicked or cancelled task).
+    #[error("no poster: {0}")]
+    Interrupted(String),
+    #[error("no poster: {}: {source}", path.display())]
+    Unreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
 
 /// Textures kept at once. A poster is at most 320 × 320 RGBA (400 KB), so this bounds
 /// poster textures to about 80 MB however many cards scroll by; a screen shows 10–40.
@@ -85,10 +117,10 @@ impl PosterBoard {
     }
 
     /// A poster was made (or found kept) at `path`.
-    pub fn made(&mut self, id: &str, result: Result<PathBuf, String>) {
+    pub fn made(&mut self, id: &str, result: Result<PathBuf, NoPoster>) {
         let known = match result {
             Ok(path) => Known::Kept(path),
-            Err(why) => Known::Failed(why),
+            Err(why) => Known::Failed(why.to_string()),
         };
         self.known.insert(id.to_owned(), known);
     }
@@ -103,7 +135,7 @@ impl PosterBoard {
         &mut self,
         ctx: &egui::Context,
         id: &str,
-        image: Result<egui::ColorImage, String>,
+        image: Result<egui::ColorImage, NoPoster>,
     ) {
         self.loading.remove(id);
         match image {
@@ -114,7 +146,8 @@ impl PosterBoard {
                 drop(self.textures.insert(id.to_owned(), texture));
             }
             Err(why) => {
-                self.known.insert(id.to_owned(), Known::Failed(why));
+                self.known
+                    .insert(id.to_owned(), Known::Failed(why.to_string()));
             }
         }
     }
@@ -194,12 +227,20 @@ mod tests {
     fn failures_say_why() {
         let ctx = egui::Context::default();
         let mut board = PosterBoard::default();
-        board.made("a", Err("no poster: hevc not supported".into()));
-        assert!(matches!(board.poster("a"), Poster::Missing(w) if w.contains("hevc")));
+        board.made("a", Err(NoPoster::Media(MediaError::Fragmented)));
+        assert!(
+            matches!(board.poster("a"), Poster::Missing(w) if w == "no poster: fragmented MP4 is not supported")
+        );
         board.made("b", Ok(PathBuf::from("/cache/b.jpg")));
         board.poster("b");
-        board.loaded(&ctx, "b", Err("the poster file could not be read".into()));
-        assert!(matches!(board.poster("b"), Poster::Missing(_)));
+        let unreadable = NoPoster::Unreadable {
+            path: PathBuf::from("/cache/b.jpg"),
+            source: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+        };
+        board.loaded(&ctx, "b", Err(unreadable));
+        assert!(
+            matches!(board.poster("b"), Poster::Missing(w) if w.starts_with("no poster: /cache/b.jpg: "))
+        );
         board.retain(|id| id == "b");
         assert!(!board.knows("a") && board.knows("b"));
     }

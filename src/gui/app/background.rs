@@ -59,7 +59,7 @@ pub enum Done {
         picked: Picked,
     },
     /// A list of prompts was read from a file (`None`: the dialog was cancelled).
-    SheetRead(Result<Option<String>, String>),
+    SheetRead(Result<Option<String>, super::generate::SheetReadError>),
     /// The search for a generation that may have been created.
     FoundCreated {
         prompt: String,
@@ -68,12 +68,12 @@ pub enum Done {
     /// A poster was made or found kept (its path), or why not.
     PosterMade {
         id: String,
-        result: Result<PathBuf, String>,
+        result: Result<PathBuf, crate::gui::posters::NoPoster>,
     },
     /// A kept poster's pixels were read for a texture.
     PosterLoaded {
         id: String,
-        image: Result<egui::ColorImage, String>,
+        image: Result<egui::ColorImage, crate::gui::posters::NoPoster>,
     },
     /// Continue…'s request, prefilled with the last frame (or why it has none).
     ContinueReady(Box<crate::generate::continue_from::Continuation>),

@@ -27,6 +27,14 @@ pub struct GenerateRun {
     pub view: RunView,
 }
 
+/// A list of prompts chosen in the dialog could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error("could not read {}: {source}", path.display())]
+pub struct SheetReadError {
+    path: std::path::PathBuf,
+    source: std::io::Error,
+}
+
 impl SeedanceApp {
     fn maker(&self) -> Option<Maker> {
         let (engine, _) = self.services.engine.as_ref()?;
@@ -63,10 +71,10 @@ impl SeedanceApp {
                             .pick_file("Open a list of prompts", "CSV", &["csv", "txt"])
                             .await;
                         let text = match picked {
-                            Picked::Chosen(path) => tokio::fs::read_to_string(&path)
-                                .await
-                                .map(Some)
-                                .map_err(|e| format!("could not read {}: {e}", path.display())),
+                            Picked::Chosen(path) => match tokio::fs::read_to_string(&path).await {
+                                Ok(text) => Ok(Some(text)),
+                                Err(source) => Err(SheetReadError { path, source }),
+                            },
                             _ => Ok(None),
                         };
                         Done::SheetRead(text)
@@ -93,7 +101,7 @@ impl SeedanceApp {
         }
     }
 
-    pub(super) fn on_sheet_read(&mut self, text: Result<Option<String>, String>) {
+    pub(super) fn on_sheet_read(&mut self, text: Result<Option<String>, SheetReadError>) {
         match text {
             Ok(Some(text)) => {
                 self.panels.generate.rerun = None;

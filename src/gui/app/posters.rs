@@ -8,6 +8,7 @@
 use super::SeedanceApp;
 use super::background::{Done, Job};
 use crate::api::Status;
+use crate::gui::posters::NoPoster;
 use crate::media::{MediaError, PosterCache, PosterMaker, PosterSource, PrefixStatus};
 use crate::preview::{Fetcher, VIDEO_START};
 use crate::task::TaskEntry;
@@ -120,7 +121,7 @@ impl SeedanceApp {
         }
     }
 
-    pub(super) fn on_poster_made(&mut self, id: &str, result: Result<PathBuf, String>) {
+    pub(super) fn on_poster_made(&mut self, id: &str, result: Result<PathBuf, NoPoster>) {
         self.services.poster_queue.running = self.services.poster_queue.running.saturating_sub(1);
         if self.session.book.get(id).is_some() {
             self.view.posters.made(id, result);
@@ -153,7 +154,7 @@ impl SeedanceApp {
         }
     }
 
-    pub(super) fn on_poster_loaded(&mut self, id: &str, image: Result<egui::ColorImage, String>) {
+    pub(super) fn on_poster_loaded(&mut self, id: &str, image: Result<egui::ColorImage, NoPoster>) {
         self.view.posters.loaded(&self.ctx, id, image);
     }
 }
@@ -185,7 +186,11 @@ fn plan(e: &TaskEntry, demo: bool, saved_video: Option<PathBuf>) -> Option<Poste
 
 /// Makes (or finds kept) one poster: the first source that gives one wins; the reason of
 /// the last one that failed is what the card says.
-async fn make(maker: &PosterMaker, fetcher: &Fetcher, plan: PosterPlan) -> Result<PathBuf, String> {
+async fn make(
+    maker: &PosterMaker,
+    fetcher: &Fetcher,
+    plan: PosterPlan,
+) -> Result<PathBuf, NoPoster> {
     let cache = maker.cache().clone();
     let id = plan.id.clone();
     let kept = tokio::task::spawn_blocking(move || cache.path(&id).ok().filter(|p| p.is_file()))
@@ -195,7 +200,7 @@ async fn make(maker: &PosterMaker, fetcher: &Fetcher, plan: PosterPlan) -> Resul
     if let Some(path) = kept {
         return Ok(path);
     }
-    let mut why = String::from("no poster: nothing to make it from");
+    let mut why = NoPoster::NoSource;
     let mut sources: Vec<Source> = Vec::new();
     if let Some(bytes) = plan.bundled {
         sources.push(Source::Ready(PosterSource::Image(Arc::from(bytes))));
@@ -215,7 +220,7 @@ async fn make(maker: &PosterMaker, fetcher: &Fetcher, plan: PosterPlan) -> Resul
             Source::Image(url) => match fetcher.image(&url).await {
                 Ok(bytes) => PosterSource::Image(bytes.into()),
                 Err(e) => {
-                    why = format!("no poster: the last frame could not be fetched: {e}");
+                    why = NoPoster::LastFrame(e);
                     continue;
                 }
             },
@@ -229,7 +234,7 @@ async fn make(maker: &PosterMaker, fetcher: &Fetcher, plan: PosterPlan) -> Resul
         };
         match maker.make(plan.id.clone(), source).await {
             Ok(poster) => return Ok(poster.path),
-            Err(e) => why = e.no_poster(),
+            Err(e) => why = NoPoster::Media(e),
         }
     }
     Err(why)
@@ -242,41 +247,36 @@ enum Source {
 }
 
 /// The start of the video, as much as its first frame needs (within [`MAX_VIDEO_START`]).
-async fn video_start(fetcher: &Fetcher, url: &str) -> Result<Vec<u8>, String> {
-    let fetch_failed =
-        |e: crate::preview::PreviewError| format!("no poster: the video could not be fetched: {e}");
+async fn video_start(fetcher: &Fetcher, url: &str) -> Result<Vec<u8>, NoPoster> {
     let start = fetcher
         .video_start(url, VIDEO_START)
         .await
-        .map_err(fetch_failed)?;
+        .map_err(NoPoster::Video)?;
     let (start, status) = tokio::task::spawn_blocking(move || {
         let status = crate::media::prefix_status(&start);
         (start, status)
     })
     .await
-    .map_err(|e| format!("no poster: {e}"))?;
+    .map_err(|e| NoPoster::Interrupted(e.to_string()))?;
     match status {
         Ok(PrefixStatus::Enough) => Ok(start),
         Ok(PrefixStatus::Need(n)) if n <= MAX_VIDEO_START => {
             let len = usize::try_from(n).unwrap_or(usize::MAX);
-            fetcher.video_start(url, len).await.map_err(fetch_failed)
+            fetcher.video_start(url, len).await.map_err(NoPoster::Video)
         }
-        Ok(PrefixStatus::Need(n)) => Err(format!(
-            "no poster: the first frame lies {} MB into the video; it is made once the video is saved",
-            n / 1_000_000
-        )),
-        Err(MediaError::IndexAtEnd) => Err(
-            "no poster yet: the video's index is at its end, so its start is not enough; it is made once the video is saved"
-                .to_owned(),
-        ),
-        Err(e) => Err(e.no_poster()),
+        Ok(PrefixStatus::Need(n)) => Err(NoPoster::FrameTooDeep(n)),
+        Err(MediaError::IndexAtEnd) => Err(NoPoster::IndexAtEnd),
+        Err(e) => Err(NoPoster::Media(e)),
     }
 }
 
 /// A kept poster's pixels, for a texture.
-fn load(path: &std::path::Path) -> Result<egui::ColorImage, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("no poster: {}: {e}", path.display()))?;
-    let image = crate::media::decode_image(&bytes).map_err(|e| e.no_poster())?;
+fn load(path: &std::path::Path) -> Result<egui::ColorImage, NoPoster> {
+    let bytes = std::fs::read(path).map_err(|source| NoPoster::Unreadable {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let image = crate::media::decode_image(&bytes).map_err(NoPoster::Media)?;
     let (w, h) = image.dimensions();
     Ok(egui::ColorImage::from_rgb(
         [w as usize, h as usize],
