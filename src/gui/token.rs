@@ -19,26 +19,13 @@ pub enum TokenMessage {
     Bad(String),
 }
 
+#[derive(Default)]
 pub struct TokenPanel {
     pub field: String,
     pub reveal: bool,
     pub expanded: bool,
-    pub keyring: KeyringState,
     pub busy: Option<&'static str>,
     pub message: Option<TokenMessage>,
-}
-
-impl Default for TokenPanel {
-    fn default() -> Self {
-        Self {
-            field: String::new(),
-            reveal: false,
-            expanded: false,
-            keyring: KeyringState::Checking,
-            busy: None,
-            message: None,
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -51,11 +38,13 @@ pub enum TokenIntent {
 }
 
 impl TokenPanel {
-    /// `in_use`: the session's token and where it came from (the panel keeps none).
+    /// `in_use`: the session's token and where it came from, `keyring`: what is known of
+    /// the system keyring (the panel keeps neither).
     pub fn ui(
         &mut self,
         ui: &mut egui::Ui,
         in_use: Option<&(Token, TokenSource)>,
+        keyring: &KeyringState,
         demo: bool,
     ) -> Option<TokenIntent> {
         let mut intent = None;
@@ -92,13 +81,13 @@ impl TokenPanel {
             }
         }
 
-        if self.keyring == KeyringState::Checking {
+        if *keyring == KeyringState::Checking {
             ui.horizontal(|ui| {
                 ui.spinner();
                 ui.label("Reading the system keyring… (it may be asking to be unlocked)");
             });
         }
-        if let KeyringState::Unavailable(why) = &self.keyring {
+        if let KeyringState::Unavailable(why) = keyring {
             ui.colored_label(
                 ui.visuals().warn_fg_color,
                 format!("No system keyring is reachable, so the token cannot be saved: {why}"),
@@ -126,11 +115,11 @@ impl TokenPanel {
         let typed = Token::parse(&self.field);
         let idle = self.busy.is_none();
         ui.horizontal(|ui| {
-            let can_save = idle && typed.is_some() && self.keyring == KeyringState::Ready;
+            let can_save = idle && typed.is_some() && *keyring == KeyringState::Ready;
             let save = ui
                 .add_enabled(can_save, egui::Button::new("Save"))
                 .on_hover_text("Save the token in the system keyring")
-                .on_disabled_hover_text(match (&typed, &self.keyring) {
+                .on_disabled_hover_text(match (&typed, keyring) {
                     (None, _) => "Type or paste a token first",
                     (_, KeyringState::Unavailable(_)) => {
                         "No keyring: use it for this session instead"
@@ -150,7 +139,7 @@ impl TokenPanel {
             {
                 intent = Some(TokenIntent::UseForSession(t));
             }
-            let can_forget = idle && self.keyring == KeyringState::Ready;
+            let can_forget = idle && *keyring == KeyringState::Ready;
             if ui
                 .add_enabled(can_forget, egui::Button::new("Forget"))
                 .on_hover_text("Delete the token from the system keyring")

@@ -222,8 +222,8 @@ impl SeedanceApp {
         self.panels.token.expanded
     }
 
-    pub fn keyring_state(&self) -> &KeyringState {
-        &self.panels.token.keyring
+    pub fn keyring_state(&self) -> KeyringState {
+        self.services.keyring_state()
     }
 
     /// The token in use and where it came from.

@@ -91,7 +91,7 @@ impl SeedanceApp {
             self.send_query(ids);
         } else {
             self.session.waiting_for_token = true;
-            if self.panels.token.keyring != crate::gui::KeyringState::Checking {
+            if self.services.keyring.is_some() {
                 self.panels.token.expanded = true;
             }
         }

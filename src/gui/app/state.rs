@@ -26,7 +26,7 @@ use crate::gui::opener::Opener;
 use crate::gui::posters::PosterBoard;
 use crate::gui::selection::Selection;
 use crate::gui::status::StatusLine;
-use crate::gui::token::TokenPanel;
+use crate::gui::token::{KeyringState, TokenPanel};
 use crate::gui::toolbar::Toolbar;
 use crate::secrets::{Keyring, Token, TokenSource};
 use crate::task::TaskEntry;
@@ -80,11 +80,29 @@ pub(super) struct Services {
     pub poster_queue: PosterQueue,
     /// The media client of Download… batches (the panel holds none).
     pub web: crate::download::WebClient,
-    pub keyring: Option<Keyring>,
+    /// The system keyring: `None` while it is being opened, then the handle or why none
+    /// is reachable.
+    pub keyring: Option<Result<Keyring, String>>,
     pub opener: Arc<dyn Opener>,
     /// Save and folder dialogs (rfd); tests answer them.
     pub dialogs: Arc<dyn Dialogs>,
     pub notifier: Arc<dyn Notifier>,
+}
+
+impl Services {
+    /// The keyring's handle, once it is open.
+    pub fn keyring(&self) -> Option<&Keyring> {
+        self.keyring.as_ref()?.as_ref().ok()
+    }
+
+    /// What the token panel says of the keyring.
+    pub fn keyring_state(&self) -> KeyringState {
+        match &self.keyring {
+            None => KeyringState::Checking,
+            Some(Ok(_)) => KeyringState::Ready,
+            Some(Err(why)) => KeyringState::Unavailable(why.clone()),
+        }
+    }
 }
 
 /// The panels' own drawing state (fields being typed, what is expanded).

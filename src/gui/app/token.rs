@@ -7,7 +7,7 @@ use super::SeedanceApp;
 use super::background::{Done, Job};
 use crate::api::{ApiError, TokenCheck};
 use crate::engine::{self, Backend};
-use crate::gui::token::{KeyringState, TokenIntent, TokenMessage};
+use crate::gui::token::{TokenIntent, TokenMessage};
 use crate::secrets::{Keyring, SecretError, Token, TokenSource};
 
 /// Where the window finds the keyring.
@@ -63,13 +63,7 @@ impl SeedanceApp {
         keyring: Result<Keyring, SecretError>,
         token: Result<Option<Token>, SecretError>,
     ) {
-        match keyring {
-            Ok(k) => {
-                self.services.keyring = Some(k);
-                self.panels.token.keyring = KeyringState::Ready;
-            }
-            Err(e) => self.panels.token.keyring = KeyringState::Unavailable(e.to_string()),
-        }
+        self.services.keyring = Some(keyring.map_err(|e| e.to_string()));
         match token {
             Ok(Some(t)) if self.session.token.is_none() && !self.session.is_demo() => {
                 self.use_token(t, TokenSource::Keyring);
@@ -132,7 +126,7 @@ impl SeedanceApp {
     pub(super) fn on_token_intent(&mut self, intent: TokenIntent) {
         match intent {
             TokenIntent::Save(token) => {
-                let Some(keyring) = self.services.keyring.clone() else {
+                let Some(keyring) = self.services.keyring().cloned() else {
                     return;
                 };
                 self.panels.token.busy = Some("Saving…");
@@ -151,7 +145,7 @@ impl SeedanceApp {
                 self.use_token(token, TokenSource::Session);
             }
             TokenIntent::Forget => {
-                let Some(keyring) = self.services.keyring.clone() else {
+                let Some(keyring) = self.services.keyring().cloned() else {
                     return;
                 };
                 self.panels.token.busy = Some("Removing…");

@@ -164,11 +164,10 @@ impl SeedanceApp {
         });
         if self.panels.token.expanded {
             egui::Frame::group(ui.style()).show(ui, |ui| {
-                if let Some(intent) =
-                    self.panels
-                        .token
-                        .ui(ui, self.session.token.as_ref(), self.session.is_demo())
-                {
+                let keyring = self.services.keyring_state();
+                let in_use = self.session.token.as_ref();
+                let demo = self.session.is_demo();
+                if let Some(intent) = self.panels.token.ui(ui, in_use, &keyring, demo) {
                     self.pending.push(intent.into());
                 }
             });
