@@ -595,3 +595,62 @@ async fn verify_tells_intact_changed_missing_and_unreadable_and_retry_fetches_ag
     lib.save(&requests[4]).await.expect("saved");
     assert_eq!(cdn.total_requests(), total);
 }
+
+#[tokio::test]
+async fn a_restart_recognises_the_history_s_files_with_one_stat_each_and_fetches_nothing() {
+    let cdn = Cdn::start().await;
+    cdn.put("/v.mp4", mp4());
+    cdn.put("/f.png", png());
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let first = library(tmp.path());
+    let mut saved = Vec::new();
+    for (i, name) in ["kept", "deleted", "grown", "frame-deleted"]
+        .iter()
+        .enumerate()
+    {
+        let id = format!("{i:08x}-2222-4000-8000-000000000001");
+        let req = request(&id, name, cdn.url("/v.mp4"), Some(cdn.url("/f.png")));
+        saved.push(std::sync::Arc::new(first.save(&req).await.expect("saved")));
+    }
+    std::fs::remove_file(&saved[1].video.path).expect("rm");
+    let mut grown = std::fs::read(&saved[2].video.path).expect("read");
+    grown.push(0);
+    std::fs::write(&saved[2].video.path, grown).expect("write");
+    let frame = saved[3].last_frame.clone().expect("frame");
+    std::fs::remove_file(&frame.path).expect("rm");
+    let requests = cdn.total_requests();
+
+    // A new handle, as after a restart, given what the history recorded.
+    let lib = library(tmp.path());
+    let states = lib.recognise_saved(saved.clone()).await;
+    assert_eq!(cdn.total_requests(), requests, "nothing fetched");
+    let ids: Vec<_> = states.iter().map(|(id, _)| id.clone()).collect();
+    let expected_ids: Vec<_> = saved.iter().map(|s| s.id.clone()).collect();
+    assert_eq!(ids, expected_ids, "one state per task, in order");
+    assert_eq!(states[0].1, SaveState::Saved((*saved[0]).clone()));
+    assert_eq!(states[1].1, SaveState::Removed);
+    assert_eq!(
+        states[2].1,
+        SaveState::Failed {
+            reason: "changed since it was saved".into(),
+            retryable: false
+        }
+    );
+    match &states[3].1 {
+        SaveState::Saved(t) => {
+            assert_eq!(t.last_frame, None);
+            assert_eq!(
+                t.last_frame_error.as_deref(),
+                Some("last frame: removed from the library")
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    for (id, state) in &states {
+        assert_eq!(
+            lib.state(id).as_ref(),
+            Some(state),
+            "the handle knows it too"
+        );
+    }
+}

@@ -10,8 +10,9 @@
 //!
 //! [`Library`] is the handle the CLI and the window drive: [`Library::save`] per task,
 //! [`Library::state`] per task id, [`LibraryEvent`]s with bytes and totals,
-//! [`Library::probe_sizes`] for what a save would fetch, and [`recognise`] /
-//! [`Library::verify_all`] for files saved earlier.
+//! [`Library::probe_sizes`] for what a save would fetch, and
+//! [`Library::recognise_saved`] (one `stat` per file) / [`Library::verify_all`] (a hash)
+//! for files saved earlier.
 
 pub mod client;
 pub mod fetch;

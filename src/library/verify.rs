@@ -1,8 +1,10 @@
-//! **Verify library**: every saved file hashed again and compared with the sha256
-//! recorded at save time, a few at a time on the blocking pool; each task's state in the
-//! library handle follows what was found.
+//! Files saved earlier, as the window's history recorded them: at start, one `stat` each
+//! ([`Library::recognise_saved`]); on **Verify library**, every file hashed again and
+//! compared with the sha256 recorded at save time, a few at a time on the blocking pool
+//! ([`Library::verify_all`]). Each task's state in the library handle follows what was
+//! found.
 
-use super::presence::{self, Verified};
+use super::presence::{self, Presence, Verified};
 use super::{FileKind, Library, SaveState, SavedTask};
 use std::sync::Arc;
 
@@ -138,7 +140,61 @@ async fn verify_task(saved: &SavedTask) -> TaskVerified {
     }
 }
 
+/// The state of a task whose files were looked at with one `stat` each.
+fn state_found(saved: &SavedTask, video: Presence, frame: Option<Presence>) -> SaveState {
+    match video {
+        Presence::Present => {}
+        Presence::Removed => return SaveState::Removed,
+        Presence::Changed { .. } => {
+            return SaveState::Failed {
+                reason: CHANGED.to_owned(),
+                retryable: false,
+            };
+        }
+    }
+    let mut saved = saved.clone();
+    let why = match frame {
+        Some(Presence::Removed) => Some("removed from the library"),
+        Some(Presence::Changed { .. }) => Some(CHANGED),
+        Some(Presence::Present) | None => None,
+    };
+    if let Some(why) = why {
+        saved.last_frame = None;
+        saved.last_frame_error = Some(format!("last frame: {why}"));
+    }
+    SaveState::Saved(saved)
+}
+
 impl Library {
+    /// The window's start: which tasks its history records as saved are still there, by
+    /// one `stat` per file (no file is read), on the blocking pool. Each task's state is
+    /// set and returned: [`SaveState::Saved`] where the video has its recorded size (a
+    /// last frame that is not is told in [`SavedTask::last_frame_error`]),
+    /// [`SaveState::Removed`] where it is gone, failed with [`CHANGED`] where its size
+    /// differs. Nothing is fetched.
+    pub async fn recognise_saved(&self, tasks: Vec<Arc<SavedTask>>) -> Vec<(String, SaveState)> {
+        let mut known = Vec::with_capacity(tasks.len() * 2);
+        for task in &tasks {
+            known.push((task.video.path.clone(), task.video.size));
+            if let Some(frame) = &task.last_frame {
+                known.push((frame.path.clone(), frame.size));
+            }
+        }
+        let mut found = presence::recognise(known).await.into_iter();
+        let mut states = Vec::with_capacity(tasks.len());
+        for task in &tasks {
+            let video = found.next().unwrap_or(Presence::Removed);
+            let frame = task
+                .last_frame
+                .as_ref()
+                .map(|_| found.next().unwrap_or(Presence::Removed));
+            let state = state_found(task, video, frame);
+            self.inner.set(&task.id, state.clone());
+            states.push((task.id.clone(), state));
+        }
+        states
+    }
+
     fn after_verify(&self, task: &SavedTask, verified: &TaskVerified) {
         if matches!(verified.video, Verified::Changed { .. }) {
             self.inner.refetch(&task.id, FileKind::Video);
