@@ -654,3 +654,15 @@ async fn a_restart_recognises_the_history_s_files_with_one_stat_each_and_fetches
         );
     }
 }
+
+/// The window runs these on its background runtime: their futures must be `Send`.
+#[test]
+fn the_window_can_spawn_probes_recognition_and_verification() {
+    fn spawnable<T: std::future::Future + Send + 'static>(_: T) {}
+    let lib = Library::open(PathBuf::from("/nowhere"));
+    let (a, b, c, d) = (lib.clone(), lib.clone(), lib.clone(), lib);
+    spawnable(async move { a.probe_sizes(Vec::new()).await });
+    spawnable(async move { b.recognise_saved(Vec::new()).await });
+    spawnable(async move { c.verify_all(Vec::new()).await });
+    spawnable(async move { d.verify_all_with_progress(Vec::new(), |_, _| {}).await });
+}
