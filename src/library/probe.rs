@@ -46,7 +46,8 @@ pub(super) async fn probe(inner: &Inner, request: &SaveRequest) -> Option<u64> {
 
 /// Whether a body of this content type may be a video. Servers label MP4 loosely
 /// (`application/octet-stream`, `binary/octet-stream`, none at all), so only types that
-/// say "a page or a document" rule it out: what a save would refuse by its first bytes.
+/// name something else (a page, a document, an image, a sound) rule it out: bodies a save
+/// would refuse by their first bytes.
 fn could_be_video(content_type: &str) -> bool {
     let essence = content_type
         .split(';')
