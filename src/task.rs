@@ -2,6 +2,7 @@
 //! for one (not found, an error). Shared by the CLI's output and the window's task book.
 
 use crate::api::{ApiError, Status, TaskRecord, format_local, format_rfc3339};
+use crate::library::SavedTask;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -66,6 +67,10 @@ pub struct TaskEntry {
     /// Set when the API stopped knowing a task it had answered about: `status` is then
     /// `NotFound` while `record` keeps the last one (and its links).
     pub vanished: Option<Vanished>,
+    /// The task's files in the local library as recorded when they were saved (kept in
+    /// the history): the window counts the task saved when one `stat` shows its video at
+    /// this size, without asking the library's sidecars. An answer from the API leaves it.
+    pub saved: Option<Arc<SavedTask>>,
 }
 
 pub fn unix_now() -> f64 {
@@ -87,6 +92,7 @@ impl TaskEntry {
             awaiting: true,
             seen_at: None,
             vanished: None,
+            saved: None,
         }
     }
 

@@ -7,7 +7,7 @@ mod cdn;
 
 use cdn::{Cdn, Fault};
 use seedance_tasks::library::{
-    Library, RetryPolicy, SaveRequest, SaveState, Verified, sidecar::Sidecar,
+    Library, RetryPolicy, SaveRequest, SaveState, Verified, VerifyOutcome, sidecar::Sidecar,
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -412,4 +412,257 @@ async fn a_full_disk_removes_the_part_and_says_so() {
     // Nothing else is lost.
     assert_eq!(std::fs::read(&small.video.path).expect("read"), mp4());
     assert_eq!(lib.verify(&small.video).await, Verified::Intact);
+}
+
+#[tokio::test]
+async fn a_size_is_known_before_saving_only_from_a_2xx_head_of_a_video() {
+    let cdn = Cdn::start().await;
+    let video = mp4();
+    for path in ["/v.mp4", "/no-head.mp4", "/page", "/expired", "/hang"] {
+        cdn.put(path, video.clone());
+    }
+    cdn.fault("/no-head.mp4", Fault::HeadRefused(405));
+    cdn.fault("/page", Fault::Html);
+    cdn.fault("/expired", Fault::Expired);
+    cdn.fault("/hang", Fault::Hang);
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let lib = Library::builder(tmp.path().to_path_buf())
+        .probe_timeout(Duration::from_millis(300))
+        .open();
+    let ask = |id: &str, url: String| request(id, id, url, None);
+    let cases = [
+        ask("known", cdn.url("/v.mp4")),
+        ask("head-405", cdn.url("/no-head.mp4")),
+        ask("head-404", cdn.url("/missing.mp4")),
+        ask("html", cdn.url("/page")),
+        ask("expired", cdn.url("/expired")),
+        ask("hangs", cdn.url("/hang")),
+        // The link rule of saves: plain http only to this computer, web links only.
+        ask("clear-text", "http://example.com/v.mp4".into()),
+        ask("file", "file:///etc/passwd".into()),
+        SaveRequest {
+            video_url: None,
+            ..ask("no-link", String::new())
+        },
+    ];
+    assert_eq!(lib.probe_size(&cases[0]).await, Some(video.len() as u64));
+    let started = std::time::Instant::now();
+    assert_eq!(lib.probe_size(&cases[5]).await, None);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+
+    let sizes = lib.probe_sizes(cases.to_vec()).await;
+    assert_eq!(sizes.len(), cases.len(), "every id has an answer");
+    for case in &cases {
+        let expected = (case.id == "known").then_some(video.len() as u64);
+        assert_eq!(sizes.get(&case.id), Some(&expected), "{}", case.id);
+    }
+    assert!(files(tmp.path()).is_empty(), "a probe writes nothing");
+    assert!(
+        cdn.ranges("/v.mp4").iter().all(Option::is_none),
+        "no body asked for"
+    );
+}
+
+#[tokio::test]
+async fn a_probe_waits_for_a_media_slot() {
+    let cdn = Cdn::start().await;
+    cdn.put("/v.mp4", mp4());
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let lib = Library::builder(tmp.path().to_path_buf())
+        .slots(std::sync::Arc::new(tokio::sync::Semaphore::new(0)))
+        .open();
+    let req = request(ID, "boat", cdn.url("/v.mp4"), None);
+    let waited = tokio::time::timeout(Duration::from_millis(300), lib.probe_size(&req)).await;
+    assert!(waited.is_err(), "no slot, no HEAD");
+    assert_eq!(cdn.total_requests(), 0);
+}
+
+#[tokio::test]
+async fn verify_tells_intact_changed_missing_and_unreadable_and_retry_fetches_again() {
+    let cdn = Cdn::start().await;
+    cdn.put("/v.mp4", mp4());
+    cdn.put("/f.png", png());
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let lib = library(tmp.path());
+    let ids = ["intact", "changed", "deleted", "a-folder", "frame-changed"];
+    let mut saved = Vec::new();
+    let mut requests = Vec::new();
+    for (i, name) in ids.iter().enumerate() {
+        let id = format!("{i:08x}-1111-4000-8000-000000000001");
+        let req = request(&id, name, cdn.url("/v.mp4"), Some(cdn.url("/f.png")));
+        saved.push(std::sync::Arc::new(lib.save(&req).await.expect("saved")));
+        requests.push(req);
+    }
+    let flip_one_byte = |path: &Path| {
+        let mut bytes = std::fs::read(path).expect("read");
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0xff;
+        std::fs::write(path, bytes).expect("write");
+    };
+    flip_one_byte(&saved[1].video.path);
+    std::fs::remove_file(&saved[2].video.path).expect("rm");
+    std::fs::remove_file(&saved[3].video.path).expect("rm");
+    std::fs::create_dir(&saved[3].video.path).expect("a folder in its place");
+    let frame = saved[4].last_frame.clone().expect("frame");
+    flip_one_byte(&frame.path);
+
+    let calls = std::sync::Mutex::new(Vec::new());
+    let report = lib
+        .verify_all_with_progress(saved.clone(), |done, total| {
+            calls.lock().expect("lock").push((done, total));
+        })
+        .await;
+    assert_eq!(
+        (
+            report.intact,
+            report.changed,
+            report.missing,
+            report.unreadable
+        ),
+        (1, 2, 1, 1),
+        "{report:?}"
+    );
+    assert_eq!(
+        report.summary(),
+        "1 intact · 2 changed · 1 missing · 1 unreadable"
+    );
+    assert_eq!(calls.into_inner().expect("calls").last(), Some(&(5, 5)));
+    let outcomes: Vec<_> = report
+        .tasks
+        .iter()
+        .map(|t| (t.id.clone(), t.outcome()))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            (saved[0].id.clone(), VerifyOutcome::Intact),
+            (saved[1].id.clone(), VerifyOutcome::Changed),
+            (saved[2].id.clone(), VerifyOutcome::Missing),
+            (saved[3].id.clone(), VerifyOutcome::Unreadable),
+            (saved[4].id.clone(), VerifyOutcome::Changed),
+        ]
+    );
+    assert_eq!(report.tasks[4].video, Verified::Intact);
+
+    assert_eq!(
+        lib.state(&saved[0].id),
+        Some(SaveState::Saved((*saved[0]).clone()))
+    );
+    assert_eq!(
+        lib.state(&saved[1].id),
+        Some(SaveState::Failed {
+            reason: "changed since it was saved".into(),
+            retryable: false
+        })
+    );
+    assert_eq!(lib.state(&saved[2].id), Some(SaveState::Removed));
+    assert!(
+        matches!(lib.state(&saved[3].id), Some(SaveState::Failed { reason, .. })
+            if reason.starts_with("cannot be read: ")),
+        "{:?}",
+        lib.state(&saved[3].id)
+    );
+    match lib.state(&saved[4].id) {
+        Some(SaveState::Saved(t)) => {
+            assert_eq!(t.video, saved[4].video, "the video is still good");
+            assert_eq!(t.last_frame, None);
+            assert_eq!(
+                t.last_frame_error.as_deref(),
+                Some("last frame: changed since it was saved")
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+
+    // Retry of a changed file fetches it again, though its size on disk is right.
+    let before = cdn.ranges("/v.mp4").len();
+    let again = lib.save(&requests[1]).await.expect("saved again");
+    assert_eq!(cdn.ranges("/v.mp4").len(), before + 1);
+    assert_eq!(std::fs::read(&again.video.path).expect("read"), mp4());
+    assert_eq!(lib.verify(&again.video).await, Verified::Intact);
+    let frames = cdn.ranges("/f.png").len();
+    let again = lib.save(&requests[4]).await.expect("frame saved again");
+    assert_eq!(cdn.ranges("/f.png").len(), frames + 1);
+    let frame = again.last_frame.expect("frame");
+    assert_eq!(std::fs::read(&frame.path).expect("read"), png());
+    // Nothing is left to fetch again: a second save is answered from the disk.
+    let total = cdn.total_requests();
+    lib.save(&requests[1]).await.expect("saved");
+    lib.save(&requests[4]).await.expect("saved");
+    assert_eq!(cdn.total_requests(), total);
+}
+
+#[tokio::test]
+async fn a_restart_recognises_the_history_s_files_with_one_stat_each_and_fetches_nothing() {
+    let cdn = Cdn::start().await;
+    cdn.put("/v.mp4", mp4());
+    cdn.put("/f.png", png());
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let first = library(tmp.path());
+    let mut saved = Vec::new();
+    for (i, name) in ["kept", "deleted", "grown", "frame-deleted"]
+        .iter()
+        .enumerate()
+    {
+        let id = format!("{i:08x}-2222-4000-8000-000000000001");
+        let req = request(&id, name, cdn.url("/v.mp4"), Some(cdn.url("/f.png")));
+        saved.push(std::sync::Arc::new(first.save(&req).await.expect("saved")));
+    }
+    std::fs::remove_file(&saved[1].video.path).expect("rm");
+    let mut grown = std::fs::read(&saved[2].video.path).expect("read");
+    grown.push(0);
+    std::fs::write(&saved[2].video.path, grown).expect("write");
+    let frame = saved[3].last_frame.clone().expect("frame");
+    std::fs::remove_file(&frame.path).expect("rm");
+    let requests = cdn.total_requests();
+
+    // A new handle, as after a restart, given what the history recorded.
+    let lib = library(tmp.path());
+    let states = lib.recognise_saved(saved.clone()).await;
+    assert_eq!(cdn.total_requests(), requests, "nothing fetched");
+    let ids: Vec<_> = states.iter().map(|(id, _)| id.clone()).collect();
+    let expected_ids: Vec<_> = saved.iter().map(|s| s.id.clone()).collect();
+    assert_eq!(ids, expected_ids, "one state per task, in order");
+    assert_eq!(states[0].1, SaveState::Saved((*saved[0]).clone()));
+    assert_eq!(states[1].1, SaveState::Removed);
+    assert_eq!(
+        states[2].1,
+        SaveState::Failed {
+            reason: "changed since it was saved".into(),
+            retryable: false
+        }
+    );
+    match &states[3].1 {
+        SaveState::Saved(t) => {
+            assert_eq!(t.last_frame, None);
+            assert_eq!(
+                t.last_frame_error.as_deref(),
+                Some("last frame: removed from the library")
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    for (id, state) in &states {
+        assert_eq!(
+            lib.state(id).as_ref(),
+            Some(state),
+            "the handle knows it too"
+        );
+    }
+}
+
+/// The window runs these on its background runtime: their futures must be `Send`.
+#[test]
+fn the_window_can_spawn_probes_recognition_and_verification() {
+    fn spawnable<T: std::future::Future + Send + 'static>(_: T) {}
+    let lib = Library::open(PathBuf::from("/nowhere"));
+    let (a, b, c, d) = (lib.clone(), lib.clone(), lib.clone(), lib);
+    spawnable(async move { a.probe_sizes(Vec::new()).await });
+    spawnable(async move { b.recognise_saved(Vec::new()).await });
+    spawnable(async move { c.verify_all(Vec::new()).await });
+    spawnable(async move { d.verify_all_with_progress(Vec::new(), |_, _| {}).await });
 }

@@ -98,10 +98,14 @@ pub(super) fn read(raw: &Value) -> (Status, Option<Failure>) {
 /// (in `response.data` or `response.data.content`) is a word; `null` counts as absent.
 /// Any other type (`"status": 7`) makes a record that cannot be read, not a task of
 /// unknown state: the message says what was found and where.
-pub(super) fn check_needed(raw: &Value) -> Result<(), String> {
-    let object_or_null = |v: Option<&Value>, at: &str| match v {
+pub(super) fn check_needed(raw: &Value) -> Result<(), WrongType> {
+    let object_or_null = |v: Option<&Value>, at: &'static str| match v {
         None | Some(Value::Null | Value::Object(_)) => Ok(()),
-        Some(other) => Err(format!("{}, expected an object at {at}", kind(other))),
+        Some(other) => Err(WrongType {
+            found: kind(other),
+            expected: "an object",
+            at,
+        }),
     };
     let response = raw.get("response");
     object_or_null(response, "response")?;
@@ -114,10 +118,26 @@ pub(super) fn check_needed(raw: &Value) -> Result<(), String> {
     ] {
         match v.and_then(|v| v.get("status")) {
             None | Some(Value::Null | Value::String(_)) => {}
-            Some(other) => return Err(format!("{}, expected a status word at {at}", kind(other))),
+            Some(other) => {
+                return Err(WrongType {
+                    found: kind(other),
+                    expected: "a status word",
+                    at,
+                });
+            }
         }
     }
     Ok(())
+}
+
+/// A value the status is read from, of the wrong type: "a number, expected a status word
+/// at response.data.status".
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{found}, expected {expected} at {at}")]
+pub(super) struct WrongType {
+    found: &'static str,
+    expected: &'static str,
+    at: &'static str,
 }
 
 /// What a value of the wrong type is, for [`check_needed`]'s message.
@@ -217,22 +237,26 @@ mod tests {
         assert_eq!(state(v), (Status::Failed, Some("why".into())));
     }
 
+    fn check_needed_text(raw: &Value) -> Result<(), String> {
+        check_needed(raw).map_err(|e| e.to_string())
+    }
+
     #[test]
     fn values_the_status_needs_must_be_of_their_type() {
         assert_eq!(
-            check_needed(&json!({"response": {"data": {"status": 7}}})),
+            check_needed_text(&json!({"response": {"data": {"status": 7}}})),
             Err("a number, expected a status word at response.data.status".into())
         );
         assert_eq!(
-            check_needed(&json!({"response": {"data": {"content": {"status": ["x"]}}}})),
+            check_needed_text(&json!({"response": {"data": {"content": {"status": ["x"]}}}})),
             Err("a list, expected a status word at response.data.content.status".into())
         );
         assert_eq!(
-            check_needed(&json!({"response": "done"})),
+            check_needed_text(&json!({"response": "done"})),
             Err("a string, expected an object at response".into())
         );
         assert_eq!(
-            check_needed(&json!({"response": {"data": true}})),
+            check_needed_text(&json!({"response": {"data": true}})),
             Err("a boolean, expected an object at response.data".into())
         );
         for fine in [

@@ -10,6 +10,7 @@ mod sort;
 pub use failures::{FailureGroup, failure_groups};
 
 use crate::api::Status;
+use crate::library::SavedTask;
 use crate::task::{Outcome, TaskEntry, unix_now};
 use changes::Changes;
 use haystacks::Haystacks;
@@ -221,6 +222,22 @@ impl TaskBook {
             self.haystacks.set(i, &haystack(&self.entries[i]));
             self.mark_dirty();
         }
+    }
+
+    /// Records the task's files in the local library (`None`: it is not saved any more),
+    /// for the history to keep. Returns whether it changed: the same files again are not
+    /// a change, so the history is not written for them.
+    pub fn set_saved(&mut self, id: &str, saved: Option<Arc<SavedTask>>) -> bool {
+        let Some(&i) = self.index.get(id) else {
+            return false;
+        };
+        if self.entries[i].saved.as_deref() == saved.as_deref() {
+            return false;
+        }
+        Arc::make_mut(&mut self.entries[i]).saved = saved;
+        self.changes.changed(id);
+        self.mark_dirty();
+        true
     }
 
     pub fn filter(&self) -> &Filter {
@@ -832,6 +849,60 @@ mod tests {
         b.extend(vec![TaskEntry::new("u")]);
         let changes = changed_ids(&b.take_changes(false));
         assert!(changes.contains(&"-h".to_owned()) && changes.contains(&"+u".to_owned()));
+    }
+
+    #[test]
+    fn saved_files_are_a_change_once_and_later_answers_keep_them() {
+        let mut b = book();
+        b.take_changes(true);
+        let saved = Arc::new(crate::library::SavedTask {
+            id: "e".into(),
+            video: crate::library::SavedFile {
+                path: "/lib/2026-12/e.mp4".into(),
+                size: 10,
+                sha256: "ab".repeat(32),
+            },
+            last_frame: None,
+            sidecar: None,
+            last_frame_error: None,
+        });
+        let generation = b.generation();
+        assert!(b.set_saved("e", Some(saved.clone())));
+        assert!(b.generation() > generation, "the history is due");
+        assert_eq!(changed_ids(&b.take_changes(false)), ["+e"]);
+        let generation = b.generation();
+        assert!(
+            !b.set_saved("e", Some(saved.clone())),
+            "the same files again"
+        );
+        assert_eq!(b.generation(), generation);
+        assert!(b.take_changes(true).is_empty());
+        assert!(!b.set_saved("nobody", Some(saved.clone())));
+
+        // Later answers for the same id (a refresh, a Follow, the API forgetting it) keep
+        // the files.
+        b.apply(vec![found("e", "succeeded", 300.0, "m3")]);
+        b.apply(vec![(
+            "e".into(),
+            Outcome::Error(Arc::new(crate::api::ApiError::new(
+                crate::api::ErrorKind::Network,
+                "down",
+            ))),
+        )]);
+        b.apply(vec![("e".into(), Outcome::NotFound)]);
+        b.add_ids(&["e".into()]);
+        b.mark_timed_out(&["e".into()]);
+        b.set_note("e", "keep".into());
+        assert_eq!(
+            b.get("e").and_then(|e| e.saved.clone()),
+            Some(saved.clone())
+        );
+        // An undo brings them back with the task.
+        let removed = b.remove(&HashSet::from(["e".to_owned()]));
+        b.extend(removed);
+        assert_eq!(b.get("e").and_then(|e| e.saved.clone()), Some(saved));
+        assert!(b.set_saved("e", None));
+        assert!(b.get("e").is_some_and(|e| e.saved.is_none()));
     }
 
     #[test]

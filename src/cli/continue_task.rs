@@ -10,7 +10,7 @@ use crate::api::{Status, TaskRecord};
 use crate::engine::{self, EngineConfig, Event, Outcome};
 use crate::generate::GenerationRequest;
 use crate::generate::continue_from::{LastFrame, continue_from};
-use crate::preview::Fetcher;
+use crate::preview::{Fetcher, PreviewError};
 use crate::text;
 use std::sync::Arc;
 
@@ -53,7 +53,7 @@ pub(super) async fn request(
             Ok(image) => continue_from(&record, LastFrame::Pixels(&image)),
             Err(e) => continue_from(&record, LastFrame::Missing(&e.no_last_frame())),
         },
-        Err(why) => continue_from(&record, LastFrame::Missing(&why)),
+        Err(why) => continue_from(&record, LastFrame::Missing(&why.to_string())),
     })
     .await;
     let continuation = match built {
@@ -155,28 +155,55 @@ enum Frame {
     Video(Vec<u8>),
 }
 
+/// Why no frame to continue from could be had (the continuation says it instead).
+#[derive(Debug, thiserror::Error)]
+enum NoFrame {
+    #[error("the last-frame image could not be fetched: {0}")]
+    Image(PreviewError),
+    #[error("this video's last frame cannot be decoded: the task has no video link")]
+    NoVideo,
+    #[error(
+        "this video's last frame cannot be decoded: the video is larger than {} MB",
+        MAX_VIDEO / (1024 * 1024)
+    )]
+    TooLarge,
+    #[error("this video's last frame cannot be decoded: the video could not be fetched: {0}")]
+    Video(PreviewError),
+}
+
 /// The API's last-frame image, else the video (whole, for its last frame), else why not.
-async fn frame_source(record: &TaskRecord, fetcher: &Fetcher) -> Result<Frame, String> {
+async fn frame_source(record: &TaskRecord, fetcher: &Fetcher) -> Result<Frame, NoFrame> {
     let mut why = None;
     if let Some(url) = &record.last_frame_url {
         match fetcher.image(url).await {
             Ok(bytes) => return Ok(Frame::Image(bytes)),
-            Err(e) => why = Some(format!("the last-frame image could not be fetched: {e}")),
+            Err(e) => why = Some(NoFrame::Image(e)),
         }
     }
     let Some(url) = &record.video_url else {
-        return Err(why.unwrap_or_else(|| {
-            "this video's last frame cannot be decoded: the task has no video link".to_owned()
-        }));
+        return Err(why.unwrap_or(NoFrame::NoVideo));
     };
     match fetcher.video_start(url, MAX_VIDEO).await {
-        Ok(bytes) if bytes.len() >= MAX_VIDEO => Err(format!(
-            "this video's last frame cannot be decoded: the video is larger than {} MB",
-            MAX_VIDEO / (1024 * 1024)
-        )),
+        Ok(bytes) if bytes.len() >= MAX_VIDEO => Err(NoFrame::TooLarge),
         Ok(bytes) => Ok(Frame::Video(bytes)),
-        Err(e) => Err(format!(
-            "this video's last frame cannot be decoded: the video could not be fetched: {e}"
-        )),
+        Err(e) => Err(NoFrame::Video(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::NoFrame;
+
+    #[test]
+    fn reasons_without_a_frame_read_as_before() {
+        assert_eq!(
+            NoFrame::NoVideo.to_string(),
+            "this video's last frame cannot be decoded: the task has no video link"
+        );
+        assert!(
+            NoFrame::TooLarge.to_string().starts_with(
+                "this video's last frame cannot be decoded: the video is larger than "
+            )
+        );
     }
 }

@@ -14,13 +14,12 @@ use std::io::Write;
 
 impl CreateArgs {
     /// The request every prompt shares, or why the arguments do not fit together.
-    fn template(&self) -> Result<GenerationRequest, String> {
+    fn template(&self) -> Result<GenerationRequest, ArgsError> {
         if self.roles.len() > self.images.len() {
-            return Err(format!(
-                "{} --role given for {} --image; each --role goes with the --image at its position",
-                self.roles.len(),
-                self.images.len()
-            ));
+            return Err(ArgsError::RolesWithoutImages {
+                roles: self.roles.len(),
+                images: self.images.len(),
+            });
         }
         let images = self
             .images
@@ -53,7 +52,7 @@ impl CreateArgs {
         })
     }
 
-    fn rows(&self, template: &GenerationRequest) -> Result<Vec<SheetRow>, String> {
+    fn rows(&self, template: &GenerationRequest) -> Result<Vec<SheetRow>, ArgsError> {
         let Some(path) = &self.prompts_file else {
             let request = GenerationRequest {
                 prompt: self.prompt.clone().unwrap_or_default(),
@@ -66,23 +65,44 @@ impl CreateArgs {
                 problems,
             }]);
         };
-        let bytes =
-            std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let text = String::from_utf8(bytes)
-            .map_err(|_| format!("{} is not UTF-8 text", path.display()))?;
+        let bytes = std::fs::read(path).map_err(|source| ArgsError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let text = String::from_utf8(bytes).map_err(|_| ArgsError::NotText(path.clone()))?;
         let is_csv = path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
         let rows = if is_csv {
-            sheet::parse_csv(&text, template).map_err(|e| e.to_string())?
+            sheet::parse_csv(&text, template)?
         } else {
             sheet::parse_lines(&text, template)
         };
         if rows.is_empty() {
-            return Err(format!("{} holds no prompt", path.display()));
+            return Err(ArgsError::NoPrompt(path.clone()));
         }
         Ok(rows)
     }
+}
+
+/// Why `create`'s arguments give no generations to start (a usage error).
+#[derive(Debug, thiserror::Error)]
+enum ArgsError {
+    #[error(
+        "{roles} --role given for {images} --image; each --role goes with the --image at its position"
+    )]
+    RolesWithoutImages { roles: usize, images: usize },
+    #[error("cannot read {}: {source}", .path.display())]
+    Read {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{} is not UTF-8 text", .0.display())]
+    NotText(std::path::PathBuf),
+    #[error(transparent)]
+    Sheet(#[from] sheet::SheetError),
+    #[error("{} holds no prompt", .0.display())]
+    NoPrompt(std::path::PathBuf),
 }
 
 pub(super) async fn run(cli: &Cli, args: &CreateArgs) -> u8 {
@@ -297,4 +317,36 @@ fn worst(a: u8, b: u8) -> u8 {
         _ => 0,
     };
     if rank(a) >= rank(b) { a } else { b }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ArgsError;
+    use std::path::PathBuf;
+
+    #[test]
+    fn argument_errors_read_as_before() {
+        let roles = ArgsError::RolesWithoutImages {
+            roles: 2,
+            images: 1,
+        };
+        assert_eq!(
+            roles.to_string(),
+            "2 --role given for 1 --image; each --role goes with the --image at its position"
+        );
+        let path = PathBuf::from("/p/prompts.txt");
+        assert_eq!(
+            ArgsError::NotText(path.clone()).to_string(),
+            "/p/prompts.txt is not UTF-8 text"
+        );
+        assert_eq!(
+            ArgsError::NoPrompt(path.clone()).to_string(),
+            "/p/prompts.txt holds no prompt"
+        );
+        let read = ArgsError::Read {
+            path,
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "gone"),
+        };
+        assert_eq!(read.to_string(), "cannot read /p/prompts.txt: gone");
+    }
 }

@@ -19,7 +19,7 @@ pub struct SaveArgs {
 
 impl SaveArgs {
     /// The library to save into, when `--save` was given; `Err` when there is no folder.
-    pub fn root(&self) -> Option<Result<PathBuf, String>> {
+    pub fn root(&self) -> Option<Result<PathBuf, NoLibrary>> {
         if !self.save {
             return None;
         }
@@ -27,9 +27,31 @@ impl SaveArgs {
             self.library
                 .clone()
                 .or_else(crate::library::default_root)
-                .ok_or_else(|| {
-                    "no library folder: give --library DIR or set SEEDANCE_LIBRARY_DIR".into()
-                }),
+                .ok_or(NoLibrary),
         )
+    }
+}
+
+/// `--save` without a folder to save into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("no library folder: give --library DIR or set SEEDANCE_LIBRARY_DIR")]
+pub struct NoLibrary;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_library_only_with_save() {
+        assert_eq!(SaveArgs::default().root(), None);
+        let args = SaveArgs {
+            save: true,
+            library: Some("/lib".into()),
+        };
+        assert_eq!(args.root(), Some(Ok(PathBuf::from("/lib"))));
+        assert_eq!(
+            NoLibrary.to_string(),
+            "no library folder: give --library DIR or set SEEDANCE_LIBRARY_DIR"
+        );
     }
 }

@@ -266,7 +266,7 @@ pub(super) async fn list_tasks(
         };
         if let Err(reason) = checks.page(offset, &page.items, &tasks) {
             running.abort_all();
-            return Err(ListError::unsupported(reason));
+            return Err(ListError::unsupported(reason.to_string()));
         }
         if total.is_none() {
             total = page.count;
@@ -392,27 +392,27 @@ impl Checks {
         offset: usize,
         items: &[ListedTask],
         seen: &HashMap<String, TaskRecord>,
-    ) -> Result<(), String> {
+    ) -> Result<(), PageProblem> {
         for item in items {
             if let Some(created) = item.record.created_at
                 && !(self.min - RANGE_SLACK_SECONDS..=self.max + RANGE_SLACK_SECONDS)
                     .contains(&created)
             {
-                return Err(format!(
-                    "it ignores the creation range: task {} was created at {}, outside {} to {}",
-                    item.record.id,
-                    crate::api::format_rfc3339(created).unwrap_or_else(|| created.to_string()),
-                    crate::api::format_rfc3339(self.min).unwrap_or_default(),
-                    crate::api::format_rfc3339(self.max).unwrap_or_default(),
-                ));
+                return Err(PageProblem::OutOfRange {
+                    id: item.record.id.clone(),
+                    at: crate::api::format_rfc3339(created).unwrap_or_else(|| created.to_string()),
+                    from: crate::api::format_rfc3339(self.min).unwrap_or_default(),
+                    to: crate::api::format_rfc3339(self.max).unwrap_or_default(),
+                });
             }
             if let Some(user) = &item.user_id {
                 match &self.known_user {
                     Some(known) if known != user => {
+                        let id = item.record.id.clone();
                         return Err(if self.given_user {
-                            format!("it answered with another user's task ({})", item.record.id)
+                            PageProblem::OtherUser(id)
                         } else {
-                            format!("it mixes several users' tasks ({})", item.record.id)
+                            PageProblem::MixedUsers(id)
                         });
                     }
                     Some(_) => {}
@@ -422,17 +422,61 @@ impl Checks {
         }
         let repeats = !items.is_empty() && items.iter().all(|i| seen.contains_key(&i.record.id));
         if offset > 0 && repeats {
-            return Err(format!(
-                "it ignores the offset: the page at offset {offset} repeats tasks already listed"
-            ));
+            return Err(PageProblem::IgnoresOffset(offset));
         }
         Ok(())
     }
 }
 
+/// How a page shows that the listing does not do what was asked (the reason of
+/// [`ListError::Unsupported`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum PageProblem {
+    #[error("it ignores the creation range: task {id} was created at {at}, outside {from} to {to}")]
+    OutOfRange {
+        id: String,
+        at: String,
+        from: String,
+        to: String,
+    },
+    #[error("it answered with another user's task ({0})")]
+    OtherUser(String),
+    #[error("it mixes several users' tasks ({0})")]
+    MixedUsers(String),
+    #[error("it ignores the offset: the page at offset {0} repeats tasks already listed")]
+    IgnoresOffset(usize),
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn page_problems_read_as_before() {
+        let range = PageProblem::OutOfRange {
+            id: "t".into(),
+            at: "2026-01-01T00:00:00Z".into(),
+            from: "2026-11-01T00:00:00Z".into(),
+            to: "2026-11-30T00:00:00Z".into(),
+        };
+        assert_eq!(
+            range.to_string(),
+            "it ignores the creation range: task t was created at 2026-01-01T00:00:00Z, \
+             outside 2026-11-01T00:00:00Z to 2026-11-30T00:00:00Z"
+        );
+        assert_eq!(
+            PageProblem::OtherUser("t".into()).to_string(),
+            "it answered with another user's task (t)"
+        );
+        assert_eq!(
+            PageProblem::MixedUsers("t".into()).to_string(),
+            "it mixes several users' tasks (t)"
+        );
+        assert_eq!(
+            PageProblem::IgnoresOffset(100).to_string(),
+            "it ignores the offset: the page at offset 100 repeats tasks already listed"
+        );
+    }
 
     #[test]
     fn progress_reads_naturally() {

@@ -68,22 +68,22 @@ fn finish(mut request: GenerationRequest, frame: LastFrame<'_>) -> Continuation 
 }
 
 /// An image file as a data URI: as it is when the API takes it, else re-encoded.
-fn encoded_data_uri(bytes: &[u8], limit: u64) -> Result<String, String> {
+fn encoded_data_uri(bytes: &[u8], limit: u64) -> Result<String, UriError> {
     match sniff(bytes) {
         Some(mime) if bytes.len() as u64 <= limit => Ok(data_uri(mime, bytes)),
         _ => {
-            let image = crate::media::decode_image(bytes).map_err(|e| e.to_string())?;
+            let image = crate::media::decode_image(bytes)?;
             pixels_data_uri(&image, limit)
         }
     }
 }
 
 /// Pixels as a PNG data URI, or a JPEG one where the PNG would be above `limit` bytes.
-fn pixels_data_uri(image: &RgbImage, limit: u64) -> Result<String, String> {
+fn pixels_data_uri(image: &RgbImage, limit: u64) -> Result<String, UriError> {
     let mut png = Vec::new();
     image
         .write_with_encoder(image::codecs::png::PngEncoder::new(&mut png))
-        .map_err(|e| format!("PNG: {e}"))?;
+        .map_err(UriError::Png)?;
     if png.len() as u64 <= limit {
         return Ok(data_uri("image/png", &png));
     }
@@ -91,15 +91,25 @@ fn pixels_data_uri(image: &RgbImage, limit: u64) -> Result<String, String> {
         let mut jpeg = Vec::new();
         image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, quality)
             .encode_image(image)
-            .map_err(|e| format!("JPEG: {e}"))?;
+            .map_err(UriError::Jpeg)?;
         if jpeg.len() as u64 <= limit {
             return Ok(data_uri("image/jpeg", &jpeg));
         }
     }
-    Err(format!(
-        "even as a JPEG it is above the API's {} MB",
-        limit / (1024 * 1024)
-    ))
+    Err(UriError::TooLarge { limit })
+}
+
+/// Why a frame cannot go to the API as a data URI.
+#[derive(Debug, thiserror::Error)]
+enum UriError {
+    #[error(transparent)]
+    Decode(#[from] crate::media::MediaError),
+    #[error("PNG: {0}")]
+    Png(image::ImageError),
+    #[error("JPEG: {0}")]
+    Jpeg(image::ImageError),
+    #[error("even as a JPEG it is above the API's {} MB", .limit / (1024 * 1024))]
+    TooLarge { limit: u64 },
 }
 
 fn data_uri(mime: &str, bytes: &[u8]) -> String {

@@ -113,7 +113,7 @@ impl AccountPanel {
                                 self.problem = None;
                                 intent = Some(AccountIntent::Load { from, to });
                             }
-                            Err(e) => self.problem = Some(e),
+                            Err(e) => self.problem = Some(e.to_string()),
                         }
                     }
                 }
@@ -146,28 +146,41 @@ impl AccountPanel {
     }
 
     /// The range as Unix seconds (`to` of `None`: now, pinned when the listing starts).
-    fn range_bounds(&self, now: f64) -> Result<(f64, Option<f64>), String> {
+    fn range_bounds(&self, now: f64) -> Result<(f64, Option<f64>), RangeError> {
         const DAY: f64 = 86_400.0;
         Ok(match self.range {
             Range::Day => (now - DAY, None),
             Range::Week => (now - 7.0 * DAY, None),
             Range::Month => (now - 30.0 * DAY, None),
             Range::Custom => {
-                let from = local_day_start(&self.from).ok_or("From: a date as 2026-11-01")?;
+                let from = local_day_start(&self.from).ok_or(RangeError::From)?;
                 let to = match self.to.trim() {
                     "" | "today" => None,
-                    text => Some(local_day_start(text).ok_or("To: a date as 2026-11-30")? + DAY),
+                    text => Some(local_day_start(text).ok_or(RangeError::To)? + DAY),
                 };
                 if to.is_some_and(|t| t <= from) {
-                    return Err("To must come after From".into());
+                    return Err(RangeError::Backwards);
                 }
                 if now - from > 90.0 * DAY {
-                    return Err("At most 90 days back".into());
+                    return Err(RangeError::TooFarBack);
                 }
                 (from, to)
             }
         })
     }
+}
+
+/// Why a custom range cannot be listed (shown under the range's fields).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+enum RangeError {
+    #[error("From: a date as 2026-11-01")]
+    From,
+    #[error("To: a date as 2026-11-30")]
+    To,
+    #[error("To must come after From")]
+    Backwards,
+    #[error("At most 90 days back")]
+    TooFarBack,
 }
 
 /// Local midnight at the start of `date` (YYYY-MM-DD), as Unix seconds.
@@ -196,12 +209,18 @@ mod tests {
         assert!(p.range_bounds(now).is_err());
         p.from = "2027-01-10".into();
         p.to = "2027-01-09".into();
-        assert_eq!(p.range_bounds(now), Err("To must come after From".into()));
+        assert_eq!(
+            p.range_bounds(now).map_err(|e| e.to_string()),
+            Err("To must come after From".into())
+        );
         p.to = "2027-01-12".into();
         let (from, to) = p.range_bounds(now).expect("range");
         assert_eq!(to.map(|t| t - from), Some(3.0 * 86_400.0));
         p.from = "2020-01-01".into();
         p.to = String::new();
-        assert_eq!(p.range_bounds(now), Err("At most 90 days back".into()));
+        assert_eq!(
+            p.range_bounds(now).map_err(|e| e.to_string()),
+            Err("At most 90 days back".into())
+        );
     }
 }

@@ -142,26 +142,29 @@ impl GeneratePanel {
     }
 
     /// The requests to create now, or why not.
-    fn ready(&self) -> Result<Vec<GenerationRequest>, String> {
+    fn ready(&self) -> Result<Vec<GenerationRequest>, NotReady> {
         match self.mode {
             Mode::One => {
                 let problems = self.request.validate();
                 match problems.first() {
-                    Some(p) => Err(p.message.clone()),
+                    Some(p) => Err(NotReady::Invalid(p.message.clone())),
                     None => Ok(vec![self.request.clone()]),
                 }
             }
             Mode::List => {
-                let rows = self.list_rows().map_err(|e| e.to_string())?;
+                let rows = self.list_rows()?;
                 if rows.is_empty() {
-                    return Err("No prompts yet".into());
+                    return Err(NotReady::NoPrompts);
                 }
                 if let Some(bad) = rows.iter().find(|r| !r.is_valid()) {
-                    return Err(format!(
-                        "Line {}: {}",
-                        bad.line,
-                        bad.problems.first().map_or("", |p| p.message.as_str())
-                    ));
+                    return Err(NotReady::Line {
+                        line: bad.line,
+                        message: bad
+                            .problems
+                            .first()
+                            .map(|p| p.message.clone())
+                            .unwrap_or_default(),
+                    });
                 }
                 Ok(rows.into_iter().map(|r| r.request).collect())
             }
@@ -201,7 +204,7 @@ impl GeneratePanel {
                     let busy = run.is_some_and(|r| r.rows.iter().any(|(_, s)| !s.is_finished()));
                     let button = ui.add_enabled(ready.is_ok() && !busy, egui::Button::new(label));
                     let button = match &ready {
-                        Err(why) => button.on_disabled_hover_text(why.as_str()),
+                        Err(why) => button.on_disabled_hover_text(why.to_string()),
                         Ok(_) if busy => button.on_disabled_hover_text("A run is still going"),
                         Ok(_) => button,
                     };
@@ -209,7 +212,7 @@ impl GeneratePanel {
                         self.confirming = true;
                     }
                     if let Err(why) = &ready {
-                        ui.colored_label(ui.visuals().error_fg_color, why);
+                        ui.colored_label(ui.visuals().error_fg_color, why.to_string());
                     }
                 });
                 if let Some(run) = run {
@@ -509,4 +512,18 @@ fn short(text: &str, max: usize) -> String {
     } else {
         format!("{}…", one_line.chars().take(max).collect::<String>())
     }
+}
+/// Why Create is disabled: its tooltip and the line beside it.
+#[derive(Debug, thiserror::Error)]
+enum NotReady {
+    /// The form's first problem.
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Sheet(#[from] sheet::SheetError),
+    #[error("No prompts yet")]
+    NoPrompts,
+    /// A list's first bad line and its first problem.
+    #[error("Line {line}: {message}")]
+    Line { line: usize, message: String },
 }

@@ -5,17 +5,28 @@
 
 use crate::links;
 
+/// Why an Open button is disabled: its tooltip.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NotOpened {
+    /// There is no link; the caller's words say why ("No video yet: …").
+    #[error("{0}")]
+    Missing(String),
+    #[error("A demo link: the demo has no real videos or images")]
+    Demo,
+    /// The link rule refused it; the rule's reason.
+    #[error("Not opened: {0}")]
+    Refused(String),
+}
+
 /// What an Open button for `url` does: the link to open, or why it is disabled.
-pub fn target(url: Option<&str>, missing: impl FnOnce() -> String) -> Result<String, String> {
+pub fn target(url: Option<&str>, missing: impl FnOnce() -> String) -> Result<String, NotOpened> {
     match url {
-        None => Err(missing()),
+        None => Err(NotOpened::Missing(missing())),
         Some(u) => links::web_link(u)
             .map(|url| url.to_string())
             .map_err(|refused| match refused.kind {
-                links::RefusalKind::Demo => {
-                    "A demo link: the demo has no real videos or images".to_owned()
-                }
-                _ => format!("Not opened: {}", refused.reason),
+                links::RefusalKind::Demo => NotOpened::Demo,
+                _ => NotOpened::Refused(refused.reason),
             }),
     }
 }
@@ -25,7 +36,7 @@ pub fn show(
     ui: &mut egui::Ui,
     label: &str,
     accessible_name: &str,
-    target: &Result<String, String>,
+    target: &Result<String, NotOpened>,
     small: bool,
 ) -> Option<String> {
     let mut button = egui::Button::new(label);
@@ -40,6 +51,7 @@ pub fn show(
         // As a browser's address bar shows it: a look-alike host in punycode.
         Ok(url) => response.on_hover_text(links::display(url)),
         Err(why) => {
+            let why = why.to_string();
             // A screen reader hears why, as a sighted user reads it in the tooltip.
             ui.ctx()
                 .accesskit_node_builder(response.id, |n| n.set_description(why.as_str()));
@@ -64,23 +76,28 @@ mod tests {
             target(Some("https://cdn.example.com/v.mp4"), missing),
             Ok("https://cdn.example.com/v.mp4".to_owned())
         );
-        assert_eq!(target(None, missing), Err("no link".to_owned()));
+        assert_eq!(
+            target(None, missing).map_err(|e| e.to_string()),
+            Err("no link".to_owned())
+        );
         for bad in [
             "file:///etc/passwd",
             "C:\\Windows\\x.exe",
             "\\\\host\\share\\x",
             "javascript:alert(1)",
         ] {
-            let why = target(Some(bad), missing).expect_err(bad);
+            let why = target(Some(bad), missing).expect_err(bad).to_string();
             assert!(why.starts_with("Not opened:"), "{bad}: {why}");
         }
-        let demo = target(Some(&links::demo_link("v.mp4")), missing).expect_err("demo");
+        let demo = target(Some(&links::demo_link("v.mp4")), missing)
+            .expect_err("demo")
+            .to_string();
         assert!(demo.contains("demo"), "{demo}");
         for bad in [
             "http://169.254.169.254/latest/meta-data/",
             "https://user:pass@cdn.example.com/v.mp4",
         ] {
-            let why = target(Some(bad), missing).expect_err(bad);
+            let why = target(Some(bad), missing).expect_err(bad).to_string();
             assert!(why.starts_with("Not opened:"), "{bad}: {why}");
         }
         assert!(target(Some("http://127.0.0.1:9/v.mp4"), missing).is_ok());

@@ -9,8 +9,10 @@
 //! `preview::Fetcher`) share one process-wide limit of [`client::MEDIA_FETCHES`] at once.
 //!
 //! [`Library`] is the handle the CLI and the window drive: [`Library::save`] per task,
-//! [`Library::state`] per task id, [`LibraryEvent`]s with bytes and totals, and
-//! [`recognise`] / [`Library::verify`] for files saved earlier.
+//! [`Library::state`] per task id, [`LibraryEvent`]s with bytes and totals,
+//! [`Library::probe_sizes`] for what a save would fetch, and
+//! [`Library::recognise_saved`] (one `stat` per file) / [`Library::verify_all`] (a hash)
+//! for files saved earlier.
 
 pub mod client;
 pub mod fetch;
@@ -19,18 +21,22 @@ pub mod media;
 pub mod naming;
 pub mod part;
 mod presence;
+mod probe;
 mod save;
 pub mod sidecar;
+mod verify;
 pub mod wording;
 
 pub use client::{MEDIA_FETCHES, WebClient, http_client, media_slots};
 pub use fetch::{FetchError, RetryPolicy};
 pub use presence::{Presence, Verified, recognise, recognise_blocking};
+pub use probe::PROBE_TIMEOUT;
 pub use save::SaveError;
+pub use verify::{CHANGED, TaskVerified, VERIFY_AT_ONCE, VerifyOutcome, VerifyReport};
 
 use crate::api::TaskRecord;
 use serde_json::Value;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::{Semaphore, mpsc};
@@ -184,12 +190,38 @@ pub(crate) struct Inner {
     client: reqwest::Client,
     slots: Arc<Semaphore>,
     retry: RetryPolicy,
+    probe_timeout: std::time::Duration,
     states: Mutex<HashMap<String, SaveState>>,
+    /// Files found changed by a verify: the next save of their task fetches them again
+    /// instead of trusting the size on disk.
+    refetch: Mutex<HashSet<(String, FileKind)>>,
     events: Option<mpsc::UnboundedSender<LibraryEvent>>,
     notify: Option<Notify>,
 }
 
 impl Inner {
+    fn refetch(&self, id: &str, kind: FileKind) {
+        self.refetch
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert((id.to_owned(), kind));
+    }
+
+    /// Whether the next save of `id` must fetch this file again.
+    fn must_refetch(&self, id: &str, kind: FileKind) -> bool {
+        self.refetch
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(&(id.to_owned(), kind))
+    }
+
+    /// The task's files were saved again: nothing left to fetch anew.
+    fn refetched(&self, id: &str) {
+        let mut refetch = self.refetch.lock().unwrap_or_else(PoisonError::into_inner);
+        refetch.remove(&(id.to_owned(), FileKind::Video));
+        refetch.remove(&(id.to_owned(), FileKind::LastFrame));
+    }
+
     fn set(&self, id: &str, state: SaveState) {
         let changed = {
             let mut states = self.states.lock().unwrap_or_else(PoisonError::into_inner);
@@ -257,6 +289,7 @@ pub struct LibraryBuilder {
     client: WebClient,
     slots: Arc<Semaphore>,
     retry: RetryPolicy,
+    probe_timeout: std::time::Duration,
     events: Option<mpsc::UnboundedSender<LibraryEvent>>,
     notify: Option<Notify>,
 }
@@ -275,6 +308,12 @@ impl LibraryBuilder {
 
     pub fn retry(mut self, retry: RetryPolicy) -> Self {
         self.retry = retry;
+        self
+    }
+
+    /// How long [`Library::probe_size`] waits for an answer (default [`PROBE_TIMEOUT`]).
+    pub fn probe_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.probe_timeout = timeout;
         self
     }
 
@@ -297,7 +336,9 @@ impl LibraryBuilder {
                 client: self.client.0,
                 slots: self.slots,
                 retry: self.retry,
+                probe_timeout: self.probe_timeout,
                 states: Mutex::default(),
+                refetch: Mutex::default(),
                 events: self.events,
                 notify: self.notify,
             }),
@@ -313,6 +354,7 @@ impl Library {
             client: WebClient::default(),
             slots: media_slots(),
             retry: RetryPolicy::default(),
+            probe_timeout: PROBE_TIMEOUT,
             events: None,
             notify: None,
         }
@@ -365,6 +407,9 @@ impl Library {
             }));
         }
         let result = save::save(&self.inner, request).await;
+        if result.is_ok() {
+            self.inner.refetched(&request.id);
+        }
         self.inner.set(&request.id, SaveState::after(&result));
         result
     }

@@ -112,16 +112,23 @@ pub(super) async fn save(inner: &Inner, request: &SaveRequest) -> Result<SavedTa
     let mut saved_video = None;
     let mut saved_frame = None;
     if let Some(sidecar) = &existing
-        && let Some(found) = present(&dir, sidecar).await
+        && let Some(mut found) = present(&dir, sidecar).await
     {
+        // A verify found these bytes changed: their size on disk proves nothing.
+        let video_again = inner.must_refetch(&request.id, FileKind::Video);
+        if inner.must_refetch(&request.id, FileKind::LastFrame) {
+            found.last_frame = None;
+        }
         let frame_wanted = request.last_frame_url.is_some() && found.last_frame.is_none();
-        if !frame_wanted {
+        if !frame_wanted && !video_again {
             return Ok(SavedTask {
                 sidecar: Some(sidecar_path),
                 ..found
             });
         }
-        saved_video = Some((found.video, sidecar.source.clone()));
+        if !video_again {
+            saved_video = Some((found.video, sidecar.source.clone()));
+        }
     }
     tokio::fs::create_dir_all(&dir).await.map_err(|e| {
         SaveError::new(format!(

@@ -70,7 +70,7 @@ fn run(
     video: Video<'_>,
     size: (u32, u32),
     which: Which,
-) -> Result<RgbImage, String> {
+) -> Result<RgbImage, RunError> {
     let (width, height) = size;
     let frame_len = width as usize * height as usize * 3;
     let mut cmd = Command::new(program);
@@ -102,7 +102,7 @@ fn run(
         })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let mut child = cmd.spawn().map_err(|e| format!("cannot start: {e}"))?;
+    let mut child = cmd.spawn().map_err(RunError::Start)?;
     let stdin = child.stdin.take();
     let stdout = child.stdout.take();
     let stderr = child.stderr.take();
@@ -127,10 +127,10 @@ fn run(
                 Ok(None) if started.elapsed() > TIMEOUT => {
                     let _ = child.kill();
                     let _ = child.wait();
-                    break Err(format!("no answer within {} s", TIMEOUT.as_secs()));
+                    break Err(RunError::Timeout);
                 }
                 Ok(None) => std::thread::sleep(Duration::from_millis(10)),
-                Err(e) => break Err(e.to_string()),
+                Err(e) => break Err(RunError::Wait(e)),
             }
         };
         let frame = frames.join().unwrap_or(None);
@@ -141,11 +141,36 @@ fn run(
     let first_line = errors.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
     match frame {
         Some(rgb) if status.success() || which == Which::First => {
-            RgbImage::from_raw(width, height, rgb).ok_or_else(|| "wrong frame size".to_owned())
+            RgbImage::from_raw(width, height, rgb).ok_or(RunError::FrameSize)
         }
-        _ if !status.success() => Err(format!("{status}: {first_line}")),
-        _ => Err("it wrote no frame".to_owned()),
+        _ if !status.success() => Err(RunError::Failed {
+            status,
+            first_line: first_line.to_owned(),
+        }),
+        _ => Err(RunError::NoFrame),
     }
+}
+
+/// Why a run gave no frame (the words after "ffmpeg: <codec>: ").
+#[derive(Debug, thiserror::Error)]
+enum RunError {
+    #[error("cannot start: {0}")]
+    Start(std::io::Error),
+    #[error("no answer within {} s", TIMEOUT.as_secs())]
+    Timeout,
+    /// Asking whether it is still running failed.
+    #[error("{0}")]
+    Wait(std::io::Error),
+    #[error("wrong frame size")]
+    FrameSize,
+    /// Its exit status and the first line it wrote to stderr.
+    #[error("{status}: {first_line}")]
+    Failed {
+        status: std::process::ExitStatus,
+        first_line: String,
+    },
+    #[error("it wrote no frame")]
+    NoFrame,
 }
 
 /// Reads frames of `len` bytes until the end; the first or the last whole one.
@@ -168,5 +193,19 @@ fn keep_frame(out: Option<std::process::ChildStdout>, len: usize, which: Which) 
                 buf = previous.unwrap_or_else(|| vec![0u8; len]);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RunError;
+
+    #[test]
+    fn run_errors_read_as_before() {
+        assert_eq!(RunError::Timeout.to_string(), "no answer within 60 s");
+        assert_eq!(RunError::NoFrame.to_string(), "it wrote no frame");
+        assert_eq!(RunError::FrameSize.to_string(), "wrong frame size");
+        let start = RunError::Start(std::io::Error::new(std::io::ErrorKind::NotFound, "nope"));
+        assert_eq!(start.to_string(), "cannot start: nope");
     }
 }

@@ -9,6 +9,7 @@
 //! again. The fields are trusted only when the file's `derivation` matches this build's.
 
 use crate::api::{ApiError, ErrorKind, Status, TaskRecord};
+use crate::library::{SavedFile, SavedTask};
 use crate::task::{TaskEntry, Vanished};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -16,6 +17,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 use std::borrow::Borrow;
 use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub const VERSION: u32 = 1;
@@ -42,6 +44,50 @@ struct TaskOut<'a> {
     note: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<ErrorOut<'a>>,
+    /// The task's files in the local library, as recorded when they were saved.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    saved: Option<SavedOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct SavedOut<'a> {
+    video: SavedFileOut<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_frame: Option<SavedFileOut<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sidecar: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_frame_error: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct SavedFileOut<'a> {
+    path: &'a str,
+    size: u64,
+    sha256: &'a str,
+}
+
+impl<'a> SavedFileOut<'a> {
+    /// `None` for a path that is not UTF-8 (JSON cannot hold it as it is): the history
+    /// then does not remember the file, and the window finds it by its sidecar instead.
+    fn of(file: &'a SavedFile) -> Option<Self> {
+        Some(Self {
+            path: file.path.to_str()?,
+            size: file.size,
+            sha256: &file.sha256,
+        })
+    }
+}
+
+impl<'a> SavedOut<'a> {
+    fn of(saved: &'a SavedTask) -> Option<Self> {
+        Some(Self {
+            video: SavedFileOut::of(&saved.video)?,
+            last_frame: saved.last_frame.as_ref().and_then(SavedFileOut::of),
+            sidecar: saved.sidecar.as_deref().and_then(Path::to_str),
+            last_frame_error: saved.last_frame_error.as_deref(),
+        })
+    }
 }
 
 #[derive(Serialize)]
@@ -67,6 +113,7 @@ impl<'a> From<&'a TaskEntry> for TaskOut<'a> {
                 message: &e.message,
                 http_status: e.http_status,
             }),
+            saved: t.saved.as_deref().and_then(SavedOut::of),
         }
     }
 }
@@ -107,6 +154,37 @@ struct TaskIn<'a> {
     note: String,
     #[serde(default)]
     error: Option<ErrorIn>,
+    /// Absent in files written before the library, and for tasks not saved.
+    #[serde(default)]
+    saved: Option<SavedIn>,
+}
+
+#[derive(Deserialize)]
+struct SavedIn {
+    video: SavedFileIn,
+    #[serde(default)]
+    last_frame: Option<SavedFileIn>,
+    #[serde(default)]
+    sidecar: Option<PathBuf>,
+    #[serde(default)]
+    last_frame_error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct SavedFileIn {
+    path: PathBuf,
+    size: u64,
+    sha256: String,
+}
+
+impl From<SavedFileIn> for SavedFile {
+    fn from(f: SavedFileIn) -> Self {
+        Self {
+            path: f.path,
+            size: f.size,
+            sha256: f.sha256,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -166,6 +244,15 @@ impl TaskIn<'_> {
                 code: e.code,
                 http_status: e.http_status,
                 ..ApiError::new(ErrorKind::Network, e.message)
+            })
+        });
+        entry.saved = self.saved.map(|s| {
+            Arc::new(SavedTask {
+                id: entry.id.clone(),
+                video: s.video.into(),
+                last_frame: s.last_frame.map(Into::into),
+                sidecar: s.sidecar,
+                last_frame_error: s.last_frame_error,
             })
         });
         entry
@@ -353,6 +440,74 @@ mod tests {
         assert_eq!(t.vanished.as_ref().and_then(|v| v.last_seen), last_seen);
         assert!(t.reason_text().contains("no longer knows this task"));
         assert!(loaded[1].vanished.is_none());
+    }
+
+    fn saved(id: &str, frame: bool) -> SavedTask {
+        let file = |name: &str, size| SavedFile {
+            path: PathBuf::from(format!("/lib/2026-12/2026-12-01 20.01 Boat-{name}")),
+            size,
+            sha256: format!("{:064x}", size),
+        };
+        SavedTask {
+            id: id.to_owned(),
+            video: file("d9e576bd.mp4", 20_000_000),
+            last_frame: frame.then(|| file("d9e576bd.last-frame.png", 41_000)),
+            sidecar: Some(PathBuf::from(
+                "/lib/2026-12/2026-12-01 20.01 Boat-d9e576bd.json",
+            )),
+            last_frame_error: (!frame).then(|| "last frame: the link has expired".to_owned()),
+        }
+    }
+
+    #[test]
+    fn saved_files_come_back_with_their_task_and_older_lines_load_without() {
+        let mut tasks = entries(4);
+        tasks[2].saved = Some(Arc::new(saved(&tasks[2].id, true)));
+        tasks[3].saved = Some(Arc::new(saved(&tasks[3].id, false)));
+        let bytes = written(&tasks);
+        let (back, fast) = loaded(&bytes);
+        assert!(fast);
+        assert_eq!(back[0].saved, None);
+        assert_eq!(back[1].saved, None);
+        assert_eq!(back[2].saved, tasks[2].saved);
+        assert_eq!(back[3].saved, tasks[3].saved);
+        // Also through the whole-document parse (another layout).
+        let doc: Value = serde_json::from_slice(&bytes).expect("JSON");
+        let line = &doc["tasks"][2];
+        assert_eq!(line["saved"]["video"]["size"], 20_000_000);
+        assert_eq!(line["saved"]["last_frame"]["size"], 41_000);
+        let pretty = serde_json::to_vec_pretty(&doc).expect("pretty");
+        assert_eq!(read(&pretty).expect("loads").tasks[2].saved, tasks[2].saved);
+        assert!(line.get("saved").is_some() && doc["tasks"][0].get("saved").is_none());
+
+        // A line written before the library: no `saved` key, nothing saved.
+        let record =
+            json!({"id": "a", "response": {"success": true, "data": {"status": "succeeded"}}});
+        let text = format!(
+            "{{\"version\":1,\"derivation\":{},\"tasks\":[\n{}\n]}}\n",
+            TaskRecord::DERIVATION,
+            json!({"id": "a", "status": "succeeded", "record": record})
+        );
+        let (old, fast) = loaded(text.as_bytes());
+        assert!(fast);
+        assert_eq!(old[0].status, Status::Succeeded);
+        assert!(old[0].saved.is_none());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_path_json_cannot_hold_is_left_out_not_the_whole_history() {
+        use std::os::unix::ffi::OsStrExt;
+        let mut tasks = entries(4);
+        let mut odd = saved(&tasks[3].id, true);
+        odd.video.path = PathBuf::from(std::ffi::OsStr::from_bytes(b"/lib/\xff.mp4"));
+        tasks[3].saved = Some(Arc::new(odd));
+        let (back, _) = loaded(&written(&tasks));
+        assert_eq!(back.len(), 4);
+        assert!(
+            back[3].saved.is_none(),
+            "found again by its sidecar instead"
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! A CDN stand-in on 127.0.0.1 for the library tests and benchmark: real HTTP/1.1 with
-//! `Range` answered by 206, and faults set per path — a body cut after some bytes (once),
-//! a 200 that ignores `Range`, an HTML page, a 403 `AccessDenied` XML, a slow trickle.
+//! `Range` answered by 206, `HEAD` by the head a GET would get, and faults set per path —
+//! a body cut after some bytes (once), a 200 that ignores `Range`, an HTML page, a 403
+//! `AccessDenied` XML, a slow trickle, a refused `HEAD`, no answer at all.
 #![allow(dead_code)]
 
 #[allow(clippy::duplicate_mod)]
@@ -28,6 +29,10 @@ pub enum Fault {
     Expired,
     /// The body goes out in pieces of this many bytes with this pause between them.
     Slow(usize, Duration),
+    /// A `HEAD` is answered with this status and no length (GETs as usual).
+    HeadRefused(u16),
+    /// Never answers (the connection stays open for an hour).
+    Hang,
 }
 
 #[derive(Default)]
@@ -107,6 +112,7 @@ fn range_start(range: &str) -> Option<usize> {
 async fn serve(mut stream: TcpStream, state: Arc<State>) {
     let mut buf = Vec::new();
     while let Some((head, _)) = http::read_request(&mut stream, &mut buf).await {
+        let head_only = head.starts_with("HEAD ");
         let target = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
         let path = target.split('?').next().unwrap_or("/").to_owned();
         let range = http::header(&head, "range");
@@ -130,6 +136,7 @@ async fn serve(mut stream: TcpStream, state: Arc<State>) {
                 "text/plain",
                 &[],
                 b"not found",
+                head_only,
             )
             .await
             {
@@ -140,17 +147,38 @@ async fn serve(mut stream: TcpStream, state: Arc<State>) {
         match fault {
             Some(Fault::Html) => {
                 let page = b"<!DOCTYPE html><html><body><h1>502 Bad Gateway</h1></body></html>";
-                if !reply(&mut stream, "200 OK", "text/html; charset=utf-8", &[], page).await {
+                let html = "text/html; charset=utf-8";
+                if !reply(&mut stream, "200 OK", html, &[], page, head_only).await {
                     return;
                 }
                 continue;
             }
             Some(Fault::Expired) => {
                 let xml = b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>";
-                if !reply(&mut stream, "403 Forbidden", "application/xml", &[], xml).await {
+                if !reply(
+                    &mut stream,
+                    "403 Forbidden",
+                    "application/xml",
+                    &[],
+                    xml,
+                    head_only,
+                )
+                .await
+                {
                     return;
                 }
                 continue;
+            }
+            Some(Fault::HeadRefused(status)) if head_only => {
+                let line = format!("HTTP/1.1 {status} Refused\r\ncontent-length: 0\r\n\r\n");
+                if stream.write_all(line.as_bytes()).await.is_err() {
+                    return;
+                }
+                continue;
+            }
+            Some(Fault::Hang) => {
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+                return;
             }
             _ => {}
         }
@@ -185,6 +213,9 @@ async fn serve(mut stream: TcpStream, state: Arc<State>) {
         if stream.write_all(head.as_bytes()).await.is_err() {
             return;
         }
+        if head_only {
+            continue;
+        }
         if let Some(n) = cut {
             let _ = stream.write_all(&part[..n.min(part.len())]).await;
             let _ = stream.flush().await;
@@ -212,6 +243,7 @@ async fn reply(
     content_type: &str,
     extra: &[(String, String)],
     body: &[u8],
+    head_only: bool,
 ) -> bool {
     let mut head = format!(
         "HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n",
@@ -222,6 +254,8 @@ async fn reply(
     }
     head.push_str("\r\n");
     let mut bytes = head.into_bytes();
-    bytes.extend_from_slice(body);
+    if !head_only {
+        bytes.extend_from_slice(body);
+    }
     stream.write_all(&bytes).await.is_ok()
 }
