@@ -277,7 +277,7 @@ fn verify_library_finds_changed_and_missing_files() {
     let text = h.state().status_message().expect("message").text.clone();
     assert_eq!(
         text,
-        "Verified 3 saved tasks: 1 intact, 1 changed, 1 missing."
+        "Verified 3 saved tasks: 1 intact · 1 changed · 1 missing."
     );
     assert!(matches!(
         h.state().library_state(&w.ids[0]),
@@ -291,4 +291,54 @@ fn verify_library_finds_changed_and_missing_files() {
         saved(h.state(), &w.ids[2]).is_some(),
         "the intact one stays"
     );
+}
+
+#[test]
+fn the_history_knows_saved_files_by_one_stat_without_their_sidecars() {
+    let w = world(1, "running");
+    let _enter = w.runtime.enter();
+    let id = w.ids[0].clone();
+    let data = tempfile::tempdir().expect("temp dir");
+    let history = data.path().join("history.json");
+    let with_history = |watch| {
+        let mut opts = options(&w, watch);
+        opts.history = Some(history.clone());
+        ui::harness(&w.runtime, [1280.0, 760.0], opts)
+    };
+    let mut h = with_history(Duration::from_millis(200));
+    ui::step_until(&mut h, "watched", |app| {
+        app.book().get(&id).is_some_and(|e| e.record.is_some())
+    });
+    w.api.insert(task(&w, &id, "succeeded"));
+    ui::step_until(&mut h, "saved", |app| saved(app, &id).is_some());
+    let video = saved(h.state(), &id).expect("saved");
+    ui::step_until(&mut h, "recorded in the book", |app| {
+        app.book()
+            .get(&id)
+            .and_then(|e| e.saved.as_ref())
+            .is_some_and(|s| s.video.path == video)
+    });
+    // As the window does on exit.
+    h.state_mut().save_history_now();
+    drop(h);
+    let fetched = w.files.total_requests();
+
+    // Without its sidecar the library could not tell; the history does, by one stat.
+    std::fs::remove_file(sidecar_of(&video)).expect("remove the sidecar");
+    let mut h = with_history(Duration::from_secs(600));
+    ui::step_until(&mut h, "known from the history", |app| {
+        saved(app, &id).is_some()
+    });
+    assert_eq!(saved(h.state(), &id), Some(video.clone()));
+    h.state_mut().save_history_now();
+    drop(h);
+
+    // The video deleted: removed, not fetched again.
+    std::fs::remove_file(&video).expect("delete");
+    let mut h = with_history(Duration::from_secs(600));
+    ui::step_until(&mut h, "removed", |app| {
+        matches!(app.library_state(&id), Some(SaveState::Removed))
+    });
+    ui::step_for(&mut h, Duration::from_millis(300));
+    assert_eq!(w.files.total_requests(), fetched, "nothing fetched again");
 }

@@ -179,11 +179,28 @@ impl TaskBook {
     }
 
     /// Restores tasks just read from the history: as `extend`, but they are not changes
-    /// (the history holds them already).
+    /// (the history holds them already). A task pasted while the history was loading
+    /// keeps its row and takes what only the history knows of it, which no answer of the
+    /// API brings back: the user's note and the task's saved files.
     pub fn extend_saved(&mut self, entries: Vec<TaskEntry>) {
         for e in entries {
-            if !self.index.contains_key(&e.id) {
-                self.push(Arc::new(e));
+            match self.index.get(&e.id) {
+                None => self.push(Arc::new(e)),
+                Some(&i) => {
+                    let current = &self.entries[i];
+                    let take_note = current.note.is_empty() && !e.note.is_empty();
+                    let take_saved = current.saved.is_none() && e.saved.is_some();
+                    if take_note || take_saved {
+                        let current = Arc::make_mut(&mut self.entries[i]);
+                        if take_note {
+                            current.note = e.note;
+                        }
+                        if take_saved {
+                            current.saved = e.saved;
+                        }
+                        self.haystacks.set(i, &haystack(&self.entries[i]));
+                    }
+                }
             }
         }
         self.mark_dirty();
@@ -903,6 +920,46 @@ mod tests {
         assert_eq!(b.get("e").and_then(|e| e.saved.clone()), Some(saved));
         assert!(b.set_saved("e", None));
         assert!(b.get("e").is_some_and(|e| e.saved.is_none()));
+    }
+
+    #[test]
+    fn a_task_pasted_while_the_history_loads_takes_its_note_and_saved_files() {
+        let mut b = TaskBook::new();
+        b.add_ids(&["p".into(), "q".into()]);
+        b.set_note("q", "mine".into());
+        let saved = Arc::new(crate::library::SavedTask {
+            id: "p".into(),
+            video: crate::library::SavedFile {
+                path: "/lib/2026-12/p.mp4".into(),
+                size: 10,
+                sha256: "cd".repeat(32),
+            },
+            last_frame: None,
+            sidecar: None,
+            last_frame_error: None,
+        });
+        let mut from_history = TaskEntry::new("p");
+        from_history.note = "kept in the history".into();
+        from_history.saved = Some(saved.clone());
+        let mut q = TaskEntry::new("q");
+        q.note = "older".into();
+        b.extend_saved(vec![from_history, q, TaskEntry::new("r")]);
+        assert_eq!(b.len(), 3);
+        let p = b.get("p").expect("p");
+        assert_eq!(p.note, "kept in the history");
+        assert_eq!(p.saved, Some(saved));
+        assert_eq!(
+            b.get("q").map(|e| e.note.as_str()),
+            Some("mine"),
+            "the newer note wins"
+        );
+        b.refresh();
+        b.set_filter(Filter {
+            text: "kept in the".into(),
+            ..Filter::default()
+        });
+        b.refresh();
+        assert_eq!(b.shown(), 1, "the note is searchable");
     }
 
     #[test]

@@ -87,7 +87,7 @@ pub enum Done {
     /// The library's folder was chosen (or not).
     LibraryFolder(Picked),
     /// Verify library ended: each saved task's files as found again.
-    LibraryVerified(Vec<super::library::TaskVerified>),
+    LibraryVerified(crate::library::VerifyReport),
     /// A job panicked.
     Crashed {
         job: Job,

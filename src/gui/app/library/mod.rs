@@ -2,9 +2,10 @@
 //! in by Follow) is saved into the local library as it finishes, with no click, while
 //! **Keep videos** is on. Tasks that arrive already finished (pasted, Load my tasks, the
 //! history) are not fetched by themselves: they are offered as one "Save N finished
-//! videos". At start the library's sidecars say which tasks are saved already (one sidecar
-//! read and one `stat` per file, in the background); a task whose sidecar is there but
-//! whose video is not shows "removed from the library" and is not fetched again by itself.
+//! videos". The history records each saved task's files; at start one `stat` per file
+//! says which are still there (in the background, no file read), and tasks the history
+//! does not record are looked up by their sidecar. A task whose video is gone shows
+//! "removed from the library" and is not fetched again by itself.
 //! The folder is the one `SEEDANCE_LIBRARY_DIR` names, else the one chosen in the window
 //! (remembered with the preferences), else the platform's Videos folder plus `SeeDance`.
 //! The demo saves nothing (its links never resolve).
@@ -15,7 +16,6 @@ mod verify;
 
 pub(super) use bar::{card_word, details_line};
 pub use folder::Roots;
-pub use verify::TaskVerified;
 
 use super::SeedanceApp;
 use super::background::{Done, Job};
@@ -294,11 +294,14 @@ impl SeedanceApp {
 
     /// A save ended (its state came as an event too); a saved video is the best poster.
     pub(in crate::gui::app) fn on_library_saved(&mut self, id: &str, state: SaveState) {
-        let saved = matches!(state, SaveState::Saved(_));
-        self.services.library.states.insert(id.to_owned(), state);
-        if saved {
+        if let SaveState::Saved(task) = &state {
+            // The history records the files: the next start knows them by one `stat` each.
+            self.session
+                .book
+                .set_saved(id, Some(Arc::new(task.clone())));
             self.poster_saved_video(id);
         }
+        self.services.library.states.insert(id.to_owned(), state);
     }
 
     /// Retry on a failed save (or a removed file the user wants back).
@@ -309,8 +312,10 @@ impl SeedanceApp {
     }
 
     /// Succeeded tasks not looked up yet (loaded from the history, pasted, listed): which
-    /// are in the library already (their sidecars), which were removed from it. Nothing
-    /// is fetched.
+    /// are in the library already, which were removed from it. Nothing is fetched. Tasks
+    /// the history records as saved cost one `stat` per file and no read; the others
+    /// (saved by the CLI, or before the history recorded it) are looked up by their
+    /// sidecar.
     pub(super) fn library_recognise(&mut self) {
         let Some(library) = self.services.library.library.clone() else {
             return;
@@ -318,45 +323,31 @@ impl SeedanceApp {
         if self.session.is_demo() {
             return;
         }
-        let requests: Vec<SaveRequest> = self
-            .session
-            .book
-            .entries()
-            .iter()
-            .filter(|e| {
-                !self.services.library.states.contains_key(&e.id)
-                    && !self.services.library.looked.contains(&e.id)
-            })
-            .filter_map(|e| request_of(e))
-            .collect();
-        if requests.is_empty() {
+        let sync = &self.services.library;
+        let mut known = Vec::new();
+        let mut requests = Vec::new();
+        for e in self.session.book.entries() {
+            if sync.states.contains_key(&e.id) || sync.looked.contains(&e.id) {
+                continue;
+            }
+            if let Some(saved) = &e.saved {
+                known.push(saved.clone());
+            } else if let Some(request) = request_of(e) {
+                requests.push(request);
+            }
+        }
+        if known.is_empty() && requests.is_empty() {
             return;
         }
-        self.services
-            .library
-            .looked
-            .extend(requests.iter().map(|r| r.id.clone()));
+        let looked = &mut self.services.library.looked;
+        looked.extend(known.iter().map(|t| t.id.clone()));
+        looked.extend(requests.iter().map(|r| r.id.clone()));
         self.services
             .background
             .future(&self.ctx, Job::Library, async move {
-                let mut found = Vec::with_capacity(requests.len());
+                let mut found = library.recognise_saved(known).await;
                 for request in &requests {
-                    let state = match library.find(request).await {
-                        Some(saved) => Some(SaveState::Saved(saved)),
-                        None => {
-                            let names = TaskNames::new(
-                                &request.id,
-                                request.prompt.as_deref(),
-                                request.created_at,
-                            );
-                            let sidecar = library.root().join(&names.month).join(names.sidecar());
-                            tokio::fs::symlink_metadata(&sidecar)
-                                .await
-                                .is_ok()
-                                .then_some(SaveState::Removed)
-                        }
-                    };
-                    if let Some(state) = state {
+                    if let Some(state) = by_sidecar(&library, request).await {
                         library.set_state(&request.id, state.clone());
                         found.push((request.id.clone(), state));
                     }
@@ -367,11 +358,22 @@ impl SeedanceApp {
 
     pub(super) fn on_library_found(&mut self, found: Vec<(String, SaveState)>) {
         for (id, state) in found {
-            let saved = matches!(state, SaveState::Saved(_));
-            self.services.library.states.insert(id.clone(), state);
-            if saved {
+            if let SaveState::Saved(task) = &state {
+                // Found by its sidecar: the history records it from now on, so the next
+                // start needs no sidecar read.
+                let recorded = self
+                    .session
+                    .book
+                    .get(&id)
+                    .is_some_and(|e| e.saved.is_some());
+                if !recorded {
+                    self.session
+                        .book
+                        .set_saved(&id, Some(Arc::new(task.clone())));
+                }
                 self.poster_saved_video(&id);
             }
+            self.services.library.states.insert(id, state);
         }
     }
 
@@ -399,4 +401,19 @@ impl SeedanceApp {
         let requests = self.library_unsaved();
         self.library_save(requests, true);
     }
+}
+
+/// A task's state from its sidecar in the library: saved when the sidecar is there and
+/// its files are at their recorded sizes, removed when the sidecar is there but the video
+/// is not, `None` when there is no sidecar.
+async fn by_sidecar(library: &Library, request: &SaveRequest) -> Option<SaveState> {
+    if let Some(saved) = library.find(request).await {
+        return Some(SaveState::Saved(saved));
+    }
+    let names = TaskNames::new(&request.id, request.prompt.as_deref(), request.created_at);
+    let sidecar = library.root().join(&names.month).join(names.sidecar());
+    tokio::fs::symlink_metadata(&sidecar)
+        .await
+        .is_ok()
+        .then_some(SaveState::Removed)
 }

@@ -1,12 +1,12 @@
 //! Verify library: every saved file read again in the background and its SHA-256 compared
-//! with the one recorded at save time. A missing video is shown as removed, a changed or
-//! unreadable one as failed with the reason (Retry fetches it again while its link
-//! lives); the status line gives the counts.
+//! with the one recorded at save time (`Library::verify_all`). A missing video is shown as
+//! removed, a changed or unreadable one as failed with the reason (Retry fetches it again
+//! while its link lives); the status line gives the counts.
 
 use super::{LibrarySync, SeedanceApp};
 use crate::gui::app::background::{Done, Job};
 use crate::gui::status::Severity;
-use crate::library::{SaveState, SavedTask, Verified};
+use crate::library::{SaveState, SavedTask, VerifyReport};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -16,18 +16,11 @@ pub(super) struct VerifyRun {
     of: usize,
 }
 
-/// One task's files as found again: the video's outcome and the last frame's, if any.
-pub struct TaskVerified {
-    pub id: String,
-    pub video: Verified,
-    pub last_frame: Option<Verified>,
-}
-
 impl LibrarySync {
     /// Tasks saved in the library, with their files.
-    pub(super) fn saved_tasks(&self) -> impl Iterator<Item = (&String, &SavedTask)> {
-        self.states.iter().filter_map(|(id, s)| match s {
-            SaveState::Saved(t) => Some((id, t)),
+    pub(super) fn saved_tasks(&self) -> impl Iterator<Item = &SavedTask> {
+        self.states.values().filter_map(|s| match s {
+            SaveState::Saved(t) => Some(t),
             _ => None,
         })
     }
@@ -41,8 +34,9 @@ impl LibrarySync {
 }
 
 impl SeedanceApp {
-    /// Verify library: hashes every saved file again, one task at a time, off the UI
-    /// thread (the library hashes on the blocking pool).
+    /// Verify library: hashes every saved file again off the UI thread
+    /// (`Library::verify_all`, a few at a time on the blocking pool). Each task's state
+    /// comes back as a library event as soon as it is known.
     pub(super) fn library_verify(&mut self) {
         let Some(library) = self.services.library.library.clone() else {
             return;
@@ -50,11 +44,11 @@ impl SeedanceApp {
         if self.services.library.verify.is_some() {
             return;
         }
-        let tasks: Vec<(String, SavedTask)> = self
+        let tasks: Vec<Arc<SavedTask>> = self
             .services
             .library
             .saved_tasks()
-            .map(|(id, t)| (id.clone(), t.clone()))
+            .map(|t| Arc::new(t.clone()))
             .collect();
         let done = Arc::new(AtomicUsize::new(0));
         self.services.library.verify = Some(VerifyRun {
@@ -65,132 +59,27 @@ impl SeedanceApp {
         self.services
             .background
             .future(&self.ctx, Job::Library, async move {
-                let mut found = Vec::with_capacity(tasks.len());
-                for (id, task) in tasks {
-                    let video = library.verify(&task.video).await;
-                    let last_frame = match &task.last_frame {
-                        Some(f) => Some(library.verify(f).await),
-                        None => None,
-                    };
-                    found.push(TaskVerified {
-                        id,
-                        video,
-                        last_frame,
-                    });
-                    done.fetch_add(1, Ordering::Relaxed);
+                let progress = move |n: usize, _of: usize| {
+                    done.store(n, Ordering::Relaxed);
                     ctx.request_repaint();
-                }
-                Done::LibraryVerified(found)
+                };
+                Done::LibraryVerified(library.verify_all_with_progress(tasks, progress).await)
             });
     }
 
-    pub(in crate::gui::app) fn on_library_verified(&mut self, found: Vec<TaskVerified>) {
+    pub(in crate::gui::app) fn on_library_verified(&mut self, report: VerifyReport) {
         self.services.library.verify = None;
-        let mut tally = Tally::default();
-        for task in found {
-            let state = match (&task.video, &task.last_frame) {
-                (Verified::Intact, None | Some(Verified::Intact)) => {
-                    tally.intact += 1;
-                    continue;
-                }
-                (Verified::Missing, _) => {
-                    tally.missing += 1;
-                    SaveState::Removed
-                }
-                (video, frame) => {
-                    let (noun, outcome) = match video {
-                        Verified::Intact => ("last frame", frame.as_ref().unwrap_or(video)),
-                        _ => ("video", video),
-                    };
-                    let reason = match outcome {
-                        Verified::Changed { size, .. } => {
-                            tally.changed += 1;
-                            format!(
-                                "the saved {noun} changed since it was saved ({size} bytes now)"
-                            )
-                        }
-                        Verified::Missing => {
-                            tally.missing += 1;
-                            format!("the saved {noun} is missing")
-                        }
-                        Verified::Unreadable(why) => {
-                            tally.unreadable += 1;
-                            format!("the saved {noun} cannot be read: {why}")
-                        }
-                        Verified::Intact => continue,
-                    };
-                    SaveState::Failed {
-                        reason,
-                        retryable: true,
-                    }
-                }
-            };
-            if let Some(library) = &self.services.library.library {
-                library.set_state(&task.id, state.clone());
-            }
-            self.services.library.states.insert(task.id, state);
-        }
-        let severity = if tally.is_clean() {
+        let all = report.tasks.len();
+        let clean = report.changed + report.missing + report.unreadable == 0;
+        let severity = if clean {
             Severity::Info
         } else {
             Severity::Warning
         };
-        self.panels.status.say(severity, tally.describe());
-    }
-}
-
-#[derive(Debug, Default, PartialEq, Eq)]
-struct Tally {
-    intact: usize,
-    changed: usize,
-    missing: usize,
-    unreadable: usize,
-}
-
-impl Tally {
-    fn is_clean(&self) -> bool {
-        self.changed + self.missing + self.unreadable == 0
-    }
-
-    /// "Verified 312 saved videos: 310 intact, 1 changed, 1 missing."
-    fn describe(&self) -> String {
-        let all = self.intact + self.changed + self.missing + self.unreadable;
-        let mut parts = vec![format!("{} intact", self.intact)];
-        for (n, word) in [
-            (self.changed, "changed"),
-            (self.missing, "missing"),
-            (self.unreadable, "unreadable"),
-        ] {
-            if n > 0 {
-                parts.push(format!("{n} {word}"));
-            }
-        }
         let noun = if all == 1 { "task" } else { "tasks" };
-        format!("Verified {all} saved {noun}: {}.", parts.join(", "))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_report_names_only_what_happened() {
-        let clean = Tally {
-            intact: 3,
-            ..Tally::default()
-        };
-        assert!(clean.is_clean());
-        assert_eq!(clean.describe(), "Verified 3 saved tasks: 3 intact.");
-        let mixed = Tally {
-            intact: 310,
-            changed: 1,
-            missing: 1,
-            unreadable: 0,
-        };
-        assert_eq!(
-            mixed.describe(),
-            "Verified 312 saved tasks: 310 intact, 1 changed, 1 missing."
+        self.panels.status.say(
+            severity,
+            format!("Verified {all} saved {noun}: {}.", report.summary()),
         );
     }
 }
