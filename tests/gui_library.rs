@@ -140,11 +140,16 @@ fn tasks_that_arrive_finished_are_offered_not_fetched() {
     let _enter = w.runtime.enter();
     let mut h = window(&w, Duration::from_secs(600));
     ui::step_until(&mut h, "answered", ui::all_answered);
-    ui::step_until(&mut h, "the offer", |app| app.library_offer().is_some());
+    ui::step_until(&mut h, "the offer with its size", |app| {
+        app.library_offer().is_some_and(|o| o.contains('≈'))
+    });
     ui::step_for(&mut h, Duration::from_millis(300));
     assert_eq!(w.files.total_requests(), 0, "nothing fetched by itself");
+    assert_eq!(w.files.heads(), 3, "one HEAD per link, once");
     let offer = h.state().library_offer().expect("offer");
-    assert!(offer.starts_with("Save 3 finished videos"), "{offer}");
+    // Kilobytes are written whole.
+    let kb = (3 * VIDEO.len()) as f64 / 1000.0;
+    assert_eq!(offer, format!("Save 3 finished videos (≈ {kb:.0} KB)"));
     h.get_by_label(offer.as_str()).click();
     ui::step_until(&mut h, "all saved", |app| {
         w.ids.iter().all(|id| saved(app, id).is_some())

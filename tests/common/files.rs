@@ -26,6 +26,8 @@ struct State {
     /// Path → Location of a 302.
     redirects: Mutex<HashMap<String, String>>,
     requests: Mutex<HashMap<String, usize>>,
+    /// `HEAD` requests (a size asked before saving), counted apart from the fetches.
+    heads: Mutex<usize>,
     user_agents: Mutex<Vec<Option<String>>>,
     authorizations: Mutex<Vec<Option<String>>>,
     in_flight: InFlightCounter,
@@ -121,8 +123,14 @@ impl FileServer {
             .unwrap_or(0)
     }
 
+    /// The GET requests answered (fetches), whatever their outcome; `HEAD`s are apart.
     pub fn total_requests(&self) -> usize {
         self.state.requests.lock().expect("lock").values().sum()
+    }
+
+    /// The `HEAD` requests answered.
+    pub fn heads(&self) -> usize {
+        *self.state.heads.lock().expect("lock")
     }
 
     pub fn user_agents(&self) -> Vec<Option<String>> {
@@ -147,6 +155,25 @@ impl FileServer {
 async fn serve(request: Request, state: Arc<State>) -> Reply {
     let _guard = state.in_flight.enter();
     let path = request.path.clone();
+    if request.method == "HEAD" {
+        *state.heads.lock().expect("lock") += 1;
+        let length = state.files.lock().expect("lock").get(&path).map(Vec::len);
+        return match length {
+            Some(length) => Reply::Head {
+                status: 200,
+                headers: vec![(
+                    "content-type".to_owned(),
+                    "application/octet-stream".to_owned(),
+                )],
+                length,
+            },
+            None => Reply::Head {
+                status: 404,
+                headers: Vec::new(),
+                length: 0,
+            },
+        };
+    }
     *state
         .requests
         .lock()

@@ -46,6 +46,12 @@ pub enum Reply {
         sent: usize,
         stall: bool,
     },
+    /// A `HEAD`'s answer: the head a GET would get (its Content-Length), no body.
+    Head {
+        status: u16,
+        headers: Vec<(String, String)>,
+        length: usize,
+    },
     /// Never answers (the connection stays open for an hour).
     Hang,
     /// Closes the connection without a byte.
@@ -138,6 +144,14 @@ async fn write_reply(stream: &mut TcpStream, reply: Reply) -> bool {
             false
         }
         Reply::Drop => false,
+        Reply::Head {
+            status,
+            headers,
+            length,
+        } => {
+            let head = response_head(status, &headers, length);
+            stream.write_all(head.as_bytes()).await.is_ok()
+        }
         Reply::Full {
             status,
             headers,

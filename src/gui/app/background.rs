@@ -84,6 +84,8 @@ pub enum Done {
     },
     /// What the library's sidecars said of the tasks loaded at start.
     LibraryFound(Vec<(String, crate::library::SaveState)>),
+    /// The sizes of videos not saved yet, by task id (`None`: the link did not tell).
+    LibrarySizes(std::collections::HashMap<String, Option<u64>>),
     /// The library's folder was chosen (or not).
     LibraryFolder(Picked),
     /// Verify library ended: each saved task's files as found again.

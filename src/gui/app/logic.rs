@@ -73,6 +73,7 @@ impl SeedanceApp {
             Done::LibrarySaved { id, state } => self.on_library_saved(&id, state),
             Done::LibraryFound(found) => self.on_library_found(found),
             Done::LibraryFolder(picked) => self.on_library_folder(picked),
+            Done::LibrarySizes(sizes) => self.on_library_sizes(sizes),
             Done::LibraryVerified(found) => self.on_library_verified(found),
             Done::Crashed { job, message } => {
                 match job {
@@ -80,6 +81,7 @@ impl SeedanceApp {
                     Job::Token => self.panels.token.busy = None,
                     Job::Listing => self.on_listing_crashed(),
                     Job::Poster => self.on_poster_crashed(),
+                    Job::Library => self.on_library_crashed(),
                     _ => {}
                 }
                 self.panels.status.say(

@@ -12,6 +12,7 @@
 
 mod bar;
 mod folder;
+mod overview;
 mod verify;
 
 pub(super) use bar::{card_word, details_line};
@@ -23,7 +24,6 @@ use crate::api::Status;
 use crate::library::naming::TaskNames;
 use crate::library::{Library, LibraryEvent, SaveRequest, SaveState};
 use crate::task::TaskEntry;
-use bar::human_bytes;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -46,6 +46,12 @@ pub struct LibrarySync {
     wanted: Vec<Action>,
     /// Verify library, while it runs.
     verify: Option<verify::VerifyRun>,
+    /// Bumped when a task's state changes kind (saving → saved), not on progress.
+    states_gen: u64,
+    /// Lookups of saved tasks under way (sizes wait for them).
+    recognising: usize,
+    overview: overview::Overview,
+    sizes: overview::Sizes,
 }
 
 /// A click on the library's controls.
@@ -99,22 +105,16 @@ impl LibrarySync {
         self.states.get(id)
     }
 
-    /// (saved, saving, bytes saved) for the status line.
-    pub fn tally(&self) -> (usize, usize, u64) {
-        let mut saved = 0;
-        let mut saving = 0;
-        let mut bytes = 0;
-        for state in self.states.values() {
-            match state {
-                SaveState::Saved(t) => {
-                    saved += 1;
-                    bytes += t.video.size + t.last_frame.as_ref().map_or(0, |f| f.size);
-                }
-                SaveState::Saving { .. } => saving += 1,
-                _ => {}
-            }
+    /// Sets a task's state as the window shows it.
+    fn put(&mut self, id: String, state: SaveState) {
+        let same_kind = self
+            .states
+            .get(&id)
+            .is_some_and(|old| std::mem::discriminant(old) == std::mem::discriminant(&state));
+        if !same_kind {
+            self.states_gen += 1;
         }
-        (saved, saving, bytes)
+        self.states.insert(id, state);
     }
 }
 
@@ -155,31 +155,6 @@ impl SeedanceApp {
         self.services.library.state(id)
     }
 
-    /// "Save N finished videos", while there are succeeded tasks not in the library.
-    pub fn library_offer(&self) -> Option<String> {
-        let n = self.library_unsaved().len();
-        (n > 0).then(|| {
-            format!(
-                "Save {n} finished {}",
-                if n == 1 { "video" } else { "videos" }
-            )
-        })
-    }
-
-    /// The status line's library part: "312 saved · 2 saving · 4.1 GB".
-    pub fn library_summary(&self) -> Option<String> {
-        self.services.library.library.as_ref()?;
-        let (saved, saving, bytes) = self.services.library.tally();
-        let mut parts = vec![format!("{saved} saved")];
-        if saving > 0 {
-            parts.push(format!("{saving} saving"));
-        }
-        if bytes > 0 {
-            parts.push(human_bytes(bytes));
-        }
-        Some(parts.join(" · "))
-    }
-
     /// Each frame: the library's news, and new succeeded tasks looked up in it.
     pub(super) fn library_tick(&mut self) {
         for action in std::mem::take(&mut self.services.library.wanted) {
@@ -202,31 +177,33 @@ impl SeedanceApp {
             self.services.library.scanned = self.session.book.revision();
             self.library_recognise();
         }
-        let Some(rx) = &mut self.services.library.events else {
-            return;
-        };
-        while let Ok(event) = rx.try_recv() {
-            match event {
-                LibraryEvent::State { id, state } => {
-                    self.services.library.states.insert(id, state);
-                }
+        let mut news = Vec::new();
+        if let Some(rx) = &mut self.services.library.events {
+            while let Ok(event) = rx.try_recv() {
+                news.push(event);
+            }
+        }
+        for event in news {
+            let (id, state) = match event {
+                LibraryEvent::State { id, state } => (id, state),
                 LibraryEvent::Progress {
                     id,
                     file,
                     received,
                     total,
-                } => {
-                    self.services.library.states.insert(
-                        id,
-                        SaveState::Saving {
-                            file,
-                            received,
-                            total,
-                        },
-                    );
-                }
-            }
+                } => (
+                    id,
+                    SaveState::Saving {
+                        file,
+                        received,
+                        total,
+                    },
+                ),
+            };
+            self.services.library.put(id, state);
         }
+        self.library_probe_sizes();
+        self.services.library.recount(&self.session.book);
     }
 
     /// Tasks the window saw finish: saved by themselves while Keep videos is on.
@@ -273,7 +250,7 @@ impl SeedanceApp {
             let library = library.clone();
             let id = request.id.clone();
             // Shown as saving at once, before the first byte.
-            self.services.library.states.insert(
+            self.services.library.put(
                 id.clone(),
                 SaveState::Saving {
                     file: crate::library::FileKind::Video,
@@ -301,7 +278,7 @@ impl SeedanceApp {
                 .set_saved(id, Some(Arc::new(task.clone())));
             self.poster_saved_video(id);
         }
-        self.services.library.states.insert(id.to_owned(), state);
+        self.services.library.put(id.to_owned(), state);
     }
 
     /// Retry on a failed save (or a removed file the user wants back).
@@ -339,9 +316,10 @@ impl SeedanceApp {
         if known.is_empty() && requests.is_empty() {
             return;
         }
-        let looked = &mut self.services.library.looked;
-        looked.extend(known.iter().map(|t| t.id.clone()));
-        looked.extend(requests.iter().map(|r| r.id.clone()));
+        let sync = &mut self.services.library;
+        sync.recognising += 1;
+        sync.looked.extend(known.iter().map(|t| t.id.clone()));
+        sync.looked.extend(requests.iter().map(|r| r.id.clone()));
         self.services
             .background
             .future(&self.ctx, Job::Library, async move {
@@ -357,6 +335,8 @@ impl SeedanceApp {
     }
 
     pub(super) fn on_library_found(&mut self, found: Vec<(String, SaveState)>) {
+        let sync = &mut self.services.library;
+        sync.recognising = sync.recognising.saturating_sub(1);
         for (id, state) in found {
             if let SaveState::Saved(task) = &state {
                 // Found by its sidecar: the history records it from now on, so the next
@@ -373,7 +353,7 @@ impl SeedanceApp {
                 }
                 self.poster_saved_video(&id);
             }
-            self.services.library.states.insert(id, state);
+            self.services.library.put(id, state);
         }
     }
 
@@ -383,15 +363,12 @@ impl SeedanceApp {
         if self.services.library.library.is_none() || self.session.is_demo() {
             return Vec::new();
         }
+        let sync = &self.services.library;
         self.session
             .book
             .entries()
             .iter()
-            .filter(|e| match self.services.library.states.get(&e.id) {
-                None => true,
-                Some(SaveState::Failed { retryable, .. }) => *retryable,
-                Some(_) => false,
-            })
+            .filter(|e| sync.is_unsaved(e))
             .filter_map(|e| request_of(e))
             .collect()
     }
