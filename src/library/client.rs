@@ -4,9 +4,10 @@ use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 use tokio::sync::Semaphore;
 
-/// Video and image files fetched at once in the whole process, whoever started them (the
-/// library, the window's **Download…**, the CLI): a CDN that throttles per client sees
-/// three. Previews of last frames are not counted (see [`crate::preview`]).
+/// Media requests at once in the whole process, whoever started them (the library's
+/// saves and size probes, the window's **Download…**, its posters' and Continue's fetches
+/// through [`crate::preview::Fetcher`], the CLI): a CDN that throttles per client sees
+/// three.
 pub const MEDIA_FETCHES: usize = 3;
 
 /// The shared slots of [`MEDIA_FETCHES`].
