@@ -347,3 +347,39 @@ fn the_history_knows_saved_files_by_one_stat_without_their_sidecars() {
     ui::step_for(&mut h, Duration::from_millis(300));
     assert_eq!(w.files.total_requests(), fetched, "nothing fetched again");
 }
+
+#[test]
+fn open_plays_the_saved_file_once_the_video_is_in_the_library() {
+    let w = world(1, "succeeded");
+    let _enter = w.runtime.enter();
+    let id = w.ids[0].clone();
+    let opener = RecordingOpener::default();
+    let mut opts = ui::options(&w.api.url(), "library-token", &opener);
+    opts.initial_ids = w.ids.clone();
+    opts.library = Some(w.library.path().to_path_buf());
+    let mut h = ui::harness(&w.runtime, [1280.0, 760.0], opts);
+    ui::step_until(&mut h, "the offer", |app| app.library_offer().is_some());
+    let label = format!("Open video for task {id}");
+    h.get_by_label(label.as_str()).click();
+    ui::step_until(&mut h, "opened", |_| {
+        !opener.opened.lock().expect("lock").is_empty()
+    });
+    assert_eq!(
+        opener.opened.lock().expect("lock").clone(),
+        [w.files.url("/video.mp4")],
+        "not saved yet: the link"
+    );
+    let offer = h.state().library_offer().expect("offer");
+    h.get_by_label(offer.as_str()).click();
+    ui::step_until(&mut h, "saved", |app| saved(app, &id).is_some());
+    let video = saved(h.state(), &id).expect("saved");
+    h.get_by_label(label.as_str()).click();
+    ui::step_until(&mut h, "opened again", |_| {
+        opener.opened.lock().expect("lock").len() == 2
+    });
+    assert_eq!(
+        opener.opened.lock().expect("lock")[1],
+        video.display().to_string(),
+        "saved: the local file, which plays after the link has died"
+    );
+}

@@ -27,6 +27,8 @@ pub enum GridIntent {
         shift: bool,
     },
     Open(String),
+    /// The Video column's Open: the saved file where the library has it, else the link.
+    OpenVideo(String),
     Copy(String),
     /// A key pressed while the grid has focus.
     Key(GridKey),
@@ -61,13 +63,13 @@ pub fn short_id(id: &str) -> String {
     }
 }
 
+/// An Open button for the task's `what` link; `Some(url)` when clicked.
 fn open_button(
     ui: &mut egui::Ui,
     url: Option<&str>,
     what: &str,
     entry: &TaskEntry,
-    intents: &mut Vec<GridIntent>,
-) {
+) -> Option<String> {
     let name = format!("Open {what} for task {}", entry.id);
     let target = link_button::target(url, || {
         if entry.status.is_unfinished() {
@@ -79,9 +81,7 @@ fn open_button(
             format!("This task has no {what} link")
         }
     });
-    if let Some(url) = link_button::show(ui, "Open", &name, &target, true) {
-        intents.push(GridIntent::Open(url));
-    }
+    link_button::show(ui, "Open", &name, &target, true)
 }
 
 /// The full name where it fits; else the name without its date suffix (display only),
@@ -155,21 +155,17 @@ fn cell(ui: &mut egui::Ui, column: Column, e: &TaskEntry, now: f64, intents: &mu
                 .on_hover_text(p);
             }
         }
-        Column::Video => open_button(
-            ui,
-            record.and_then(|r| r.video_url.as_deref()),
-            "video",
-            e,
-            intents,
-        ),
+        Column::Video => {
+            let url = record.and_then(|r| r.video_url.as_deref());
+            if open_button(ui, url, "video", e).is_some() {
+                intents.push(GridIntent::OpenVideo(e.id.clone()));
+            }
+        }
         Column::LastFrame => {
-            open_button(
-                ui,
-                record.and_then(|r| r.last_frame_url.as_deref()),
-                "last frame",
-                e,
-                intents,
-            );
+            let url = record.and_then(|r| r.last_frame_url.as_deref());
+            if let Some(url) = open_button(ui, url, "last frame", e) {
+                intents.push(GridIntent::Open(url));
+            }
         }
         Column::Reason => {
             let text = e.reason_text();

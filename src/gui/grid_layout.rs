@@ -23,7 +23,8 @@ fn fixed_width(column: Column) -> Option<f32> {
         Column::Model => 150.0,
         Column::Created => 122.0,
         Column::Elapsed => 62.0,
-        Column::Video => 50.0,
+        // Open and the library's word beside it ("✓ saved", "saving 41 %").
+        Column::Video => 112.0,
         Column::LastFrame => 74.0,
         Column::Prompt | Column::Reason | Column::TraceId => return None,
     })

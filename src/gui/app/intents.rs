@@ -166,6 +166,7 @@ impl SeedanceApp {
             }
             GridIntent::Key(key) => self.on_grid_key(key),
             GridIntent::Open(url) => self.open_link(url),
+            GridIntent::OpenVideo(id) => self.open_video(&id),
             GridIntent::Copy(text) => self.ctx.copy_text(text),
         }
     }
@@ -240,20 +241,7 @@ impl SeedanceApp {
                 self.on_toolbar_intent(ToolbarIntent::Remove);
             }
             GridKey::Copy | GridKey::Delete => {}
-            GridKey::OpenVideo => {
-                let video = self
-                    .session
-                    .book
-                    .get(&id)
-                    .and_then(|e| e.record.as_ref()?.video_url.clone());
-                match video {
-                    Some(url) => self.open_link(url),
-                    None => self
-                        .panels
-                        .status
-                        .say(Severity::Info, "This task has no video link yet."),
-                }
-            }
+            GridKey::OpenVideo => self.open_video(&id),
         }
     }
 
@@ -303,6 +291,27 @@ impl SeedanceApp {
     /// The user's note on a task (kept in the history).
     pub fn set_note(&mut self, id: &str, note: String) {
         self.session.book.set_note(id, note);
+    }
+
+    /// Plays the task's video: the file saved in the library where there is one (it plays
+    /// after the link has died), else the link in the browser.
+    pub(super) fn open_video(&mut self, id: &str) {
+        if let Some(path) = self.saved_video(id) {
+            self.launch(path.display().to_string());
+            return;
+        }
+        let video = self
+            .session
+            .book
+            .get(id)
+            .and_then(|e| e.record.as_ref()?.video_url.clone());
+        match video {
+            Some(url) => self.open_link(url),
+            None => self
+                .panels
+                .status
+                .say(Severity::Info, "This task has no video link yet."),
+        }
     }
 
     /// Hands a web link to the system's browser off the UI thread (launchers can block).
