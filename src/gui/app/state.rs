@@ -28,7 +28,7 @@ use crate::gui::selection::Selection;
 use crate::gui::status::StatusLine;
 use crate::gui::token::{KeyringState, TokenPanel};
 use crate::gui::toolbar::Toolbar;
-use crate::secrets::{Keyring, Token, TokenSource};
+use crate::secrets::{Keyring, SecretError, Token, TokenSource};
 use crate::task::TaskEntry;
 use std::sync::Arc;
 use tokio::sync::mpsc::UnboundedReceiver;
@@ -82,7 +82,7 @@ pub(super) struct Services {
     pub web: crate::download::WebClient,
     /// The system keyring: `None` while it is being opened, then the handle or why none
     /// is reachable.
-    pub keyring: Option<Result<Keyring, String>>,
+    pub keyring: Option<Result<Keyring, SecretError>>,
     pub opener: Arc<dyn Opener>,
     /// Save and folder dialogs (rfd); tests answer them.
     pub dialogs: Arc<dyn Dialogs>,
@@ -100,7 +100,7 @@ impl Services {
         match &self.keyring {
             None => KeyringState::Checking,
             Some(Ok(_)) => KeyringState::Ready,
-            Some(Err(why)) => KeyringState::Unavailable(why.clone()),
+            Some(Err(why)) => KeyringState::Unavailable(why.to_string()),
         }
     }
 }

@@ -63,7 +63,7 @@ impl SeedanceApp {
         keyring: Result<Keyring, SecretError>,
         token: Result<Option<Token>, SecretError>,
     ) {
-        self.services.keyring = Some(keyring.map_err(|e| e.to_string()));
+        self.services.keyring = Some(keyring);
         match token {
             Ok(Some(t)) if self.session.token.is_none() && !self.session.is_demo() => {
                 self.use_token(t, TokenSource::Keyring);
