@@ -1,7 +1,8 @@
 //! The four groups of the window's state, as rerun's viewer splits `App` (services and
 //! handles) from `AppState` (what is being looked at). Each fact is kept in one place:
-//! the panels keep only what they draw with (a text field, a revealed toggle), never a
-//! fact of the session such as the token in use or why querying stopped.
+//! the panels keep what they draw with (a text field, a revealed toggle, the status
+//! line's last activity), while the token in use, why querying stopped and the keyring's
+//! state are the session's and the services', handed to the panels as they draw.
 
 use super::Undo;
 use super::account::AccountSync;
