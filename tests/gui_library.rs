@@ -147,9 +147,8 @@ fn tasks_that_arrive_finished_are_offered_not_fetched() {
     assert_eq!(w.files.total_requests(), 0, "nothing fetched by itself");
     assert_eq!(w.files.heads(), 3, "one HEAD per link, once");
     let offer = h.state().library_offer().expect("offer");
-    // Kilobytes are written whole.
     let kb = (3 * VIDEO.len()) as f64 / 1000.0;
-    assert_eq!(offer, format!("Save 3 finished videos (≈ {kb:.0} KB)"));
+    assert_eq!(offer, format!("Save 3 finished videos (≈ {kb:.1} kB)"));
     h.get_by_label(offer.as_str()).click();
     ui::step_until(&mut h, "all saved", |app| {
         w.ids.iter().all(|id| saved(app, id).is_some())

@@ -152,35 +152,12 @@ pub(in crate::gui::app) fn card_word(sync: &LibrarySync, id: &str) -> Option<Str
     })
 }
 
-/// "4.1 GB", "312 MB", "80 KB".
-pub(super) fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
-    let mut value = bytes as f64 / 1000.0;
-    let mut unit = 0;
-    while value >= 1000.0 && unit < UNITS.len() - 1 {
-        value /= 1000.0;
-        unit += 1;
-    }
-    if value >= 100.0 || unit == 0 {
-        format!("{value:.0} {}", UNITS[unit])
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::{LINK_LIFE, link_expires_at};
     use super::*;
     use crate::task::TaskEntry;
     use std::sync::Arc;
-
-    #[test]
-    fn sizes_read_as_people_write_them() {
-        assert_eq!(human_bytes(4_100_000_000), "4.1 GB");
-        assert_eq!(human_bytes(312_000_000), "312 MB");
-        assert_eq!(human_bytes(80_000), "80 KB");
-    }
 
     #[test]
     fn links_outside_acedata_expire_a_day_after_finishing() {

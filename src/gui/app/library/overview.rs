@@ -7,6 +7,7 @@
 
 use super::{LibrarySync, SeedanceApp, request_of};
 use crate::gui::app::background::{Done, Job};
+use crate::library::wording::human_bytes;
 use crate::library::{SaveRequest, SaveState};
 use crate::task::TaskEntry;
 use std::collections::HashMap;
@@ -168,7 +169,7 @@ impl SeedanceApp {
             parts.push(format!("{} saving", o.saving));
         }
         if o.saved_bytes > 0 {
-            parts.push(super::bar::human_bytes(o.saved_bytes));
+            parts.push(human_bytes(o.saved_bytes));
         }
         Some(parts.join(" · "))
     }
@@ -180,7 +181,7 @@ fn offer_text(n: usize, sized: usize, bytes: u64) -> Option<String> {
         return None;
     }
     let noun = if n == 1 { "video" } else { "videos" };
-    let size = super::bar::human_bytes(bytes);
+    let size = human_bytes(bytes);
     Some(match sized {
         0 => format!("Save {n} finished {noun}"),
         k if k == n => format!("Save {n} finished {noun} (≈ {size})"),
