@@ -65,7 +65,7 @@ pub struct GalleryView<'a> {
     pub scroll_to: Option<usize>,
     /// The poster of a card in view (called for those only).
     pub poster: &'a mut dyn FnMut(&TaskEntry) -> Poster,
-    /// The library's word for a task ("saved", "saving 40 %", …), when it has one.
+    /// The library's word for a task ("✓ saved", "↓ 40 %", …), when it has one.
     pub library: &'a dyn Fn(&TaskEntry) -> Option<String>,
 }
 

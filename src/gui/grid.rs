@@ -204,7 +204,7 @@ pub struct GridView<'a> {
     pub thumbnails: Option<&'a mut dyn FnMut(&TaskEntry) -> Poster>,
     /// A row to bring into view this frame (the keyboard moved there).
     pub scroll_to: Option<usize>,
-    /// Each task's word for its place in the local library ("✓ saved", "saving 41 %"),
+    /// Each task's word for its place in the local library ("✓ saved", "↓ 41 %"),
     /// shown beside the video's Open.
     pub library: &'a dyn Fn(&TaskEntry) -> Option<String>,
 }

@@ -18,13 +18,13 @@ pub const TRACE_ID: f32 = 150.0;
 
 fn fixed_width(column: Column) -> Option<f32> {
     Some(match column {
-        Column::Status => 92.0,
+        Column::Status => 84.0,
         Column::Id => 84.0,
         Column::Model => 150.0,
         Column::Created => 122.0,
         Column::Elapsed => 62.0,
-        // Open and the library's word beside it ("✓ saved", "saving 41 %").
-        Column::Video => 112.0,
+        // Open and the library's word beside it ("✓ saved", "↓ 41 %", "⚠ failed").
+        Column::Video => 98.0,
         Column::LastFrame => 74.0,
         Column::Prompt | Column::Reason | Column::TraceId => return None,
     })

@@ -141,15 +141,23 @@ pub(in crate::gui::app) fn details_line(
     ui.separator();
 }
 
-/// The grid's and gallery's short word for a task's library state.
+/// The grid's and gallery's short word for a task's library state, short enough to sit
+/// beside Open in the grid's Video column (the details say it in full).
 pub(in crate::gui::app) fn card_word(sync: &LibrarySync, id: &str) -> Option<String> {
-    sync.states.get(id).map(|s| match s {
+    sync.states.get(id).map(short_word)
+}
+
+fn short_word(state: &SaveState) -> String {
+    match state {
         SaveState::Saved(_) => "✓ saved".to_owned(),
-        SaveState::Failed { .. } => "save failed".to_owned(),
+        SaveState::Saving { .. } => match state.percent() {
+            Some(p) => format!("↓ {p} %"),
+            None => "↓ saving".to_owned(),
+        },
+        SaveState::Failed { .. } => "⚠ failed".to_owned(),
         SaveState::Gone => "gone".to_owned(),
         SaveState::Removed => "removed".to_owned(),
-        saving => describe(saving),
-    })
+    }
 }
 
 #[cfg(test)]
@@ -190,6 +198,7 @@ mod tests {
             total: Some(100),
         };
         assert_eq!(describe(&state), "saving 41 %");
+        assert_eq!(short_word(&state), "↓ 41 %");
         assert_eq!(describe(&SaveState::Removed), "removed from the library");
     }
 }
