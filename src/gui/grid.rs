@@ -328,7 +328,14 @@ pub fn show(ui: &mut egui::Ui, book: &TaskBook, view: GridView<'_>) -> Vec<GridI
                                             {
                                                 ui.horizontal(|ui| {
                                                     cell(ui, column, entry, now, &mut intents);
-                                                    ui.weak(word);
+                                                    // Cut with "…" in a narrow column,
+                                                    // whole on hover.
+                                                    ui.add(
+                                                        egui::Label::new(
+                                                            egui::RichText::new(word).weak(),
+                                                        )
+                                                        .truncate(),
+                                                    );
                                                 });
                                             } else {
                                                 cell(ui, column, entry, now, &mut intents);

@@ -23,11 +23,18 @@ fn fixed_width(column: Column) -> Option<f32> {
         Column::Model => 150.0,
         Column::Created => 122.0,
         Column::Elapsed => 62.0,
-        // Open and the library's word beside it ("✓ saved", "↓ 41 %", "⚠ failed").
+        // Open and the library's word beside it ("✓ saved", "↓ 41 %", "⚠ failed"); the
+        // word is shortened with "…" (whole on hover) until the window is wide enough
+        // for `video_width`.
         Column::Video => 98.0,
         Column::LastFrame => 74.0,
         Column::Prompt | Column::Reason | Column::TraceId => return None,
     })
+}
+
+/// Video takes the library's whole word beside Open from 1 100 px on.
+pub fn video_width(window_width: f32) -> f32 {
+    if window_width >= 1100.0 { 116.0 } else { 98.0 }
 }
 
 /// Reason grows with the window: 140 px at 1024 px, up to 360 px on a wide screen.
@@ -47,6 +54,10 @@ pub fn column_spec(column: Column, window_width: f32) -> Col {
             .clip(true)
             .resizable(false),
         Column::TraceId => Col::exact(TRACE_ID).clip(true).resizable(false),
+        Column::Video => Col::initial(video_width(window_width))
+            .at_least(40.0)
+            .clip(true)
+            .resizable(true),
         other => Col::initial(fixed_width(other).unwrap_or(80.0))
             .at_least(40.0)
             .clip(true)
@@ -108,5 +119,9 @@ mod tests {
         let chrome = 16.0 + 12.0 + 9.0 * 8.0;
         let left = 1024.0 - chrome - fixed;
         assert!(left >= reason_width(1024.0) + MIN_TEXT, "{left}");
+        assert_eq!(
+            video_width(1024.0),
+            fixed_width(Column::Video).unwrap_or(0.0)
+        );
     }
 }
