@@ -83,6 +83,7 @@ fn frames(n: usize, screen_reader: bool) {
                     thumbnails: None,
                     scroll_to: None,
                     library: &|_| None,
+                    saved_file: &|_| None,
                 };
                 grid::show(ui, &book, view);
             });

@@ -84,6 +84,24 @@ fn open_button(
     link_button::show(ui, "Open", &name, &target, true)
 }
 
+/// The Video column's Open for a task saved in the library: it plays the local file,
+/// which works after the link has died (and without one).
+fn saved_open(
+    ui: &mut egui::Ui,
+    entry: &TaskEntry,
+    path: &std::path::Path,
+    intents: &mut Vec<GridIntent>,
+) {
+    let name = format!("Open video for task {}", entry.id);
+    let response = ui
+        .add(egui::Button::new("Open").small())
+        .on_hover_text(format!("Play the saved file: {}", path.display()));
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &name));
+    if response.clicked() {
+        intents.push(GridIntent::OpenVideo(entry.id.clone()));
+    }
+}
+
 /// The full name where it fits; else the name without its date suffix (display only),
 /// with the full name on hover.
 fn model_label(ui: &mut egui::Ui, model: &str) {
@@ -207,6 +225,8 @@ pub struct GridView<'a> {
     /// Each task's word for its place in the local library ("✓ saved", "↓ 41 %"),
     /// shown beside the video's Open.
     pub library: &'a dyn Fn(&TaskEntry) -> Option<String>,
+    /// The task's video file in the local library, when it is saved: Open plays it.
+    pub saved_file: &'a dyn Fn(&TaskEntry) -> Option<std::path::PathBuf>,
 }
 
 /// Lays out the visible rows only. The table is one Tab stop; while it has focus the
@@ -217,6 +237,7 @@ pub fn show(ui: &mut egui::Ui, book: &TaskBook, view: GridView<'_>) -> Vec<GridI
         thumbnails: mut previews,
         scroll_to,
         library,
+        saved_file,
     } = view;
     let mut intents = Vec::new();
     let sort = book.sort();
@@ -327,7 +348,21 @@ pub fn show(ui: &mut egui::Ui, book: &TaskBook, view: GridView<'_>) -> Vec<GridI
                                                 && let Some(word) = library(entry)
                                             {
                                                 ui.horizontal(|ui| {
-                                                    cell(ui, column, entry, now, &mut intents);
+                                                    match saved_file(entry) {
+                                                        Some(path) => saved_open(
+                                                            ui,
+                                                            entry,
+                                                            &path,
+                                                            &mut intents,
+                                                        ),
+                                                        None => cell(
+                                                            ui,
+                                                            column,
+                                                            entry,
+                                                            now,
+                                                            &mut intents,
+                                                        ),
+                                                    }
                                                     // Cut with "…" in a narrow column,
                                                     // whole on hover.
                                                     ui.add(

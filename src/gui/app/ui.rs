@@ -262,11 +262,13 @@ impl SeedanceApp {
             };
         let sync = &self.services.library;
         let library = |e: &crate::task::TaskEntry| super::library::card_word(sync, &e.id);
+        let saved_file = |e: &crate::task::TaskEntry| sync.saved_file(&e.id);
         let view = grid::GridView {
             selection: &self.view.selection,
             thumbnails,
             scroll_to: self.view.scroll_to.take(),
             library: &library,
+            saved_file: &saved_file,
         };
         let intents = grid::show(ui, &self.session.book, view);
         self.pending.extend(intents.into_iter().map(Intent::from));

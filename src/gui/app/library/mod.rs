@@ -105,6 +105,14 @@ impl LibrarySync {
         self.states.get(id)
     }
 
+    /// The task's saved video, when the library has it.
+    pub fn saved_file(&self, id: &str) -> Option<PathBuf> {
+        match self.states.get(id)? {
+            SaveState::Saved(t) => Some(t.video.path.clone()),
+            _ => None,
+        }
+    }
+
     /// Sets a task's state as the window shows it.
     fn put(&mut self, id: String, state: SaveState) {
         let same_kind = self
@@ -144,10 +152,7 @@ fn request_of(entry: &TaskEntry) -> Option<SaveRequest> {
 impl SeedanceApp {
     /// The library's saved file for task `id`, if it is saved.
     pub fn saved_video(&self, id: &str) -> Option<PathBuf> {
-        match self.services.library.state(id)? {
-            SaveState::Saved(t) => Some(t.video.path.clone()),
-            _ => None,
-        }
+        self.services.library.saved_file(id)
     }
 
     /// Task `id`'s library state, as the window shows it.
