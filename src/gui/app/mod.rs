@@ -14,7 +14,9 @@
 //! | `files.rs` | exports, clipboard text, downloads and their folder |
 //! | `account.rs` | "My tasks": the account's listing and Follow |
 //! | `generate.rs` | creating generations: runs, their rows, "may have been created" |
-//! | `library.rs` | the local library: saving finished videos, their states, Save N |
+//! | `library/` | the local library: saving finished videos, their states, Save N and its size, the folder, Verify library, the bar |
+//! | `posters.rs` | posters: what to make them from, in the background |
+//! | `media.rs` | Continue…: the last frame, prefilled into a new generation |
 //! | `ui.rs` | drawing the panels |
 //! | `prefs.rs` | what is remembered across starts |
 
