@@ -154,6 +154,10 @@ fn tasks_that_arrive_finished_are_offered_not_fetched() {
         w.ids.iter().all(|id| saved(app, id).is_some())
     });
     assert_eq!(h.state().library_offer(), None);
+    h.run_steps(2);
+    let kb = (3 * VIDEO.len()) as f64 / 1000.0;
+    let summary = format!("Library: 3 saved · {kb:.1} kB");
+    h.get_by_label(summary.as_str());
 }
 
 #[test]

@@ -136,7 +136,15 @@ impl StatusLine {
         intent
     }
 
-    pub fn bar(&self, ui: &mut egui::Ui, watching: bool, demo: bool) -> Option<StatusIntent> {
+    /// `library`: the library's summary ("312 saved · 2 saving · 4.1 GB"), when there is
+    /// a library.
+    pub fn bar(
+        &self,
+        ui: &mut egui::Ui,
+        watching: bool,
+        demo: bool,
+        library: Option<&str>,
+    ) -> Option<StatusIntent> {
         let mut intent = None;
         // Wrapped: a long message (a history kept aside, with its path) goes on to the
         // next line instead of running past the window's edge.
@@ -177,6 +185,10 @@ impl StatusLine {
                 ui.label(format!("{} unfinished, not watched", a.watching));
             } else {
                 ui.label("idle");
+            }
+            if let Some(summary) = library {
+                ui.separator();
+                ui.label(format!("Library: {summary}"));
             }
             if let Some((at, wait, what)) = &self.retry {
                 let left = wait.saturating_sub(at.elapsed());
@@ -234,12 +246,13 @@ mod tests {
         let mut harness = egui_kittest::Harness::builder()
             .with_size(egui::vec2(width, 300.0))
             .build_ui(|ui| {
-                status.bar(ui, true, false);
+                status.bar(ui, true, false, Some("3 saved · 92.0 kB"));
             });
         harness.run();
         let node = harness.get_by_label_contains(path);
         let rect = node.rect();
         assert!(rect.max.x <= width, "inside the window: {rect:?}");
         assert!(rect.height() > 20.0, "on more than one line: {rect:?}");
+        harness.get_by_label("Library: 3 saved · 92.0 kB");
     }
 }

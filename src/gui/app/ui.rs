@@ -19,10 +19,12 @@ impl SeedanceApp {
         let query_shortcut = self.keyboard(ui.ctx());
         egui::Panel::top("top").show(ui, |ui| self.top_panel(ui, query_shortcut));
         egui::Panel::bottom("status").show(ui, |ui| {
-            if let Some(intent) =
-                self.panels
-                    .status
-                    .bar(ui, self.session.prefs.watching, self.session.is_demo())
+            let library = self.library_summary();
+            let (watching, demo) = (self.session.prefs.watching, self.session.is_demo());
+            if let Some(intent) = self
+                .panels
+                .status
+                .bar(ui, watching, demo, library.as_deref())
             {
                 self.push_intent(intent);
             }

@@ -8,7 +8,6 @@ use crate::task::TaskEntry;
 
 /// What the bar shows, gathered from the app before drawing.
 pub(in crate::gui::app) struct BarFacts {
-    pub summary: String,
     pub offer: Option<String>,
     /// The library's folder and whether `SEEDANCE_LIBRARY_DIR` set it.
     pub root: std::path::PathBuf,
@@ -18,8 +17,9 @@ pub(in crate::gui::app) struct BarFacts {
     pub verifying: Option<(usize, usize)>,
 }
 
-/// The bar: Keep videos, "Library: 312 saved · 4.1 GB", the folder (click: show it),
-/// Change folder…, Verify library, and "Save N finished videos (≈ X GB)".
+/// The bar: Keep videos, the folder (click: show it), Change folder…, Verify library,
+/// and "Save N finished videos (≈ X GB)". The summary ("312 saved · 4.1 GB") is the
+/// status line's, just below.
 pub(in crate::gui::app) fn bar(
     ui: &mut egui::Ui,
     keep_videos: &mut bool,
@@ -29,7 +29,6 @@ pub(in crate::gui::app) fn bar(
     ui.horizontal_wrapped(|ui| {
         ui.checkbox(keep_videos, "Keep videos")
             .on_hover_text("Save each task the window sees finish into the library");
-        ui.label(format!("Library: {}", facts.summary));
         let folder = facts.root.file_name().map_or_else(
             || facts.root.display().to_string(),
             |n| n.to_string_lossy().into_owned(),

@@ -101,7 +101,6 @@ impl SeedanceApp {
         };
         let sync = &self.services.library;
         let facts = BarFacts {
-            summary: self.library_summary().unwrap_or_default(),
             offer: self.library_offer(),
             from_env: sync.roots.env.is_some(),
             root,
