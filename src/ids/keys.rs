@@ -62,19 +62,11 @@ fn is_excluded_key(key: &[u8]) -> bool {
         return true;
     }
     let mut buf = [0u8; 32];
-    let mut len = 0;
-    for &c in key {
-        if c == b'_' || c == b'-' {
-            continue;
-        }
-        if len == buf.len() {
-            return false;
-        }
-        buf[len] = c.to_ascii_lowercase();
-        len += 1;
-    }
+    let Some(folded) = fold(key, &mut buf) else {
+        return false;
+    };
     matches!(
-        &buf[..len],
+        folded,
         b"traceid"
             | b"xtraceid"
             | b"userid"
@@ -88,16 +80,19 @@ fn is_excluded_key(key: &[u8]) -> bool {
 
 fn is_id_key(key: &[u8]) -> bool {
     let mut buf = [0u8; 8];
+    fold(key, &mut buf).is_some_and(|k| matches!(k, b"taskid" | b"id" | b"ids" | b"taskids"))
+}
+
+/// `key` lowercased without `_` and `-` ("Task_ID" → "taskid"), in `buf`; `None` when it
+/// does not fit, and so is none of the keys compared (all shorter than `buf`).
+fn fold<'a>(key: &[u8], buf: &'a mut [u8]) -> Option<&'a [u8]> {
     let mut len = 0;
     for &c in key {
         if c == b'_' || c == b'-' {
             continue;
         }
-        if len == buf.len() {
-            return false;
-        }
-        buf[len] = c.to_ascii_lowercase();
+        *buf.get_mut(len)? = c.to_ascii_lowercase();
         len += 1;
     }
-    matches!(&buf[..len], b"taskid" | b"id" | b"ids" | b"taskids")
+    Some(&buf[..len])
 }

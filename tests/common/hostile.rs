@@ -10,7 +10,6 @@
 mod http;
 
 use http::{Loopback, Reply, Request};
-use serde_json::Value;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -80,23 +79,8 @@ impl HostileServer {
 }
 
 fn serve(request: &Request, state: &State) -> Reply {
-    let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
-    let batch = body["action"] == "retrieve_batch";
-    let ids: Vec<String> = if batch {
-        body["ids"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default()
-    } else {
-        body["id"]
-            .as_str()
-            .map(|s| vec![s.to_owned()])
-            .unwrap_or_default()
-    };
+    let (_, action, ids) = request.tasks_query();
+    let batch = action == "retrieve_batch";
     state.asked.lock().expect("lock").push(ids.clone());
     let records = state.records.lock().expect("lock");
     let json = vec![("content-type".to_owned(), "application/json".to_owned())];

@@ -26,6 +26,30 @@ impl Request {
     pub fn header(&self, name: &str) -> Option<String> {
         header(&self.head, name)
     }
+
+    /// A Tasks API request's body, its action (`retrieve` when it names none) and the ids
+    /// it asks about (`ids` for `retrieve_batch`, else `id`); what is not JSON asks none.
+    pub fn tasks_query(&self) -> (serde_json::Value, String, Vec<String>) {
+        let body: serde_json::Value =
+            serde_json::from_slice(&self.body).unwrap_or(serde_json::Value::Null);
+        let action = body["action"].as_str().unwrap_or("retrieve").to_owned();
+        let ids: Vec<String> = if action == "retrieve_batch" {
+            body["ids"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default()
+        } else {
+            body["id"]
+                .as_str()
+                .map(|s| vec![s.to_owned()])
+                .unwrap_or_default()
+        };
+        (body, action, ids)
+    }
 }
 
 /// What the handler answers.

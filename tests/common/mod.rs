@@ -248,23 +248,7 @@ async fn serve(request: Request, state: Arc<State>) -> Reply {
     if request.path == videos::PATH {
         return videos::serve(request, state.clone()).await;
     }
-    let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
-    let action = body["action"].as_str().unwrap_or("retrieve").to_owned();
-    let ids: Vec<String> = if action == "retrieve_batch" {
-        body["ids"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default()
-    } else {
-        body["id"]
-            .as_str()
-            .map(|s| vec![s.to_owned()])
-            .unwrap_or_default()
-    };
+    let (body, action, ids) = request.tasks_query();
     state.log.lock().expect("lock").push(Logged {
         action: action.clone(),
         ids: ids.clone(),
