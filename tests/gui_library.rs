@@ -386,3 +386,30 @@ fn open_plays_the_saved_file_once_the_video_is_in_the_library() {
         "saved: the local file, which plays after the link has died"
     );
 }
+
+#[test]
+fn the_demo_has_no_library_even_with_a_folder_chosen_before() {
+    let w = world(0, "succeeded");
+    let _enter = w.runtime.enter();
+    let mut opts = options(&w, Duration::from_secs(600));
+    opts.env_token = None;
+    opts.demo = true;
+    let mut h = ui::harness(&w.runtime, [1280.0, 760.0], opts);
+    let prefs = seedance_tasks::gui::Prefs {
+        library_dir: Some(w.library.path().to_path_buf()),
+        ..h.state().prefs().clone()
+    };
+    h.state_mut().apply_prefs(prefs);
+    ui::step_until(&mut h, "the demo's answers", ui::all_answered);
+    assert_eq!(h.state().library_root(), None);
+    assert_eq!(h.state().library_offer(), None);
+    assert!(
+        h.query_by_label("Change folder…").is_none(),
+        "no library bar"
+    );
+    assert_eq!(
+        std::fs::read_dir(w.library.path()).expect("dir").count(),
+        0,
+        "nothing written"
+    );
+}

@@ -145,15 +145,19 @@ impl SeedanceApp {
             engine_config: options.engine,
             background: Background::default(),
             history: HistorySync::new(options.history, options.demo),
-            library: library::LibrarySync::new(
-                ctx,
-                // The demo saves nothing: its links never resolve.
-                library::Roots {
-                    env: options.library_env.filter(|_| !options.demo),
-                    chosen: None,
-                    default: options.library.filter(|_| !options.demo),
-                },
-            ),
+            // The demo saves nothing: its links never resolve.
+            library: if options.demo {
+                library::LibrarySync::off()
+            } else {
+                library::LibrarySync::new(
+                    ctx,
+                    library::Roots {
+                        env: options.library_env,
+                        chosen: None,
+                        default: options.library,
+                    },
+                )
+            },
             poster_queue: posters::PosterQueue::new(options.posters),
             web: crate::download::WebClient::default(),
             keyring: None,

@@ -37,6 +37,10 @@ impl LibrarySync {
 
     /// The folder chosen in the window (`None`: back to the default).
     pub(in crate::gui::app) fn set_chosen(&mut self, ctx: &egui::Context, dir: Option<PathBuf>) {
+        // The demo has no library at all: a folder chosen earlier does not give it one.
+        if self.off {
+            return;
+        }
         if self.roots.chosen != dir {
             self.roots.chosen = dir;
             self.open(ctx);
@@ -53,10 +57,6 @@ impl SeedanceApp {
     /// The preferences name a folder (read at start): the library moves there, unless
     /// `SEEDANCE_LIBRARY_DIR` names one.
     pub(in crate::gui::app) fn library_follow_prefs(&mut self) {
-        // The demo has no library at all: a folder chosen earlier does not give it one.
-        if self.services.library.library.is_none() && self.services.library.roots.root().is_none() {
-            return;
-        }
         let chosen = self.session.prefs.library_dir.clone();
         self.services.library.set_chosen(&self.ctx, chosen);
     }
@@ -104,7 +104,7 @@ impl SeedanceApp {
             offer: self.library_offer(),
             from_env: sync.roots.env.is_some(),
             root,
-            saved: sync.saved_tasks().count(),
+            saved: sync.overview.saved,
             verifying: sync.verifying(),
         };
         let wanted = &mut self.services.library.wanted;

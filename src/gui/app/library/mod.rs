@@ -36,6 +36,8 @@ pub struct LibrarySync {
     events: Option<UnboundedReceiver<LibraryEvent>>,
     /// Where the folder comes from: the environment, the window's choice, the default.
     roots: Roots,
+    /// No library whatever the roots say (the window started as the demo).
+    off: bool,
     /// Each task's state as the library last told it (read while drawing, no lock).
     states: HashMap<String, SaveState>,
     /// Tasks whose sidecar was looked for (once each, per folder).
@@ -66,6 +68,14 @@ enum Action {
 }
 
 impl LibrarySync {
+    /// None at all, not even at a folder chosen later (the demo's window).
+    pub fn off() -> Self {
+        Self {
+            off: true,
+            ..Self::default()
+        }
+    }
+
     /// The library at `roots.root()` whose events wake the window; none without a root.
     pub fn new(ctx: &egui::Context, roots: Roots) -> Self {
         let mut sync = Self {
