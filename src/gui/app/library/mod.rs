@@ -40,7 +40,8 @@ pub struct LibrarySync {
     off: bool,
     /// Each task's state as the library last told it (read while drawing, no lock).
     states: HashMap<String, SaveState>,
-    /// Tasks whose sidecar was looked for (once each, per folder).
+    /// Tasks looked up in the library, by the files the history recorded or else their
+    /// sidecar (once each, per folder).
     looked: HashSet<String>,
     /// The book's revision last looked through for new succeeded tasks.
     scanned: u64,
