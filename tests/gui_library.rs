@@ -413,3 +413,27 @@ fn the_demo_has_no_library_even_with_a_folder_chosen_before() {
         "nothing written"
     );
 }
+
+#[test]
+fn a_card_in_the_gallery_says_its_library_state() {
+    let w = world(1, "succeeded");
+    let _enter = w.runtime.enter();
+    let id = w.ids[0].clone();
+    let mut h = window(&w, Duration::from_secs(600));
+    ui::step_until(&mut h, "the offer", |app| app.library_offer().is_some());
+    h.get_by_label("Gallery").click();
+    h.step();
+    h.step();
+    assert!(
+        h.query_all_by_label("✓ saved").next().is_none(),
+        "not saved yet"
+    );
+    let offer = h.state().library_offer().expect("offer");
+    h.get_by_label(offer.as_str()).click();
+    ui::step_until(&mut h, "saved", |app| saved(app, &id).is_some());
+    h.step();
+    assert!(
+        h.query_all_by_label("✓ saved").next().is_some(),
+        "the card says the video is in the library"
+    );
+}
