@@ -3,6 +3,8 @@
 //! "Generate again" does, see [`prefill`](super::prefill)), but its images are replaced
 //! by one: the last frame, role `first_frame`, sent inline as a data URI. The new task
 //! asks for its own last frame (`return_last_frame`), so it can be continued in turn.
+//! Where the frame comes from (saved files first, then links) is
+//! [`frame_source`](super::frame_source).
 
 use super::image::{MAX_IMAGE_BYTES, sniff};
 use super::{GenerationRequest, ImageInput, Role, prefill};
@@ -31,7 +33,11 @@ pub enum LastFrame<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Continuation {
     pub request: GenerationRequest,
+    /// Why the request has no frame (set exactly when it has none).
     pub notice: Option<String>,
+    /// Why better sources gave no frame before the one that did (a saved copy no longer
+    /// there, an image link that answered a web page), best first.
+    pub skipped: Vec<String>,
 }
 
 /// The request that continues `record` from `frame`.
@@ -44,16 +50,27 @@ pub fn continue_from_raw(raw: &Value, frame: LastFrame<'_>) -> Continuation {
     finish(prefill::from_raw(raw), frame)
 }
 
-fn finish(mut request: GenerationRequest, frame: LastFrame<'_>) -> Continuation {
-    request.images.clear();
-    request.options.return_last_frame = true;
+/// The request that continues `record` with `frame`: a data URI, or why there is none.
+pub fn with_image(record: &TaskRecord, frame: Result<String, String>) -> Continuation {
+    build(prefill::from_record(record), frame)
+}
+
+fn finish(request: GenerationRequest, frame: LastFrame<'_>) -> Continuation {
     let uri = match frame {
-        LastFrame::Encoded(bytes) => encoded_data_uri(bytes, MAX_IMAGE_BYTES)
-            .map_err(|e| format!("the last-frame image cannot be used: {e}")),
-        LastFrame::Pixels(image) => pixels_data_uri(image, MAX_IMAGE_BYTES)
-            .map_err(|e| format!("the last frame cannot be sent: {e}")),
+        LastFrame::Encoded(bytes) => {
+            image_uri(bytes).map_err(|e| format!("the last-frame image cannot be used: {e}"))
+        }
+        LastFrame::Pixels(image) => {
+            pixels_uri(image).map_err(|e| format!("the last frame cannot be sent: {e}"))
+        }
         LastFrame::Missing(reason) => Err(reason.to_owned()),
     };
+    build(request, uri)
+}
+
+fn build(mut request: GenerationRequest, uri: Result<String, String>) -> Continuation {
+    request.images.clear();
+    request.options.return_last_frame = true;
     let notice = match uri {
         Ok(source) => {
             request.images.push(ImageInput {
@@ -64,7 +81,22 @@ fn finish(mut request: GenerationRequest, frame: LastFrame<'_>) -> Continuation 
         }
         Err(notice) => Some(notice),
     };
-    Continuation { request, notice }
+    Continuation {
+        request,
+        notice,
+        skipped: Vec::new(),
+    }
+}
+
+/// An image file's bytes as the data URI sent: as they are when the API takes them (a
+/// PNG, JPEG or WebP within its limit), else re-encoded.
+pub fn image_uri(bytes: &[u8]) -> Result<String, UriError> {
+    encoded_data_uri(bytes, MAX_IMAGE_BYTES)
+}
+
+/// Pixels as the data URI sent: a PNG, or a JPEG where the PNG is above the API's limit.
+pub fn pixels_uri(image: &RgbImage) -> Result<String, UriError> {
+    pixels_data_uri(image, MAX_IMAGE_BYTES)
 }
 
 /// An image file as a data URI: as it is when the API takes it, else re-encoded.
@@ -101,7 +133,7 @@ fn pixels_data_uri(image: &RgbImage, limit: u64) -> Result<String, UriError> {
 
 /// Why a frame cannot go to the API as a data URI.
 #[derive(Debug, thiserror::Error)]
-enum UriError {
+pub enum UriError {
     #[error(transparent)]
     Decode(#[from] crate::media::MediaError),
     #[error("PNG: {0}")]
