@@ -150,4 +150,3 @@ async fn saved(args: &CreateArgs, record: &TaskRecord) -> Option<SavedTask> {
         .find(&SaveRequest::from_record(record))
         .await
 }
-

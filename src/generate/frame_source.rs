@@ -150,7 +150,9 @@ async fn frame_uri(source: Source, fetcher: &Fetcher, decode: Decoder) -> Result
             }?;
             blocking(move || last_frame_uri(decode, Video::Bytes(&bytes))).await
         }
-        Source::Bundled(bytes) => blocking(move || last_frame_uri(decode, Video::Bytes(bytes))).await,
+        Source::Bundled(bytes) => {
+            blocking(move || last_frame_uri(decode, Video::Bytes(bytes))).await
+        }
     }
 }
 
@@ -334,7 +336,10 @@ mod tests {
         let fetcher = Fetcher::new();
         let c = rt.block_on(continuation(
             record(Some(DEAD), Some(DEAD)),
-            vec![Source::ImageLink(DEAD.into()), Source::VideoLink(DEAD.into())],
+            vec![
+                Source::ImageLink(DEAD.into()),
+                Source::VideoLink(DEAD.into()),
+            ],
             &fetcher,
         ));
         let notice = c.notice.expect("a reason");

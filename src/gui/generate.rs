@@ -581,7 +581,10 @@ mod tests {
             assert!(panel.rerun.is_none());
             assert!(panel.request.prompt.is_empty(), "{}", panel.request.prompt);
             assert!(panel.request.images.is_empty());
-            assert!(panel.request.options.return_last_frame, "on for a fresh one");
+            assert!(
+                panel.request.options.return_last_frame,
+                "on for a fresh one"
+            );
             assert_eq!(panel.request.options.seed, None);
             assert!(panel.seed_text.is_empty());
             assert!(!panel.request.model.is_empty(), "a model is proposed");
@@ -598,7 +601,10 @@ mod tests {
         panel.open = false;
         panel.open_new();
         assert_eq!(panel.request.prompt, "my own idea");
-        assert!(!panel.request.options.return_last_frame, "the user's choice");
+        assert!(
+            !panel.request.options.return_last_frame,
+            "the user's choice"
+        );
         // A prefill replaces it; a list typed in the panel stays for later.
         panel.open_prefilled(vec![task_request(true)]);
         assert_eq!(panel.request.prompt, "another task's prompt");

@@ -110,3 +110,67 @@ fn continuation_without_frame(record: &TaskRecord, message: &str) -> Continuatio
         )),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gui::{AnsweringDialogs, GuiOptions, KeyringProvider, Picked, RecordingOpener};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn a_crashed_continue_prefills_from_the_kept_record() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let _enter = runtime.enter();
+        let ctx = egui::Context::default();
+        let mut options = GuiOptions::new("http://127.0.0.1:9");
+        options.keyring = KeyringProvider::Given(crate::secrets::Keyring::mock());
+        options.opener = Arc::new(RecordingOpener::default());
+        options.dialogs = Arc::new(AnsweringDialogs::new(Picked::Cancelled, None));
+        options.history = None;
+        options.posters = None;
+        options.library = None;
+        options.library_env = None;
+        options.notifications = false;
+        let mut app = SeedanceApp::new(&ctx, options);
+        let raw = serde_json::json!({"id": "t1", "status": "succeeded",
+            "request": {"model": "doubao-seedance-1-0-pro-250528", "prompt": "a fox runs",
+                "resolution": "720p", "return_last_frame": false}});
+        let record = Arc::new(TaskRecord::from_value(raw).expect("record"));
+        app.session.generate.continuing = Some(record);
+        app.services
+            .background
+            .future(&app.ctx.clone(), Job::Continue, async {
+                let n: u32 = "x".parse().unwrap_or(0);
+                if n == 0 {
+                    panic!("decoder exploded");
+                }
+                Done::NoFolder
+            });
+        let start = Instant::now();
+        while app.generation_form().is_none() {
+            assert!(start.elapsed() < Duration::from_secs(10), "no panel");
+            app.logic_impl();
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let form = app.generation_form().expect("the form");
+        assert_eq!(form.model, "doubao-seedance-1-0-pro-250528");
+        assert_eq!(form.prompt, "a fox runs");
+        assert_eq!(form.options.resolution.as_deref(), Some("720p"));
+        assert!(form.options.return_last_frame);
+        assert!(form.images.is_empty());
+        let said = app
+            .status_message()
+            .map(|m| m.text.clone())
+            .unwrap_or_default();
+        assert!(said.contains("decoder exploded"), "{said}");
+        assert!(
+            app.session.generate.continuing.is_none(),
+            "a new Continue may start"
+        );
+    }
+}
