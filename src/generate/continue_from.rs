@@ -11,23 +11,9 @@ use super::{GenerationRequest, ImageInput, Role, prefill};
 use crate::api::TaskRecord;
 use base64::Engine;
 use image::RgbImage;
-use serde_json::Value;
 
 /// JPEG qualities tried, best first, when a PNG of the frame is above the API's limit.
 const JPEG_QUALITIES: [u8; 4] = [92, 85, 75, 60];
-
-/// The frame to continue from.
-#[derive(Debug, Clone, Copy)]
-pub enum LastFrame<'a> {
-    /// An image file's bytes, e.g. the API's last-frame image: sent as it is (at its own
-    /// size) when it is a PNG, JPEG or WebP within the limit, re-encoded otherwise.
-    Encoded(&'a [u8]),
-    /// Pixels, e.g. the video's last frame from [`crate::media::last_frame`].
-    Pixels(&'a RgbImage),
-    /// There is none; the sentence says why ("this video's last frame cannot be
-    /// decoded: …").
-    Missing(&'a str),
-}
 
 /// The prefilled request, and what to tell the person when it lacks the frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,32 +26,9 @@ pub struct Continuation {
     pub skipped: Vec<String>,
 }
 
-/// The request that continues `record` from `frame`.
-pub fn continue_from(record: &TaskRecord, frame: LastFrame<'_>) -> Continuation {
-    finish(prefill::from_record(record), frame)
-}
-
-/// The same from a record's JSON or a bare request body (see [`prefill::from_raw`]).
-pub fn continue_from_raw(raw: &Value, frame: LastFrame<'_>) -> Continuation {
-    finish(prefill::from_raw(raw), frame)
-}
-
 /// The request that continues `record` with `frame`: a data URI, or why there is none.
 pub fn with_image(record: &TaskRecord, frame: Result<String, String>) -> Continuation {
     build(prefill::from_record(record), frame)
-}
-
-fn finish(request: GenerationRequest, frame: LastFrame<'_>) -> Continuation {
-    let uri = match frame {
-        LastFrame::Encoded(bytes) => {
-            image_uri(bytes).map_err(|e| format!("the last-frame image cannot be used: {e}"))
-        }
-        LastFrame::Pixels(image) => {
-            pixels_uri(image).map_err(|e| format!("the last frame cannot be sent: {e}"))
-        }
-        LastFrame::Missing(reason) => Err(reason.to_owned()),
-    };
-    build(request, uri)
 }
 
 fn build(mut request: GenerationRequest, uri: Result<String, String>) -> Continuation {
@@ -152,7 +115,12 @@ fn data_uri(mime: &str, bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
+
+    /// The continuation of a record's JSON with this frame (a data URI or why not).
+    fn continued(raw: &Value, frame: Result<String, String>) -> Continuation {
+        build(prefill::from_raw(raw), frame)
+    }
 
     fn record() -> Value {
         json!({"id": "t1", "request": {"model": "doubao-seedance-1-0-pro-250528",
@@ -180,7 +148,7 @@ mod tests {
     #[test]
     fn pixels_become_the_only_image_as_a_png_first_frame() {
         let frame = gradient(320, 180);
-        let c = continue_from_raw(&record(), LastFrame::Pixels(&frame));
+        let c = continued(&record(), pixels_uri(&frame).map_err(|e| e.to_string()));
         assert_eq!(c.notice, None);
         let r = &c.request;
         assert_eq!(r.model, "doubao-seedance-1-0-pro-250528");
@@ -210,7 +178,7 @@ mod tests {
         image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 80)
             .encode_image(&gradient(1280, 720))
             .expect("jpeg");
-        let c = continue_from_raw(&record(), LastFrame::Encoded(&jpeg));
+        let c = continued(&record(), image_uri(&jpeg).map_err(|e| e.to_string()));
         let (mime, bytes) = decode_uri(&c.request.images[0].source);
         assert_eq!((mime.as_str(), bytes), ("image/jpeg", jpeg));
     }
@@ -244,18 +212,13 @@ mod tests {
     #[test]
     fn without_a_frame_everything_else_is_prefilled() {
         let reason = "this video's last frame cannot be decoded: HEVC (hvc1) not supported";
-        let c = continue_from_raw(&record(), LastFrame::Missing(reason));
+        let c = continued(&record(), Err(reason.to_owned()));
         assert_eq!(c.notice.as_deref(), Some(reason));
         assert!(c.request.images.is_empty());
         assert!(c.request.options.return_last_frame);
         assert_eq!(c.request.model, "doubao-seedance-1-0-pro-250528");
-        let c = continue_from_raw(&record(), LastFrame::Encoded(b"<html>not an image</html>"));
-        assert!(c.request.images.is_empty());
-        let notice = c.notice.expect("a reason");
-        assert!(
-            notice.starts_with("the last-frame image cannot be used: not an image"),
-            "{notice}"
-        );
+        let why = image_uri(b"<html>not an image</html>").expect_err("not an image");
+        assert!(why.to_string().starts_with("not an image"), "{why}");
     }
 
     #[test]
@@ -264,7 +227,7 @@ mod tests {
             "response": {"data": {"model": "doubao-seedance-2-0-260128"}}});
         let record = TaskRecord::from_value(raw).expect("record");
         let frame = gradient(8, 8);
-        let c = continue_from(&record, LastFrame::Pixels(&frame));
+        let c = with_image(&record, Ok(pixels_uri(&frame).expect("a PNG")));
         assert_eq!(c.request.model, "doubao-seedance-2-0-260128");
         assert_eq!(c.request.images.len(), 1);
     }
