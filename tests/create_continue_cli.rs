@@ -1,6 +1,8 @@
 //! `seedance-tasks create --continue <TASK_ID>` as a process, against the loopback API
 //! stand-in and a loopback file server: the task is asked for, its last frame (the API's
 //! image, else decoded from the video) becomes the one `first_frame` image of the POST.
+//! Saved files in the library are used before the links (which expire), and an image that
+//! cannot be used gives way to the video.
 
 mod common;
 #[path = "common/files.rs"]
@@ -27,12 +29,20 @@ struct Run {
 }
 
 async fn run(base: &str, args: &[&str]) -> Run {
+    // An empty library folder: the real Videos folder is never looked at.
+    let library = tempfile::tempdir().expect("temp dir");
+    run_in(base, library.path(), args).await
+}
+
+/// The binary with `SEEDANCE_LIBRARY_DIR` set to `library`.
+async fn run_in(base: &str, library: &std::path::Path, args: &[&str]) -> Run {
     let out = tokio::time::timeout(
         Duration::from_secs(90),
         Command::new(env!("CARGO_BIN_EXE_seedance-tasks"))
             .args(args)
             .env("SEEDANCE_API_BASE", base)
             .env("SEEDANCE_API_TOKEN", TOKEN)
+            .env("SEEDANCE_LIBRARY_DIR", library)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -243,6 +253,196 @@ async fn a_video_that_cannot_be_decoded_creates_nothing() {
         api.video_bodies().is_empty(),
         "nothing is created without the frame"
     );
+}
+
+/// The mean per-channel difference of two images of the same size.
+fn mean_difference(a: &image::RgbImage, b: &image::RgbImage) -> f64 {
+    assert_eq!(a.dimensions(), b.dimensions());
+    let diff: u64 = a
+        .pixels()
+        .zip(b.pixels())
+        .map(|(x, y)| {
+            x.0.iter()
+                .zip(y.0)
+                .map(|(p, q)| u64::from(p.abs_diff(q)))
+                .sum::<u64>()
+        })
+        .sum();
+    diff as f64 / (f64::from(a.width()) * f64::from(a.height()) * 3.0)
+}
+
+#[tokio::test]
+async fn continue_uses_the_saved_files_when_the_links_have_expired() {
+    let api = TestServer::start().await;
+    let files = FileServer::start().await;
+    let frame = png(640, 360);
+    files.put("/frame.png", frame.clone());
+    files.put("/video.mp4", VIDEO.to_vec());
+    let ids = make_ids(2);
+    api.insert(task(&ids[0], &files, "/video.mp4", Some("/frame.png")));
+    api.insert(task(&ids[1], &files, "/video.mp4", None));
+    // Saved by `get --save` while the links lived; then they expire (404).
+    let library = tempfile::tempdir().expect("temp dir");
+    let dir = library.path().display().to_string();
+    let r = run_in(
+        &api.url(),
+        library.path(),
+        &["get", "--save", "--library", &dir, &ids[0], &ids[1]],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    files.remove("/frame.png");
+    files.remove("/video.mp4");
+    let fetched = files.total_requests();
+
+    // The saved last-frame image, at its own size, through SEEDANCE_LIBRARY_DIR.
+    let r = run_in(
+        &api.url(),
+        library.path(),
+        &["create", "--continue", &ids[0], "--prompt", "on"],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let bodies = api.video_bodies();
+    assert_eq!(bodies.len(), 1, "one create");
+    let (role, image) = only_image(&bodies[0]);
+    assert_eq!(role, "first_frame");
+    assert_eq!(
+        image,
+        image::load_from_memory(&frame).expect("png").to_rgb8()
+    );
+
+    // The saved video's last frame, through --library (with --save --wait, as elsewhere).
+    let elsewhere = tempfile::tempdir().expect("temp dir");
+    let r = run_in(
+        &api.url(),
+        elsewhere.path(),
+        &[
+            "create",
+            "--continue",
+            &ids[1],
+            "--prompt",
+            "on",
+            "--dry-run",
+            "--json",
+            "--save",
+            "--wait",
+            "--library",
+            &dir,
+        ],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        files.total_requests(),
+        fetched,
+        "no link was asked: {}",
+        r.stderr
+    );
+    let line: Value = serde_json::from_str(r.stdout.lines().next().expect("a line")).expect("JSON");
+    let (role, image) = only_image(&line);
+    assert_eq!(role, "first_frame");
+    assert_eq!(image.dimensions(), (320, 180), "the video's own size");
+    let last = image::load_from_memory(LAST).expect("png").to_rgb8();
+    assert!(mean_difference(&image, &last) < 3.0, "the last frame");
+}
+
+#[tokio::test]
+async fn a_saved_file_no_longer_there_falls_back_to_its_link() {
+    let api = TestServer::start().await;
+    let files = FileServer::start().await;
+    let frame = png(640, 360);
+    files.put("/frame.png", frame.clone());
+    files.put("/video.mp4", VIDEO.to_vec());
+    let id = make_ids(1).remove(0);
+    api.insert(task(&id, &files, "/video.mp4", Some("/frame.png")));
+    let library = tempfile::tempdir().expect("temp dir");
+    let r = run_in(
+        &api.url(),
+        library.path(),
+        &["get", "--save", "--json", &id],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let saved: Value =
+        serde_json::from_str(r.stdout.lines().next().expect("a line")).expect("JSON");
+    let image_path = saved["saved_last_frame"]
+        .as_str()
+        .map(std::path::PathBuf::from);
+    let image_path = image_path.unwrap_or_else(|| panic!("the saved image's path: {saved}"));
+    // The user replaces the saved image with something else of the same size.
+    let len = std::fs::metadata(&image_path).expect("saved").len() as usize;
+    std::fs::write(&image_path, vec![b'x'; len]).expect("overwrite");
+    let before = files.requests("/frame.png");
+    let r = run_in(
+        &api.url(),
+        library.path(),
+        &["create", "--continue", &id, "--prompt", "on"],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(files.requests("/frame.png"), before + 1, "the link instead");
+    assert!(
+        r.stderr
+            .contains("note: the saved last-frame image cannot be used: not an image"),
+        "{}",
+        r.stderr
+    );
+    let (_, image) = only_image(&api.video_bodies()[0]);
+    assert_eq!(
+        image,
+        image::load_from_memory(&frame).expect("png").to_rgb8()
+    );
+}
+
+#[tokio::test]
+async fn an_image_link_that_answers_a_web_page_gives_way_to_the_video() {
+    let api = TestServer::start().await;
+    let files = FileServer::start().await;
+    files.put("/frame.png", b"<html><body>expired</body></html>".to_vec());
+    files.put("/video.mp4", VIDEO.to_vec());
+    files.put("/page.mp4", b"<html><body>expired</body></html>".to_vec());
+    let ids = make_ids(2);
+    api.insert(task(&ids[0], &files, "/video.mp4", Some("/frame.png")));
+    api.insert(task(&ids[1], &files, "/page.mp4", Some("/frame.png")));
+    let r = run(
+        &api.url(),
+        &["create", "--continue", &ids[0], "--prompt", "on"],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("note: the last-frame image cannot be used: not an image"),
+        "{}",
+        r.stderr
+    );
+    let (role, image) = only_image(&api.video_bodies()[0]);
+    assert_eq!(role, "first_frame");
+    assert_eq!(image.dimensions(), (320, 180), "the video's last frame");
+    let last = image::load_from_memory(LAST).expect("png").to_rgb8();
+    assert!(mean_difference(&image, &last) < 3.0);
+
+    // Neither gives a frame: the sentence, with both reasons, and nothing sent.
+    let r = run(
+        &api.url(),
+        &["create", "--continue", &ids[1], "--prompt", "on"],
+    )
+    .await;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("error: this video's last frame cannot be decoded: not an MP4 video"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("; the last-frame image cannot be used: not an image"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(api.video_bodies().len(), 1, "nothing more was created");
 }
 
 #[tokio::test]

@@ -1,7 +1,8 @@
 //! `create --continue <TASK_ID>`: the request that continues a finished task from its last
 //! frame. The task is asked for through an engine (as `get` does); its frame is the API's
-//! last-frame image where there is one, else the real last frame decoded from its video.
-//! Without a frame nothing is created: the command says why and exits with an error, since
+//! last-frame image where there is one, else the real last frame decoded from its video,
+//! each taken from the library where it is saved there (the folder `--save` uses) and
+//! from its link otherwise ([`frame_source`]). Without a frame nothing is created: the command says why and exits with an error, since
 //! a paid generation without its start image is not what was asked for.
 
 use super::args::{Cli, CreateArgs};
@@ -9,14 +10,11 @@ use super::{exit, query};
 use crate::api::{Status, TaskRecord};
 use crate::engine::{self, EngineConfig, Event, Outcome};
 use crate::generate::GenerationRequest;
-use crate::generate::continue_from::{LastFrame, continue_from};
-use crate::preview::{Fetcher, PreviewError};
+use crate::generate::frame_source::{self, Source};
+use crate::library::{Library, SaveRequest, SavedTask};
+use crate::preview::Fetcher;
 use crate::text;
 use std::sync::Arc;
-
-/// The most of a video fetched into memory to decode its last frame: a 10 s 1080p
-/// generation is 20–40 MB.
-const MAX_VIDEO: usize = 200 * 1024 * 1024;
 
 /// The continuation of task `given` with the options given on the command line put over
 /// the task's own, or the exit code after saying on stderr why there is none.
@@ -42,27 +40,16 @@ pub(super) async fn request(
     }
     eprintln!("getting the last frame of task {id}…");
     // The demo's links lead nowhere; its bundled clip stands in for every video.
-    let source = if cli.demo {
-        Ok(Frame::Video(crate::demo::SAMPLE_CLIP.to_vec()))
+    let sources = if cli.demo {
+        vec![Source::Bundled(crate::demo::SAMPLE_CLIP)]
     } else {
-        frame_source(&record, &Fetcher::new()).await
+        let saved = saved(args, &record).await;
+        frame_source::sources(&record, saved.as_ref())
     };
-    let built = tokio::task::spawn_blocking(move || match source {
-        Ok(Frame::Image(bytes)) => continue_from(&record, LastFrame::Encoded(&bytes)),
-        Ok(Frame::Video(bytes)) => match crate::media::last_frame(&bytes[..]) {
-            Ok(image) => continue_from(&record, LastFrame::Pixels(&image)),
-            Err(e) => continue_from(&record, LastFrame::Missing(&e.no_last_frame())),
-        },
-        Err(why) => continue_from(&record, LastFrame::Missing(&why.to_string())),
-    })
-    .await;
-    let continuation = match built {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: this video's last frame cannot be decoded: {e}");
-            return Err(exit::TASK_PROBLEM);
-        }
-    };
+    let continuation = frame_source::continuation(record, sources, &Fetcher::new()).await;
+    for skipped in &continuation.skipped {
+        eprintln!("note: {}", text::clean_for_terminal(skipped));
+    }
     if let Some(notice) = continuation.notice {
         eprintln!("error: {}", text::clean_for_terminal(&notice));
         eprintln!("nothing was sent");
@@ -150,60 +137,16 @@ async fn fetch(cli: &Cli, id: &str) -> Result<Arc<TaskRecord>, u8> {
     answer
 }
 
-enum Frame {
-    Image(Vec<u8>),
-    Video(Vec<u8>),
-}
-
-/// Why no frame to continue from could be had (the continuation says it instead).
-#[derive(Debug, thiserror::Error)]
-enum NoFrame {
-    #[error("the last-frame image could not be fetched: {0}")]
-    Image(PreviewError),
-    #[error("this video's last frame cannot be decoded: the task has no video link")]
-    NoVideo,
-    #[error(
-        "this video's last frame cannot be decoded: the video is larger than {} MB",
-        MAX_VIDEO / (1024 * 1024)
-    )]
-    TooLarge,
-    #[error("this video's last frame cannot be decoded: the video could not be fetched: {0}")]
-    Video(PreviewError),
-}
-
-/// The API's last-frame image, else the video (whole, for its last frame), else why not.
-async fn frame_source(record: &TaskRecord, fetcher: &Fetcher) -> Result<Frame, NoFrame> {
-    let mut why = None;
-    if let Some(url) = &record.last_frame_url {
-        match fetcher.image(url).await {
-            Ok(bytes) => return Ok(Frame::Image(bytes)),
-            Err(e) => why = Some(NoFrame::Image(e)),
-        }
-    }
-    let Some(url) = &record.video_url else {
-        return Err(why.unwrap_or(NoFrame::NoVideo));
-    };
-    match fetcher.video_start(url, MAX_VIDEO).await {
-        Ok(bytes) if bytes.len() >= MAX_VIDEO => Err(NoFrame::TooLarge),
-        Ok(bytes) => Ok(Frame::Video(bytes)),
-        Err(e) => Err(NoFrame::Video(e)),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::NoFrame;
-
-    #[test]
-    fn reasons_without_a_frame_read_as_before() {
-        assert_eq!(
-            NoFrame::NoVideo.to_string(),
-            "this video's last frame cannot be decoded: the task has no video link"
-        );
-        assert!(
-            NoFrame::TooLarge.to_string().starts_with(
-                "this video's last frame cannot be decoded: the video is larger than "
-            )
-        );
-    }
+/// What the library holds of the task: the folder `--save` would use (`--library`, else
+/// `$SEEDANCE_LIBRARY_DIR`, else the Videos folder plus SeeDance), looked up by the
+/// task's sidecar. Nothing is written.
+async fn saved(args: &CreateArgs, record: &TaskRecord) -> Option<SavedTask> {
+    let root = args
+        .save
+        .library
+        .clone()
+        .or_else(crate::library::default_root)?;
+    Library::open(root)
+        .find(&SaveRequest::from_record(record))
+        .await
 }

@@ -3,57 +3,37 @@
 //! "Generate again" does, see [`prefill`](super::prefill)), but its images are replaced
 //! by one: the last frame, role `first_frame`, sent inline as a data URI. The new task
 //! asks for its own last frame (`return_last_frame`), so it can be continued in turn.
+//! Where the frame comes from (saved files first, then links) is
+//! [`frame_source`](super::frame_source).
 
 use super::image::{MAX_IMAGE_BYTES, sniff};
 use super::{GenerationRequest, ImageInput, Role, prefill};
 use crate::api::TaskRecord;
 use base64::Engine;
 use image::RgbImage;
-use serde_json::Value;
 
 /// JPEG qualities tried, best first, when a PNG of the frame is above the API's limit.
 const JPEG_QUALITIES: [u8; 4] = [92, 85, 75, 60];
-
-/// The frame to continue from.
-#[derive(Debug, Clone, Copy)]
-pub enum LastFrame<'a> {
-    /// An image file's bytes, e.g. the API's last-frame image: sent as it is (at its own
-    /// size) when it is a PNG, JPEG or WebP within the limit, re-encoded otherwise.
-    Encoded(&'a [u8]),
-    /// Pixels, e.g. the video's last frame from [`crate::media::last_frame`].
-    Pixels(&'a RgbImage),
-    /// There is none; the sentence says why ("this video's last frame cannot be
-    /// decoded: …").
-    Missing(&'a str),
-}
 
 /// The prefilled request, and what to tell the person when it lacks the frame.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Continuation {
     pub request: GenerationRequest,
+    /// Why the request has no frame (set exactly when it has none).
     pub notice: Option<String>,
+    /// Why better sources gave no frame before the one that did (a saved copy no longer
+    /// there, an image link that answered a web page), best first.
+    pub skipped: Vec<String>,
 }
 
-/// The request that continues `record` from `frame`.
-pub fn continue_from(record: &TaskRecord, frame: LastFrame<'_>) -> Continuation {
-    finish(prefill::from_record(record), frame)
+/// The request that continues `record` with `frame`: a data URI, or why there is none.
+pub fn with_image(record: &TaskRecord, frame: Result<String, String>) -> Continuation {
+    build(prefill::from_record(record), frame)
 }
 
-/// The same from a record's JSON or a bare request body (see [`prefill::from_raw`]).
-pub fn continue_from_raw(raw: &Value, frame: LastFrame<'_>) -> Continuation {
-    finish(prefill::from_raw(raw), frame)
-}
-
-fn finish(mut request: GenerationRequest, frame: LastFrame<'_>) -> Continuation {
+fn build(mut request: GenerationRequest, uri: Result<String, String>) -> Continuation {
     request.images.clear();
     request.options.return_last_frame = true;
-    let uri = match frame {
-        LastFrame::Encoded(bytes) => encoded_data_uri(bytes, MAX_IMAGE_BYTES)
-            .map_err(|e| format!("the last-frame image cannot be used: {e}")),
-        LastFrame::Pixels(image) => pixels_data_uri(image, MAX_IMAGE_BYTES)
-            .map_err(|e| format!("the last frame cannot be sent: {e}")),
-        LastFrame::Missing(reason) => Err(reason.to_owned()),
-    };
     let notice = match uri {
         Ok(source) => {
             request.images.push(ImageInput {
@@ -64,7 +44,22 @@ fn finish(mut request: GenerationRequest, frame: LastFrame<'_>) -> Continuation 
         }
         Err(notice) => Some(notice),
     };
-    Continuation { request, notice }
+    Continuation {
+        request,
+        notice,
+        skipped: Vec::new(),
+    }
+}
+
+/// An image file's bytes as the data URI sent: as they are when the API takes them (a
+/// PNG, JPEG or WebP within its limit), else re-encoded.
+pub fn image_uri(bytes: &[u8]) -> Result<String, UriError> {
+    encoded_data_uri(bytes, MAX_IMAGE_BYTES)
+}
+
+/// Pixels as the data URI sent: a PNG, or a JPEG where the PNG is above the API's limit.
+pub fn pixels_uri(image: &RgbImage) -> Result<String, UriError> {
+    pixels_data_uri(image, MAX_IMAGE_BYTES)
 }
 
 /// An image file as a data URI: as it is when the API takes it, else re-encoded.
@@ -101,7 +96,7 @@ fn pixels_data_uri(image: &RgbImage, limit: u64) -> Result<String, UriError> {
 
 /// Why a frame cannot go to the API as a data URI.
 #[derive(Debug, thiserror::Error)]
-enum UriError {
+pub enum UriError {
     #[error(transparent)]
     Decode(#[from] crate::media::MediaError),
     #[error("PNG: {0}")]
@@ -120,7 +115,12 @@ fn data_uri(mime: &str, bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
+
+    /// The continuation of a record's JSON with this frame (a data URI or why not).
+    fn continued(raw: &Value, frame: Result<String, String>) -> Continuation {
+        build(prefill::from_raw(raw), frame)
+    }
 
     fn record() -> Value {
         json!({"id": "t1", "request": {"model": "doubao-seedance-1-0-pro-250528",
@@ -148,7 +148,7 @@ mod tests {
     #[test]
     fn pixels_become_the_only_image_as_a_png_first_frame() {
         let frame = gradient(320, 180);
-        let c = continue_from_raw(&record(), LastFrame::Pixels(&frame));
+        let c = continued(&record(), pixels_uri(&frame).map_err(|e| e.to_string()));
         assert_eq!(c.notice, None);
         let r = &c.request;
         assert_eq!(r.model, "doubao-seedance-1-0-pro-250528");
@@ -178,7 +178,7 @@ mod tests {
         image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 80)
             .encode_image(&gradient(1280, 720))
             .expect("jpeg");
-        let c = continue_from_raw(&record(), LastFrame::Encoded(&jpeg));
+        let c = continued(&record(), image_uri(&jpeg).map_err(|e| e.to_string()));
         let (mime, bytes) = decode_uri(&c.request.images[0].source);
         assert_eq!((mime.as_str(), bytes), ("image/jpeg", jpeg));
     }
@@ -212,18 +212,13 @@ mod tests {
     #[test]
     fn without_a_frame_everything_else_is_prefilled() {
         let reason = "this video's last frame cannot be decoded: HEVC (hvc1) not supported";
-        let c = continue_from_raw(&record(), LastFrame::Missing(reason));
+        let c = continued(&record(), Err(reason.to_owned()));
         assert_eq!(c.notice.as_deref(), Some(reason));
         assert!(c.request.images.is_empty());
         assert!(c.request.options.return_last_frame);
         assert_eq!(c.request.model, "doubao-seedance-1-0-pro-250528");
-        let c = continue_from_raw(&record(), LastFrame::Encoded(b"<html>not an image</html>"));
-        assert!(c.request.images.is_empty());
-        let notice = c.notice.expect("a reason");
-        assert!(
-            notice.starts_with("the last-frame image cannot be used: not an image"),
-            "{notice}"
-        );
+        let why = image_uri(b"<html>not an image</html>").expect_err("not an image");
+        assert!(why.to_string().starts_with("not an image"), "{why}");
     }
 
     #[test]
@@ -232,7 +227,7 @@ mod tests {
             "response": {"data": {"model": "doubao-seedance-2-0-260128"}}});
         let record = TaskRecord::from_value(raw).expect("record");
         let frame = gradient(8, 8);
-        let c = continue_from(&record, LastFrame::Pixels(&frame));
+        let c = with_image(&record, Ok(pixels_uri(&frame).expect("a PNG")));
         assert_eq!(c.request.model, "doubao-seedance-2-0-260128");
         assert_eq!(c.request.images.len(), 1);
     }

@@ -1,10 +1,12 @@
 //! Starting generations (`POST {base}/seedance/videos`), for the CLI's `create` and the
 //! window's New generation panel: the request and its checks ([`GenerationRequest`]),
-//! images as data URIs, a request rebuilt from a stored task ([`prefill`]), lists of
-//! prompts and CSV sheets ([`sheet`]), and sending them without ever sending one twice
-//! ([`submit`]). Creating spends the account's balance.
+//! images as data URIs, a request rebuilt from a stored task ([`prefill`]) or continued
+//! from its last frame ([`continue_from`], [`frame_source`]), lists of prompts and CSV
+//! sheets ([`sheet`]), and sending them without ever sending one twice ([`submit`]).
+//! Creating spends the account's balance.
 
 pub mod continue_from;
+pub mod frame_source;
 pub mod image;
 pub mod prefill;
 mod request;

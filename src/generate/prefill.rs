@@ -194,6 +194,26 @@ mod tests {
     }
 
     #[test]
+    fn generate_again_keeps_the_stored_return_last_frame() {
+        for (stored, expected) in [
+            (json!(true), true),
+            (json!(false), false),
+            (json!("true"), true),
+            (Value::Null, false),
+        ] {
+            let mut raw = json!({"id": "x", "request": {"model": "m", "prompt": "p"}});
+            if !stored.is_null() {
+                raw["request"]["return_last_frame"] = stored.clone();
+            }
+            let r = from_raw(&raw);
+            assert_eq!(r.options.return_last_frame, expected, "stored {stored}");
+            let body = r.prepare().expect("ready").body;
+            let sent = body.get("return_last_frame").and_then(Value::as_bool);
+            assert_eq!(sent.unwrap_or(false), expected, "sent for stored {stored}");
+        }
+    }
+
+    #[test]
     fn junk_gives_an_empty_form() {
         for raw in [
             json!(null),

@@ -77,6 +77,9 @@ pub struct GeneratePanel {
     seed_text: String,
     /// Waiting for Enter (create) or Escape (cancel).
     confirming: bool,
+    /// The form holds another task's settings (Generate again, Continue…), edited or
+    /// not, rather than a draft the user started in a fresh form.
+    prefilled: bool,
 }
 
 impl Default for GeneratePanel {
@@ -92,14 +95,25 @@ impl Default for GeneratePanel {
             rerun: None,
             seed_text: String::new(),
             confirming: false,
+            prefilled: false,
         }
     }
 }
 
 impl GeneratePanel {
-    /// Opens the panel for a new generation, keeping what was typed before.
+    /// Opens the panel for a new generation: a fresh form (Return last frame on, no
+    /// prompt, no images) in place of another task's settings, or the user's own draft
+    /// as it was left (a list typed in the panel is kept either way).
     pub fn open_new(&mut self) {
         self.open = true;
+        if self.prefilled {
+            let list_text = std::mem::take(&mut self.list_text);
+            *self = Self {
+                open: true,
+                list_text,
+                ..Self::default()
+            };
+        }
         if self.request.model.is_empty() {
             self.request.model = MODELS[MODELS.len() - 3].to_owned();
         }
@@ -109,6 +123,7 @@ impl GeneratePanel {
     pub fn open_prefilled(&mut self, mut requests: Vec<GenerationRequest>) {
         self.open = true;
         self.confirming = false;
+        self.prefilled = true;
         if requests.len() == 1 {
             self.mode = Mode::One;
             self.request = requests.remove(0);
@@ -526,4 +541,79 @@ enum NotReady {
     /// A list's first bad line and its first problem.
     #[error("Line {line}: {message}")]
     Line { line: usize, message: String },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn task_request(return_last_frame: bool) -> GenerationRequest {
+        let mut r = GenerationRequest {
+            model: "doubao-seedance-1-0-pro-250528".into(),
+            prompt: "another task's prompt".into(),
+            images: vec![ImageInput {
+                source: "https://e.x/start.png".into(),
+                role: Role::FirstFrame,
+            }],
+            ..GenerationRequest::default()
+        };
+        r.options.return_last_frame = return_last_frame;
+        r.options.seed = Some(4);
+        r
+    }
+
+    #[test]
+    fn new_generation_after_a_prefill_is_a_fresh_form() {
+        for many in [false, true] {
+            let mut panel = GeneratePanel::default();
+            let requests = if many {
+                vec![task_request(false), task_request(false)]
+            } else {
+                vec![task_request(false)]
+            };
+            panel.open_prefilled(requests);
+            assert!(!panel.request.options.return_last_frame || many);
+            panel.request.prompt.push_str(", edited");
+            panel.open = false;
+            panel.open_new();
+            assert!(panel.open);
+            assert_eq!(panel.mode, Mode::One);
+            assert!(panel.rerun.is_none());
+            assert!(panel.request.prompt.is_empty(), "{}", panel.request.prompt);
+            assert!(panel.request.images.is_empty());
+            assert!(
+                panel.request.options.return_last_frame,
+                "on for a fresh one"
+            );
+            assert_eq!(panel.request.options.seed, None);
+            assert!(panel.seed_text.is_empty());
+            assert!(!panel.request.model.is_empty(), "a model is proposed");
+        }
+    }
+
+    #[test]
+    fn the_users_own_draft_is_kept() {
+        let mut panel = GeneratePanel::default();
+        panel.open_new();
+        panel.request.prompt = "my own idea".into();
+        panel.request.options.return_last_frame = false;
+        panel.list_text = "one\ntwo".into();
+        panel.open = false;
+        panel.open_new();
+        assert_eq!(panel.request.prompt, "my own idea");
+        assert!(
+            !panel.request.options.return_last_frame,
+            "the user's choice"
+        );
+        // A prefill replaces it; a list typed in the panel stays for later.
+        panel.open_prefilled(vec![task_request(true)]);
+        assert_eq!(panel.request.prompt, "another task's prompt");
+        panel.open_new();
+        assert!(panel.request.prompt.is_empty());
+        assert_eq!(panel.list_text, "one\ntwo");
+        // A draft typed after that fresh start is the user's again.
+        panel.request.prompt = "second idea".into();
+        panel.open_new();
+        assert_eq!(panel.request.prompt, "second idea");
+    }
 }

@@ -71,6 +71,11 @@ impl FileServer {
             .insert(path.to_owned(), bytes);
     }
 
+    /// `path` answers 404 from now on (as an expired link does).
+    pub fn remove(&self, path: &str) {
+        self.state.files.lock().expect("lock").remove(path);
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }

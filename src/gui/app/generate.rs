@@ -25,6 +25,9 @@ const ADOPT_WINDOW_SECONDS: f64 = 15.0 * 60.0;
 pub struct GenerateRun {
     events: Option<UnboundedReceiver<BatchEvent>>,
     pub view: RunView,
+    /// The task a Continue… is getting the last frame of: its record prefills the panel
+    /// should the job crash.
+    pub continuing: Option<Arc<TaskRecord>>,
 }
 
 /// A list of prompts chosen in the dialog could not be read.

@@ -82,6 +82,7 @@ impl SeedanceApp {
                     Job::Listing => self.on_listing_crashed(),
                     Job::Poster => self.on_poster_crashed(),
                     Job::Library => self.on_library_crashed(),
+                    Job::Continue => self.on_continue_crashed(&message),
                     _ => {}
                 }
                 self.panels.status.say(
