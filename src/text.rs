@@ -102,6 +102,19 @@ pub fn redact(text: &str, token: &str) -> String {
     text.replace(token, REDACTED)
 }
 
+/// Whether [`redact`] would hide something in `text`: the token itself, or its letters
+/// with only what a terminal does not show between them.
+pub fn holds_token(text: &str, token: &str) -> bool {
+    let token = token.trim();
+    if token.chars().count() < MIN_SECRET_CHARS {
+        return false;
+    }
+    if text.contains(token) {
+        return true;
+    }
+    has_hidden(text) && redact_spread(text, token) != text
+}
+
 /// [`redact`] where the token may be split by what a terminal does not show.
 fn redact_spread(text: &str, token: &str) -> String {
     let shown: Vec<(usize, char)> = Visible::new(text).collect();

@@ -54,9 +54,9 @@ pub(super) fn check(
 
 /// The answer to `retrieve`: `None` when it has no usable `id` (`{}` is how the API says
 /// it does not know the task).
-pub(super) fn single(body: &str) -> Result<Option<TaskRecord>, ApiError> {
+pub(super) fn single(body: &str, token: &str) -> Result<Option<TaskRecord>, ApiError> {
     let raw: &RawValue = serde_json::from_str(body).map_err(not_json)?;
-    TaskRecord::from_json(raw).map_err(|why| unreadable(&why))
+    TaskRecord::from_json_with(raw, Some(token)).map_err(|why| unreadable(&why))
 }
 
 /// [`batch`] on a blocking thread: walking an answer of 30 MB takes a while (seconds in a
@@ -65,8 +65,9 @@ pub(super) fn single(body: &str) -> Result<Option<TaskRecord>, ApiError> {
 pub(super) async fn batch_off_thread(
     body: String,
     asked: Vec<String>,
+    token: std::sync::Arc<str>,
 ) -> Result<BatchAnswer, ApiError> {
-    tokio::task::spawn_blocking(move || batch(&body, &asked))
+    tokio::task::spawn_blocking(move || batch(&body, &asked, &token))
         .await
         .unwrap_or_else(|e| {
             Err(ApiError::new(
@@ -77,10 +78,11 @@ pub(super) async fn batch_off_thread(
 }
 
 /// The answer to `retrieve_batch` for `asked`: items of other ids are dropped unread.
-pub(super) fn batch(body: &str, asked: &[String]) -> Result<BatchAnswer, ApiError> {
+pub(super) fn batch(body: &str, asked: &[String], token: &str) -> Result<BatchAnswer, ApiError> {
     let wanted: HashSet<String> = asked.iter().map(|id| id.to_ascii_lowercase()).collect();
     let mut reader = Items {
         wanted: &wanted,
+        token,
         seen: HashSet::with_capacity(asked.len()),
         answer: BatchAnswer::default(),
     };
@@ -209,6 +211,7 @@ impl<'de> de::Deserialize<'de> for ObjectFlag {
 
 struct Items<'w> {
     wanted: &'w HashSet<String>,
+    token: &'w str,
     /// Ids already answered (lower case): a second item of the same id is dropped.
     seen: HashSet<String>,
     answer: BatchAnswer,
@@ -223,7 +226,7 @@ impl Items<'_> {
         if !self.wanted.contains(&key) || !self.seen.insert(key) {
             return;
         }
-        match TaskRecord::from_json(raw) {
+        match TaskRecord::from_json_with(raw, Some(self.token)) {
             Ok(Some(record)) => self.answer.records.push(record),
             // `item_id` found an id, so the record has one too.
             Ok(None) => {}
@@ -345,6 +348,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    const T: &str = "answer-test-token-123";
+
     fn ids(n: usize) -> Vec<String> {
         (0..n).map(|i| format!("id-{i}")).collect()
     }
@@ -359,7 +364,7 @@ mod tests {
             [1, 2], 7, "id-2", null
         ], "count": 8})
         .to_string();
-        let answer = batch(&body, &ids(3)).expect("readable");
+        let answer = batch(&body, &ids(3), T).expect("readable");
         let got: Vec<(&str, &str)> = answer
             .records
             .iter()
@@ -377,7 +382,7 @@ mod tests {
             {"id": "id-2", "response": {"data": {"status": "succeeded"}}},
             {"id": "other", "created_at": 1e309}
         ]}"#;
-        let answer = batch(body, &ids(3)).expect("the batch is read");
+        let answer = batch(body, &ids(3), T).expect("the batch is read");
         assert_eq!(answer.records.len(), 1);
         assert_eq!(answer.records[0].id, "id-2");
         let bad: Vec<(&str, String)> = answer
@@ -402,9 +407,12 @@ mod tests {
 
     #[test]
     fn shapes_that_are_no_batch_answer() {
-        assert_eq!(batch("{}", &ids(1)).map(|a| a.records.len()).ok(), Some(0));
         assert_eq!(
-            batch(r#"{"items": null}"#, &ids(1))
+            batch("{}", &ids(1), T).map(|a| a.records.len()).ok(),
+            Some(0)
+        );
+        assert_eq!(
+            batch(r#"{"items": null}"#, &ids(1), T)
                 .map(|a| a.records.len())
                 .ok(),
             Some(0)
@@ -415,7 +423,7 @@ mod tests {
             r#"{"items": {"a": 1}}"#,
             "{\"items\": [NaN]}",
         ] {
-            let e = batch(body, &ids(1)).expect_err(body);
+            let e = batch(body, &ids(1), T).expect_err(body);
             assert_eq!(e.kind, ErrorKind::Decode, "{body}");
         }
     }
@@ -435,9 +443,9 @@ mod tests {
 
     #[test]
     fn a_single_answer() {
-        assert!(single("{}").expect("readable").is_none());
-        assert!(single("[1]").expect("readable").is_none());
-        let r = single("{\"id\": \"a\",\n  \"created_at\": 1766329436}")
+        assert!(single("{}", T).expect("readable").is_none());
+        assert!(single("[1]", T).expect("readable").is_none());
+        let r = single("{\"id\": \"a\",\n  \"created_at\": 1766329436}", T)
             .expect("readable")
             .expect("record");
         assert_eq!(
@@ -445,7 +453,7 @@ mod tests {
             r#"{"id":"a","created_at":1766329436}"#,
             "compact"
         );
-        let e = single(r#"{"id": "a", "finished_at": 1e400}"#).expect_err("bad");
+        let e = single(r#"{"id": "a", "finished_at": 1e400}"#, T).expect_err("bad");
         assert!(
             e.message.ends_with("number out of range at finished_at"),
             "{e}"

@@ -167,7 +167,7 @@ impl Client {
             .post_text(&json!({"id": id, "action": "retrieve"}))
             .await
         {
-            Ok(text) => answer::single(&text),
+            Ok(text) => answer::single(&text, &self.token),
             Err(e) if e.kind == ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),
         }
@@ -188,7 +188,7 @@ impl Client {
                 }
                 e
             })?;
-        answer::batch_off_thread(text, ids.to_vec()).await
+        answer::batch_off_thread(text, ids.to_vec(), self.token.clone()).await
     }
 
     pub(super) async fn post(&self, body: &Value) -> Result<Value, ApiError> {

@@ -30,7 +30,7 @@ impl ListScope {
 }
 
 /// A non-empty string id (some records carry numbers: those are read as their digits).
-fn id_text(value: Option<&Value>) -> Option<String> {
+pub(super) fn id_text(value: Option<&Value>) -> Option<String> {
     match value? {
         Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
         Value::Number(n) => Some(n.to_string()),

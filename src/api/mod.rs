@@ -6,6 +6,7 @@
 mod answer;
 mod client;
 mod error;
+mod error_body;
 mod listing;
 mod record;
 mod sparse;
