@@ -1,8 +1,10 @@
 //! Reading the API's answers to `retrieve` and `retrieve_batch` from their text, item by
-//! item. Memory follows what is kept, not what was sent: a batch answer is walked without
-//! building it, each item's `id` is read first, and only the first item of each id that
-//! was asked about is read into a record (see `sparse`). A record that cannot be read
-//! fails alone, with the reason; the others of its batch are answered.
+//! item. Memory is the answer's text (at most 32 MB, held while it is read) and what is
+//! kept of it, not the shapes it was sent in: a batch answer is walked without building
+//! it, each item's `id` is read first, and only the first item of each id that was asked
+//! about is read into a record (see `sparse`: only the places the record model reads,
+//! within a budget). A record that cannot be read fails alone, with the reason; the
+//! others of its batch are answered.
 
 use super::error::excerpt;
 use super::{ApiError, ErrorKind, TaskRecord};
@@ -21,9 +23,11 @@ pub struct BatchAnswer {
     pub unreadable: Vec<(String, ApiError)>,
 }
 
-/// The body as text, with the token cut out of it before anything is parsed: records,
-/// error messages and excerpts alike. The bytes are reused when they are UTF-8 and hold
-/// no token, so an answer of 31 MB is not copied.
+/// The body as text, with the token as written cut out of it before anything is parsed:
+/// records, error messages and excerpts alike. (A token the JSON writes escaped,
+/// `TOK\u0045N`, only shows once decoded: the readers hide it there, see `sparse` and
+/// `client::hide_token`.) The bytes are reused when they are UTF-8 and hold no token, so
+/// an answer of 31 MB is not copied.
 pub(super) fn body_text(body: Vec<u8>, token: &str) -> String {
     let text = String::from_utf8(body)
         .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
@@ -289,7 +293,7 @@ impl<'de> Visitor<'de> for ItemList<'_, '_> {
 
 /// An item's `id` as the record model reads it (trimmed text of a string or a number),
 /// found without building the item.
-fn item_id(raw: &RawValue) -> Option<String> {
+pub(super) fn item_id(raw: &RawValue) -> Option<String> {
     struct V;
     impl<'de> Visitor<'de> for V {
         type Value = Option<&'de RawValue>;

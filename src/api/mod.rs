@@ -8,6 +8,7 @@ mod client;
 mod error;
 mod error_body;
 mod listing;
+mod page_reader;
 mod record;
 mod sparse;
 mod state;

@@ -111,6 +111,14 @@ pub struct Listing {
     pub total: Option<u64>,
     /// The end of the range as sent (Unix seconds).
     pub created_at_max: i64,
+    /// Listed records that could not be read, by id, each with why: each fails alone,
+    /// the rest of its page is listed. None of them is also in `tasks`.
+    pub unreadable: Vec<(String, Arc<ApiError>)>,
+    /// Listed items that name no task (no `id`, or unreadable without one): counted,
+    /// so that they are said rather than dropped unseen.
+    pub nameless: usize,
+    /// Items a page sent past the `limit` asked, dropped unread.
+    pub beyond_limit: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -219,6 +227,8 @@ pub(super) async fn list_tasks(
     let mut pages = Pager::new(request, page_size);
     let mut checks = Checks::new(created_at_min, created_at_max, &request.scope);
     let mut tasks: HashMap<String, TaskRecord> = HashMap::new();
+    let mut unreadable: HashMap<String, Arc<ApiError>> = HashMap::new();
+    let (mut nameless, mut beyond_limit) = (0, 0);
     let mut total = None;
     let mut running: JoinSet<PageResult> = JoinSet::new();
     loop {
@@ -271,7 +281,12 @@ pub(super) async fn list_tasks(
         if total.is_none() {
             total = page.count;
         }
-        pages.answered(offset, page.items.len(), page.count);
+        pages.answered(offset, page.answered(), page.count);
+        nameless += page.nameless;
+        beyond_limit += page.beyond_limit;
+        for (id, error) in page.unreadable {
+            unreadable.entry(id).or_insert_with(|| Arc::new(error));
+        }
         for ListedTask { record, .. } in page.items {
             tasks.entry(record.id.clone()).or_insert(record);
         }
@@ -280,6 +295,10 @@ pub(super) async fn list_tasks(
             total,
         }));
     }
+    // A record read on one page and unreadable on another is listed as read.
+    unreadable.retain(|id, _| !tasks.contains_key(id));
+    let mut unreadable: Vec<(String, Arc<ApiError>)> = unreadable.into_iter().collect();
+    unreadable.sort_by(|a, b| a.0.cmp(&b.0));
     let mut tasks: Vec<TaskRecord> = tasks.into_values().collect();
     tasks.sort_by(newest_first);
     if let Some(limit) = request.limit {
@@ -289,6 +308,9 @@ pub(super) async fn list_tasks(
         tasks,
         total,
         created_at_max,
+        unreadable,
+        nameless,
+        beyond_limit,
     })
 }
 
