@@ -171,6 +171,27 @@ pub fn redact_owned(text: String, token: &str) -> String {
     text.replace(trimmed, REDACTED)
 }
 
+/// How many characters of server text one stderr line quotes: enough for any message
+/// the API writes, short enough that a megabyte one does not flood a log.
+pub const STDERR_MAX_CHARS: usize = 500;
+
+/// `text` cut to `max` characters, with `…` where it was cut.
+pub fn clip_chars(text: String, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text,
+        Some((at, _)) => {
+            let mut out = text[..at].to_owned();
+            out.push('…');
+            out
+        }
+    }
+}
+
+/// [`for_terminal`], cut to [`STDERR_MAX_CHARS`]: server text quoted on stderr.
+pub fn for_stderr(text: &str, token: Option<&str>) -> String {
+    clip_chars(for_terminal(text, token), STDERR_MAX_CHARS)
+}
+
 /// Both at once, for anything from the server that goes to a terminal.
 pub fn for_terminal(text: &str, token: Option<&str>) -> String {
     match token {
@@ -340,6 +361,28 @@ mod tests {
         redact_json(&mut v, token);
         assert!(!v.to_string().contains("CANARY"), "{v}");
         assert_eq!(redact("plain \u{200b} text", token), "plain \u{200b} text");
+    }
+
+    #[test]
+    fn stderr_text_is_clipped() {
+        assert_eq!(clip_chars("abcdef".into(), 3), "abc…");
+        assert_eq!(clip_chars("abc".into(), 3), "abc");
+        assert_eq!(clip_chars("ééé".into(), 2), "éé…");
+        let long = "x".repeat(1 << 20);
+        assert_eq!(
+            for_stderr(&long, None).chars().count(),
+            STDERR_MAX_CHARS + 1
+        );
+    }
+
+    #[test]
+    fn a_decoded_token_is_held() {
+        let token = "sk-HOLDS-secret-77";
+        assert!(holds_token("echo sk-HOLDS-secret-77", token));
+        assert!(holds_token("sk-HO\u{1b}[31mLDS-secret-77", token));
+        assert!(holds_token("sk-HO\u{200b}LDS-secret-77", token));
+        assert!(!holds_token("nothing", token));
+        assert!(!holds_token("aaaa", "a"));
     }
 
     #[test]

@@ -122,7 +122,7 @@ pub(super) async fn run(cli: &Cli, args: &ListArgs) -> u8 {
             // A passing outage: the next question covers the same range again.
             Err(e) => eprintln!(
                 "warning: {}; asking again in {} s",
-                text::for_terminal(&e.to_string(), token.as_deref()),
+                text::for_stderr(&e.to_string(), token.as_deref()),
                 interval.as_secs_f64()
             ),
         }
@@ -142,7 +142,7 @@ fn stderr_events(token: Option<String>, progress: bool) -> Arc<dyn Fn(ListEvent)
             let what = error.waiting_reason();
             eprintln!(
                 "{what} ({}); retrying a page in {:.1} s (attempt {attempt})",
-                text::for_terminal(&error.to_string(), token.as_deref()),
+                text::for_stderr(&error.to_string(), token.as_deref()),
                 wait.as_secs_f64()
             );
         }
@@ -151,7 +151,7 @@ fn stderr_events(token: Option<String>, progress: bool) -> Arc<dyn Fn(ListEvent)
 
 /// The stderr line and exit code of a listing that did not work.
 fn report(error: &ListError, token: Option<&str>) -> u8 {
-    let shown = text::for_terminal(&error.to_string(), token);
+    let shown = text::for_stderr(&error.to_string(), token);
     match error {
         ListError::Unsupported { .. } => {
             eprintln!("error: listing not supported: {shown}");
