@@ -463,6 +463,59 @@ mod tests {
     }
 
     #[test]
+    fn a_big_record_keeps_a_trimmed_raw_text_that_reads_the_same() {
+        let junk = "[[]],".repeat(60_000);
+        let text = format!(
+            r#"{{"id": "big", "junk": [{junk}[]], "request": {{"model": "m", "duration": 5,
+            "content": [{{"type": "text", "text": "hello"}}, {junk}[]]}},
+            "response": {{"success": true, "data": {{"status": "succeeded", "seed": 3,
+            "video_url": "https://cdn.example/v.mp4", "error": {{"detail": 1}}}}}}}}"#
+        );
+        assert!(text.len() > RAW_MAX_BYTES);
+        let raw = RawValue::from_string(text).expect("JSON");
+        let r = TaskRecord::from_json(&raw)
+            .expect("readable")
+            .expect("record");
+        assert!(
+            r.raw_json().get().len() < 4096,
+            "{}",
+            r.raw_json().get().len()
+        );
+        let note = r.raw()[TRIMMED_NOTE_KEY].as_str().expect("a note");
+        assert!(
+            note.contains("only the fields this app reads were kept"),
+            "{note}"
+        );
+        assert_eq!(
+            r.raw()["request"]["duration"],
+            json!(5),
+            "the gallery's field"
+        );
+        assert!(r.raw().get("junk").is_none());
+        // Read again from the trimmed text (as a history whose fields are stale is), the
+        // record is the same.
+        let again = TaskRecord::from_value(r.raw_owned()).expect("record");
+        assert_eq!(again.with_raw_json(r.raw_json().to_owned()), r);
+
+        // Many values in a small text are trimmed too.
+        let small = format!(
+            r#"{{"id": "many", "x": [{}0]}}"#,
+            "0,".repeat(RAW_MAX_VALUES)
+        );
+        let raw = RawValue::from_string(small).expect("JSON");
+        let r = TaskRecord::from_json(&raw)
+            .expect("readable")
+            .expect("record");
+        assert!(r.raw().get(TRIMMED_NOTE_KEY).is_some());
+        // A small record is kept as it came.
+        let raw = RawValue::from_string(r#"{"id": "s", "seed": [1, 2]}"#.into()).expect("JSON");
+        let r = TaskRecord::from_json(&raw)
+            .expect("readable")
+            .expect("record");
+        assert_eq!(r.raw_json().get(), r#"{"id":"s","seed":[1,2]}"#);
+    }
+
+    #[test]
     fn empty_object_is_no_record() {
         assert_eq!(
             TaskRecord::from_value(fixture("var-empty-object.json")),
