@@ -330,7 +330,7 @@ async fn read_answer(response: Response, token: &str) -> Result<String, ApiError
 const SMALL_BODY_BYTES: usize = 64 * 1024;
 
 /// The body as text once it is known to be JSON and no error of the call, or the error
-/// it says, with the token hidden also where the body had it escaped.
+/// it says (its texts with the token hidden also where the body wrote it escaped).
 fn interpret(
     status: u16,
     body: Vec<u8>,

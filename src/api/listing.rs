@@ -112,11 +112,6 @@ impl Page {
         })?;
         reader.finish()
     }
-
-    /// [`Self::from_text`] of a `Value` (for tests and stand-ins that build one).
-    pub fn from_value(value: Value) -> Result<Self, ApiError> {
-        Self::from_text(&value.to_string(), usize::MAX, "")
-    }
 }
 
 impl Client {
@@ -147,6 +142,10 @@ impl Client {
 mod tests {
     use super::*;
 
+    fn from_value(value: Value) -> Result<Page, ApiError> {
+        Page::from_text(&value.to_string(), MAX_PAGE_SIZE, "")
+    }
+
     #[test]
     fn the_body_is_the_web_apps() {
         let q = PageQuery {
@@ -168,17 +167,17 @@ mod tests {
 
     #[test]
     fn pages_read_items_owners_and_count() {
-        let page = Page::from_value(json!({"items": [
+        let page = from_value(json!({"items": [
             {"id": "a", "user_id": "u1"}, {"id": "b", "user_id": 7}, {"no_id": true}],
             "count": 12}))
         .expect("page");
         assert_eq!(page.count, Some(12));
         let owners: Vec<_> = page.items.iter().map(|t| t.user_id.clone()).collect();
         assert_eq!(owners, [Some("u1".into()), Some("7".into())]);
-        assert!(Page::from_value(json!({"id": "a"})).is_err());
-        assert!(Page::from_value(json!({"items": {}})).is_err());
-        assert!(Page::from_value(json!([])).is_err());
-        let no_count = Page::from_value(json!({"items": []})).expect("page");
+        assert!(from_value(json!({"id": "a"})).is_err());
+        assert!(from_value(json!({"items": {}})).is_err());
+        assert!(from_value(json!([])).is_err());
+        let no_count = from_value(json!({"items": []})).expect("page");
         assert_eq!(no_count.count, None);
     }
 
