@@ -175,7 +175,7 @@ impl<'de> de::Deserialize<'de> for Envelope {
 /// A key kept only when it is one of the few the readers here look for.
 struct KeyName(Option<&'static str>);
 
-const NAMES: [&str; 5] = ["success", "error", "id", "items", "count"];
+const NAMES: [&str; 6] = ["success", "error", "id", "items", "count", "user_id"];
 
 impl<'de> de::Deserialize<'de> for KeyName {
     fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -293,8 +293,13 @@ impl<'de> Visitor<'de> for ItemList<'_, '_> {
 
 /// An item's `id` as the record model reads it (trimmed text of a string or a number),
 /// found without building the item.
-pub(super) fn item_id(raw: &RawValue) -> Option<String> {
-    struct V;
+fn item_id(raw: &RawValue) -> Option<String> {
+    item_text(raw, "id")
+}
+
+/// An item's top-level `key` (one of `NAMES`) read as [`item_id`] reads the id.
+pub(super) fn item_text(raw: &RawValue, key: &'static str) -> Option<String> {
+    struct V(&'static str);
     impl<'de> Visitor<'de> for V {
         type Value = Option<&'de RawValue>;
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -303,7 +308,7 @@ pub(super) fn item_id(raw: &RawValue) -> Option<String> {
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
             let mut id = None;
             while let Some(key) = map.next_key::<KeyName>()? {
-                if key.0 == Some("id") {
+                if key.0 == Some(self.0) {
                     id = Some(map.next_value::<&'de RawValue>()?);
                 } else {
                     map.next_value::<IgnoredAny>()?;
@@ -335,7 +340,7 @@ pub(super) fn item_id(raw: &RawValue) -> Option<String> {
         }
     }
     let mut de = serde_json::Deserializer::from_str(raw.get());
-    let id = de::Deserializer::deserialize_any(&mut de, V).ok()??;
+    let id = de::Deserializer::deserialize_any(&mut de, V(key)).ok()??;
     let text = id.get();
     let id = if text.starts_with('"') {
         serde_json::from_str::<String>(text).ok()?.trim().to_owned()

@@ -76,6 +76,14 @@ pub struct ListedTask {
     pub user_id: Option<String>,
 }
 
+/// A listed record that could not be read: its id, the owner it names and why.
+#[derive(Debug, Clone)]
+pub struct UnreadableTask {
+    pub id: String,
+    pub user_id: Option<String>,
+    pub error: ApiError,
+}
+
 /// One page as the API answered it.
 #[derive(Debug, Clone, Default)]
 pub struct Page {
@@ -83,7 +91,7 @@ pub struct Page {
     /// The total the API announced for the whole range, when it sent one.
     pub count: Option<u64>,
     /// Records of the page that could not be read, by id, each with why: they fail alone.
-    pub unreadable: Vec<(String, ApiError)>,
+    pub unreadable: Vec<UnreadableTask>,
     /// Items within the limit that name no task: no `id`, or unreadable without one.
     pub nameless: usize,
     /// Items past the page's `limit`, dropped unread.
@@ -185,7 +193,7 @@ mod tests {
     fn a_page_is_read_item_by_item_and_a_bad_record_fails_alone() {
         let body = r#"{"count": 5, "junk": [[[[]]]], "items": [
             {"id": "a", "user_id": "u1"},
-            {"id": "b", "created_at": 1e309},
+            {"id": "b", "created_at": 1e309, "user_id": "u2"},
             {"created_at": -1e309},
             {"id": "c", "response": {"data": {"status": "succeeded"}}},
             {"id": "d"}, {"id": "e"}]}"#;
@@ -193,14 +201,15 @@ mod tests {
         let ids: Vec<&str> = page.items.iter().map(|t| t.record.id.as_str()).collect();
         assert_eq!(ids, ["a", "c"]);
         assert_eq!(page.unreadable.len(), 1);
-        assert_eq!(page.unreadable[0].0, "b");
+        assert_eq!(page.unreadable[0].id, "b");
+        assert_eq!(page.unreadable[0].user_id.as_deref(), Some("u2"));
         assert!(
             page.unreadable[0]
-                .1
+                .error
                 .message
                 .ends_with("number out of range at created_at"),
             "{}",
-            page.unreadable[0].1
+            page.unreadable[0].error
         );
         assert_eq!((page.nameless, page.beyond_limit), (1, 2));
         assert_eq!(page.answered(), 4, "a full page, bad records counted");

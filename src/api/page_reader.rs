@@ -3,8 +3,8 @@
 //! `sparse`), the items past the limit are skipped unread, and an item that cannot be
 //! read fails alone with its id (or is counted, when it has none).
 
-use super::answer::item_id;
-use super::{ApiError, ErrorKind, ListedTask, Page, TaskRecord};
+use super::answer::item_text;
+use super::{ApiError, ErrorKind, ListedTask, Page, TaskRecord, UnreadableTask};
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use std::fmt;
@@ -45,14 +45,15 @@ impl<'t> Reader<'t> {
         match TaskRecord::read_json(raw, token) {
             Ok(Some((record, user_id))) => self.page.items.push(ListedTask { record, user_id }),
             Ok(None) => self.page.nameless += 1,
-            Err(why) => match item_id(raw) {
-                Some(id) => self.page.unreadable.push((
+            Err(why) => match item_text(raw, "id") {
+                Some(id) => self.page.unreadable.push(UnreadableTask {
                     id,
-                    ApiError::new(
+                    user_id: item_text(raw, "user_id"),
+                    error: ApiError::new(
                         ErrorKind::Decode,
                         format!("the API's record could not be read: {why}"),
                     ),
-                )),
+                }),
                 None => self.page.nameless += 1,
             },
         }

@@ -274,7 +274,7 @@ pub(super) async fn list_tasks(
                 return Err(ListError::from_call(e));
             }
         };
-        if let Err(reason) = checks.page(offset, &page.items, &tasks) {
+        if let Err(reason) = checks.page(offset, &page, &tasks) {
             running.abort_all();
             return Err(ListError::unsupported(reason.to_string()));
         }
@@ -284,8 +284,10 @@ pub(super) async fn list_tasks(
         pages.answered(offset, page.answered(), page.count);
         nameless += page.nameless;
         beyond_limit += page.beyond_limit;
-        for (id, error) in page.unreadable {
-            unreadable.entry(id).or_insert_with(|| Arc::new(error));
+        for bad in page.unreadable {
+            unreadable
+                .entry(bad.id)
+                .or_insert_with(|| Arc::new(bad.error));
         }
         for ListedTask { record, .. } in page.items {
             tasks.entry(record.id.clone()).or_insert(record);
@@ -412,9 +414,10 @@ impl Checks {
     fn page(
         &mut self,
         offset: usize,
-        items: &[ListedTask],
+        page: &crate::api::Page,
         seen: &HashMap<String, TaskRecord>,
     ) -> Result<(), PageProblem> {
+        let items = &page.items;
         for item in items {
             if let Some(created) = item.record.created_at
                 && !(self.min - RANGE_SLACK_SECONDS..=self.max + RANGE_SLACK_SECONDS)
@@ -427,26 +430,35 @@ impl Checks {
                     to: crate::api::format_rfc3339(self.max).unwrap_or_default(),
                 });
             }
-            if let Some(user) = &item.user_id {
-                match &self.known_user {
-                    Some(known) if known != user => {
-                        let id = item.record.id.clone();
-                        return Err(if self.given_user {
-                            PageProblem::OtherUser(id)
-                        } else {
-                            PageProblem::MixedUsers(id)
-                        });
-                    }
-                    Some(_) => {}
-                    None => self.known_user = Some(user.clone()),
-                }
-            }
+            self.owner(&item.record.id, item.user_id.as_ref())?;
+        }
+        // A record that could not be read is shown by its id: it must be the same user's.
+        for bad in &page.unreadable {
+            self.owner(&bad.id, bad.user_id.as_ref())?;
         }
         let repeats = !items.is_empty() && items.iter().all(|i| seen.contains_key(&i.record.id));
         if offset > 0 && repeats {
             return Err(PageProblem::IgnoresOffset(offset));
         }
         Ok(())
+    }
+
+    fn owner(&mut self, id: &str, user: Option<&String>) -> Result<(), PageProblem> {
+        let Some(user) = user else {
+            return Ok(());
+        };
+        match &self.known_user {
+            Some(known) if known != user => Err(if self.given_user {
+                PageProblem::OtherUser(id.to_owned())
+            } else {
+                PageProblem::MixedUsers(id.to_owned())
+            }),
+            Some(_) => Ok(()),
+            None => {
+                self.known_user = Some(user.clone());
+                Ok(())
+            }
+        }
     }
 }
 
@@ -540,6 +552,31 @@ mod tests {
         assert_eq!(p.next_offset(), Some(0));
         assert_eq!(p.next_offset(), Some(100));
         assert_eq!(p.next_offset(), None);
+    }
+
+    #[test]
+    fn an_unreadable_record_of_another_user_is_another_users_task() {
+        let scope = ListScope {
+            user_id: Some("u1".into()),
+            application_id: None,
+        };
+        let mut checks = Checks::new(0, 10, &scope);
+        let page = crate::api::Page {
+            unreadable: vec![crate::api::UnreadableTask {
+                id: "t".into(),
+                user_id: Some("u2".into()),
+                error: ApiError::new(ErrorKind::Decode, "bad"),
+            }],
+            ..Default::default()
+        };
+        assert_eq!(
+            checks.page(0, &page, &HashMap::new()),
+            Err(PageProblem::OtherUser("t".into()))
+        );
+        let mut same = Checks::new(0, 10, &scope);
+        let mut page = page;
+        page.unreadable[0].user_id = Some("u1".into());
+        assert_eq!(same.page(0, &page, &HashMap::new()), Ok(()));
     }
 
     #[test]
