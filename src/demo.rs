@@ -354,6 +354,7 @@ impl Demo {
         Page {
             items,
             count: Some(count),
+            ..Page::default()
         }
     }
 

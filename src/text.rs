@@ -102,6 +102,19 @@ pub fn redact(text: &str, token: &str) -> String {
     text.replace(token, REDACTED)
 }
 
+/// Whether [`redact`] would hide something in `text`: the token itself, or its letters
+/// with only what a terminal does not show between them.
+pub fn holds_token(text: &str, token: &str) -> bool {
+    let token = token.trim();
+    if token.chars().count() < MIN_SECRET_CHARS {
+        return false;
+    }
+    if text.contains(token) {
+        return true;
+    }
+    has_hidden(text) && redact_spread(text, token) != text
+}
+
 /// [`redact`] where the token may be split by what a terminal does not show.
 fn redact_spread(text: &str, token: &str) -> String {
     let shown: Vec<(usize, char)> = Visible::new(text).collect();
@@ -156,6 +169,27 @@ pub fn redact_owned(text: String, token: &str) -> String {
         return text;
     }
     text.replace(trimmed, REDACTED)
+}
+
+/// How many characters of server text one stderr line quotes: enough for any message
+/// the API writes, short enough that a megabyte one does not flood a log.
+pub const STDERR_MAX_CHARS: usize = 500;
+
+/// `text` cut to `max` characters, with `…` where it was cut.
+pub fn clip_chars(text: String, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text,
+        Some((at, _)) => {
+            let mut out = text[..at].to_owned();
+            out.push('…');
+            out
+        }
+    }
+}
+
+/// [`for_terminal`], cut to [`STDERR_MAX_CHARS`]: server text quoted on stderr.
+pub fn for_stderr(text: &str, token: Option<&str>) -> String {
+    clip_chars(for_terminal(text, token), STDERR_MAX_CHARS)
 }
 
 /// Both at once, for anything from the server that goes to a terminal.
@@ -327,6 +361,28 @@ mod tests {
         redact_json(&mut v, token);
         assert!(!v.to_string().contains("CANARY"), "{v}");
         assert_eq!(redact("plain \u{200b} text", token), "plain \u{200b} text");
+    }
+
+    #[test]
+    fn stderr_text_is_clipped() {
+        assert_eq!(clip_chars("abcdef".into(), 3), "abc…");
+        assert_eq!(clip_chars("abc".into(), 3), "abc");
+        assert_eq!(clip_chars("ééé".into(), 2), "éé…");
+        let long = "x".repeat(1 << 20);
+        assert_eq!(
+            for_stderr(&long, None).chars().count(),
+            STDERR_MAX_CHARS + 1
+        );
+    }
+
+    #[test]
+    fn a_decoded_token_is_held() {
+        let token = "sk-HOLDS-secret-77";
+        assert!(holds_token("echo sk-HOLDS-secret-77", token));
+        assert!(holds_token("sk-HO\u{1b}[31mLDS-secret-77", token));
+        assert!(holds_token("sk-HO\u{200b}LDS-secret-77", token));
+        assert!(!holds_token("nothing", token));
+        assert!(!holds_token("aaaa", "a"));
     }
 
     #[test]

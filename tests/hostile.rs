@@ -409,3 +409,251 @@ async fn a_long_get_says_how_far_it_is_on_a_log() {
         r.stderr
     );
 }
+
+/// 200 ids, every call answered with an error whose body is ~31 MB of tiny items: the
+/// error used to be read as a whole `Value` (~68× its size, gigabytes). Now only its
+/// fields are read. As a 500 and as a 2xx `{"success": false, …}` alike, every id ends
+/// in error with the reason, within the same 400 MB.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn error_answers_cost_what_is_read_not_what_was_sent() {
+    for status in [500, 200] {
+        let server = HostileServer::start().await;
+        let ids = ids(200);
+        server.fail_every_call(
+            status,
+            r#"{"code":"api_error","message":"boom in the back end"}"#,
+            31 * 1024 * 1024,
+        );
+        let r = run(
+            &server.url(),
+            &["get", "--json", "--retry-for", "0"],
+            &ids.join("\n"),
+        )
+        .await;
+        let lines = r.json_lines();
+        assert_eq!(lines.len(), 200, "{status}: {}", r.stderr);
+        for line in &lines {
+            assert_eq!(line["status"], "error", "{status}: {line}");
+            let message = line["error_message"].as_str().unwrap_or_default();
+            assert!(message.contains("boom in the back end"), "{status}: {line}");
+        }
+        let mb = r.peak_rss / (1024 * 1024);
+        eprintln!("peak RSS {mb} MB for error answers of 31 MB (HTTP {status})");
+        assert!(mb > 0, "the peak was measured");
+        assert!(mb <= 400, "HTTP {status}: peak RSS {mb} MB");
+    }
+}
+
+/// The asked records themselves padded: a server that knows the ids asked can put junk
+/// under keys the model knows (`"data"` at the top, where it is not read, and
+/// `request.content` as a list of empty lists). A record's built size no longer follows
+/// it: 4 answers of ~31 MB at once stay within 400 MB, and every task is read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn asked_records_padded_with_junk_cost_what_is_kept() {
+    let server = HostileServer::start().await;
+    let ids = ids(200);
+    // 50 ids a batch: ~620 KB of junk each makes ~31 MB an answer.
+    let per_record = 31 * 1024 * 1024 / 50;
+    let data_junk = format!(
+        r#""data":[[[[{}{{"id":{{}}}}]]]]"#,
+        r#"{"id":{}},"#.repeat(per_record / 10)
+    );
+    let content_junk = format!(
+        r#""request":{{"model":"m","content":[{}[]]}}"#,
+        "[],".repeat(per_record / 3)
+    );
+    for (i, id) in ids.iter().enumerate() {
+        let junk = if i % 2 == 0 {
+            &data_junk
+        } else {
+            &content_junk
+        };
+        server.insert_raw(id, record_text(id, junk));
+    }
+    let r = run(
+        &server.url(),
+        &["get", "--json", "--retry-for", "0"],
+        &ids.join("\n"),
+    )
+    .await;
+    let lines = r.json_lines();
+    assert_eq!(lines.len(), 200, "{}", r.stderr);
+    for line in &lines {
+        assert_eq!(line["status"], "succeeded", "{line}");
+    }
+    let mb = r.peak_rss / (1024 * 1024);
+    eprintln!("peak RSS {mb} MB for 4 answers of 31 MB of padded asked records");
+    assert!(mb > 0, "the peak was measured");
+    assert!(mb <= 400, "peak RSS {mb} MB");
+}
+
+/// A listing page of ~31 MB (six records, then tiny nameless items) used to be built as
+/// a whole `Value`, and one record with `1e309` made the whole listing "this API does not
+/// list tasks". Now the page is read item by item: the good records are listed, the bad
+/// one is an error row with its reason, the nameless and extra items are counted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hostile_listing_page_lists_the_good_records_and_reports_the_bad() {
+    let server = HostileServer::start().await;
+    let ids = ids(6);
+    let records: Vec<String> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let extra = format!(r#""created_at":{}"#, 1_766_329_436 - i as i64);
+            let extra = if i == 2 {
+                format!(r#"{extra},"finished_at":1e309"#)
+            } else {
+                extra
+            };
+            record_text(id, &extra)
+        })
+        .collect();
+    server.list_raw(records, 31 * 1024 * 1024);
+    let r = run(
+        &server.url(),
+        &[
+            "list",
+            "--json",
+            "--from",
+            "2025-12-01T00:00:00Z",
+            "--to",
+            "2025-12-31T00:00:00Z",
+        ],
+        "",
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let lines = r.json_lines();
+    assert_eq!(lines.len(), 6, "{}", r.stderr);
+    for (i, id) in ids.iter().enumerate() {
+        let line = lines
+            .iter()
+            .find(|l| l["id"] == id.as_str())
+            .unwrap_or_else(|| panic!("{id} listed: {}", r.stdout));
+        if i == 2 {
+            assert_eq!(line["status"], "error", "{line}");
+            let message = line["error_message"].as_str().unwrap_or_default();
+            assert!(
+                message.contains("number out of range at finished_at"),
+                "{line}"
+            );
+        } else {
+            assert_eq!(line["status"], "succeeded", "{line}");
+        }
+    }
+    assert!(
+        r.stderr.contains("1 listed record could not be read"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("94 listed item(s) named no task"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("past the page size asked"),
+        "{}",
+        r.stderr
+    );
+    let mb = r.peak_rss / (1024 * 1024);
+    eprintln!("peak RSS {mb} MB for a listing page of 31 MB");
+    assert!(mb > 0, "the peak was measured");
+    assert!(mb <= 400, "peak RSS {mb} MB");
+}
+
+/// `wait` with records that cannot be read (`1e309`) and a batch that is not JSON (`NaN`):
+/// it isolates the bad ids (halving the batch down to them), waits for the others to
+/// finish, and on a log says how far it is, as `get` does.
+#[tokio::test]
+async fn wait_isolates_bad_records_and_says_how_far_it_is_on_a_log() {
+    let server = HostileServer::start().await;
+    let ids = ids(120);
+    for (i, id) in ids.iter().enumerate() {
+        let extra = match i {
+            3 => r#""elapsed":NaN"#,
+            99 => r#""created_at":1e309"#,
+            _ => "",
+        };
+        server.insert_raw(id, record_text(id, extra));
+    }
+    let r = run_with(
+        &server.url(),
+        &[
+            "wait",
+            "--json",
+            "--retry-for",
+            "0",
+            "--interval",
+            "2",
+            "--timeout",
+            "60",
+            "--concurrency",
+            "1",
+        ],
+        &ids.join("\n"),
+        &[("SEEDANCE_TEST_PROGRESS_EVERY_MS", "1")],
+    )
+    .await;
+    let lines = r.json_lines();
+    assert_eq!(lines.len(), 120, "{}", r.stderr);
+    for (i, line) in lines.iter().enumerate() {
+        let want = if i == 3 || i == 99 {
+            "error"
+        } else {
+            "succeeded"
+        };
+        assert_eq!(line["status"], want, "{i}: {line}");
+    }
+    assert!(
+        lines[99]["error_message"]
+            .as_str()
+            .is_some_and(|m| m.contains("number out of range at created_at")),
+        "{}",
+        lines[99]
+    );
+    let asked = server.requests();
+    assert!(
+        asked.iter().any(|r| r == &vec![ids[3].clone()]),
+        "the non-JSON record was asked alone: {asked:?}"
+    );
+    assert!(asked.len() < 30, "halving, not one request per id");
+    let progress: Vec<&str> = r
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("asked "))
+        .collect();
+    assert!(!progress.is_empty(), "{}", r.stderr);
+    assert!(
+        progress.iter().all(|l| l.ends_with(" of 120")),
+        "{progress:?}"
+    );
+    assert!(
+        !r.stderr.contains('\r'),
+        "no redraws in a log: {:?}",
+        r.stderr
+    );
+}
+
+/// A megabyte reason quoted on stderr (a retry, a status change under `wait`) is cut.
+#[tokio::test]
+async fn server_text_on_stderr_is_clipped() {
+    let server = HostileServer::start().await;
+    let ids = ids(1);
+    let long = "y".repeat(1 << 20);
+    server.fail_every_call(
+        401,
+        &format!(r#"{{"code":"invalid_token","message":"{long}"}}"#),
+        0,
+    );
+    let r = run(&server.url(), &["get", "--retry-for", "0"], &ids[0]).await;
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    for line in r.stderr.lines() {
+        assert!(
+            line.chars().count() <= 1000,
+            "{} chars",
+            line.chars().count()
+        );
+    }
+    assert!(r.stderr.contains("yyy…"), "{}", r.stderr);
+}

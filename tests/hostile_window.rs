@@ -54,3 +54,31 @@ fn the_video_and_the_last_frame_follow_one_rule() {
         assert_eq!(!video_off, allowed, "{link}");
     }
 }
+
+/// A host that mixes scripts (`аpple.com` with a Cyrillic `а`) is shown in punycode in the
+/// details panel, as a browser's address bar shows it, never as the look-alike.
+#[test]
+fn a_look_alike_host_is_shown_in_punycode_in_the_details() {
+    let s = Setup::new([1600.0, 900.0]);
+    let ids = make_ids(1);
+    let mut r = record(&ids[0], "succeeded");
+    r["response"]["data"]["video_url"] = json!("https://\u{430}pple.com/v.mp4");
+    r["request"] = json!({"content": [{"type": "text", "text": "look-alike prompt"}]});
+    s.server.insert(r);
+    let mut options = s.options();
+    options.initial_ids = ids.clone();
+    let mut h = s.harness(options);
+    let _enter = s.runtime.enter();
+    step_until(&mut h, "answers", all_answered);
+    // A click on the row's prompt selects the row and opens its details.
+    h.get_by_label("look-alike prompt").click();
+    ui::step_for(&mut h, std::time::Duration::from_millis(500));
+    h.get_by_label("Close");
+    h.get_by_label("https://xn--pple-43d.com/v.mp4");
+    assert!(
+        h.query_all_by_label_contains("\u{430}pple")
+            .next()
+            .is_none(),
+        "the look-alike host is shown as it is"
+    );
+}

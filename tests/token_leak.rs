@@ -201,3 +201,117 @@ async fn the_history_file_never_contains_the_token() {
     let text = std::fs::read_to_string(&path).expect("read");
     assert!(!text.contains(CANARY), "{text}");
 }
+
+#[path = "common/hostile.rs"]
+mod hostile;
+
+/// Every string of `value` (keys too) that holds the canary once decoded.
+fn holding(value: &serde_json::Value, out: &mut Vec<String>) {
+    use serde_json::Value;
+    match value {
+        Value::String(s) if seedance_tasks::text::holds_token(s, CANARY) => out.push(s.clone()),
+        Value::Array(items) => items.iter().for_each(|v| holding(v, out)),
+        Value::Object(map) => {
+            for (k, v) in map {
+                if seedance_tasks::text::holds_token(k, CANARY) {
+                    out.push(k.clone());
+                }
+                holding(v, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A token the server writes JSON-escaped (`\u0066` for its last letter) or split by an
+/// escape (`\u001b[31m`) is not the token's text in the answer, so the cut on the answer's
+/// text missed it: it reached the record's fields (the grid), its raw record (the details
+/// panel) and the history. Now it is found in the decoded strings and hidden there,
+/// alone (`retrieve`) and in a batch, and in an error's message.
+#[tokio::test]
+async fn an_escaped_token_never_reaches_the_records_or_the_history() {
+    let server = hostile::HostileServer::start().await;
+    let ids = make_ids(3);
+    let (head, tail) = CANARY.split_at(10);
+    let escaped = format!("{}\\u0066", &CANARY[..CANARY.len() - 1]);
+    let split = format!("{head}\\u001b[31m{tail}");
+    let extra = format!(
+        r#""request":{{"model":"echo {escaped}","content":[{{"type":"text","text":"p {split}"}}]}},"echo":{{"{escaped}":"{split}"}},"response":{{"success":false,"data":{{"status":"failed","error":{{"code":"quota","message":"over for {escaped}"}}}}}}"#
+    );
+    for id in &ids {
+        server.insert_raw(id, hostile::record_text(id, &extra));
+    }
+    let config = ClientConfig {
+        base_url: server.url(),
+        ..ClientConfig::default()
+    };
+    let client = Client::new(&config, &Token::new(CANARY)).expect("client");
+    let mut records = client.retrieve_batch(&ids).await.expect("batch").records;
+    records.push(
+        client
+            .retrieve(&ids[0])
+            .await
+            .expect("retrieve")
+            .expect("record"),
+    );
+    assert_eq!(records.len(), 4);
+    for r in &records {
+        let fields = serde_json::to_value(r).expect("fields");
+        let mut found = Vec::new();
+        holding(&fields, &mut found);
+        holding(r.raw(), &mut found);
+        assert!(found.is_empty(), "{found:?}");
+        assert_eq!(r.model.as_deref(), Some("echo [token hidden]"));
+        assert!(
+            r.raw()["echo"].is_object(),
+            "the rest of the record is kept"
+        );
+    }
+    let entries: Vec<TaskEntry> = records
+        .into_iter()
+        .map(|r| {
+            let mut e = TaskEntry::new(r.id.clone());
+            e.apply(Outcome::Found(Arc::new(r)));
+            e
+        })
+        .collect();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("history.jsonl");
+    seedance_tasks::store::save(&path, &entries).expect("save");
+    let text = std::fs::read_to_string(&path).expect("read");
+    let mut found = Vec::new();
+    holding(
+        &serde_json::from_str(&text).expect("one JSON document"),
+        &mut found,
+    );
+    assert!(found.is_empty(), "{found:?}");
+
+    // An error answer that writes the token escaped.
+    server.fail_every_call(
+        500,
+        &format!(r#"{{"code":"api_error","message":"busy for {escaped}"}}"#),
+        0,
+    );
+    let e = client.retrieve_batch(&ids).await.expect_err("an error");
+    assert!(
+        !seedance_tasks::text::holds_token(&e.to_string(), CANARY),
+        "{e}"
+    );
+    assert!(e.message.contains("[token hidden]"), "{e}");
+
+    // And the CLI's table and JSON Lines.
+    let fresh = hostile::HostileServer::start().await;
+    for id in &ids {
+        fresh.insert_raw(id, hostile::record_text(id, &extra));
+    }
+    let user = format!("leak-test-escaped-{}", std::process::id());
+    for args in [vec!["get", &ids[0]], vec!["get", "--json", &ids[0]]] {
+        let r = run(&args, &fresh.url(), Some(CANARY), "", &user).await;
+        assert!(
+            !seedance_tasks::text::holds_token(&r.out, CANARY),
+            "{}",
+            r.out
+        );
+        assert!(r.out.contains("[token hidden]"), "{}", r.out);
+    }
+}

@@ -1,8 +1,10 @@
 //! Reading the API's answers to `retrieve` and `retrieve_batch` from their text, item by
-//! item. Memory follows what is kept, not what was sent: a batch answer is walked without
-//! building it, each item's `id` is read first, and only the first item of each id that
-//! was asked about is read into a record (see `sparse`). A record that cannot be read
-//! fails alone, with the reason; the others of its batch are answered.
+//! item. Memory is the answer's text (at most 32 MB, held while it is read) and what is
+//! kept of it, not the shapes it was sent in: a batch answer is walked without building
+//! it, each item's `id` is read first, and only the first item of each id that was asked
+//! about is read into a record (see `sparse`: only the places the record model reads,
+//! within a budget). A record that cannot be read fails alone, with the reason; the
+//! others of its batch are answered.
 
 use super::error::excerpt;
 use super::{ApiError, ErrorKind, TaskRecord};
@@ -21,9 +23,11 @@ pub struct BatchAnswer {
     pub unreadable: Vec<(String, ApiError)>,
 }
 
-/// The body as text, with the token cut out of it before anything is parsed: records,
-/// error messages and excerpts alike. The bytes are reused when they are UTF-8 and hold
-/// no token, so an answer of 31 MB is not copied.
+/// The body as text, with the token as written cut out of it before anything is parsed:
+/// records, error messages and excerpts alike. (A token the JSON writes escaped,
+/// `TOK\u0045N`, only shows once decoded: the readers hide it there, see `sparse` and
+/// `client::hide_token`.) The bytes are reused when they are UTF-8 and hold no token, so
+/// an answer of 31 MB is not copied.
 pub(super) fn body_text(body: Vec<u8>, token: &str) -> String {
     let text = String::from_utf8(body)
         .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
@@ -54,9 +58,9 @@ pub(super) fn check(
 
 /// The answer to `retrieve`: `None` when it has no usable `id` (`{}` is how the API says
 /// it does not know the task).
-pub(super) fn single(body: &str) -> Result<Option<TaskRecord>, ApiError> {
+pub(super) fn single(body: &str, token: &str) -> Result<Option<TaskRecord>, ApiError> {
     let raw: &RawValue = serde_json::from_str(body).map_err(not_json)?;
-    TaskRecord::from_json(raw).map_err(|why| unreadable(&why))
+    TaskRecord::from_json_with(raw, Some(token)).map_err(|why| unreadable(&why))
 }
 
 /// [`batch`] on a blocking thread: walking an answer of 30 MB takes a while (seconds in a
@@ -65,8 +69,9 @@ pub(super) fn single(body: &str) -> Result<Option<TaskRecord>, ApiError> {
 pub(super) async fn batch_off_thread(
     body: String,
     asked: Vec<String>,
+    token: std::sync::Arc<str>,
 ) -> Result<BatchAnswer, ApiError> {
-    tokio::task::spawn_blocking(move || batch(&body, &asked))
+    tokio::task::spawn_blocking(move || batch(&body, &asked, &token))
         .await
         .unwrap_or_else(|e| {
             Err(ApiError::new(
@@ -77,10 +82,11 @@ pub(super) async fn batch_off_thread(
 }
 
 /// The answer to `retrieve_batch` for `asked`: items of other ids are dropped unread.
-pub(super) fn batch(body: &str, asked: &[String]) -> Result<BatchAnswer, ApiError> {
+pub(super) fn batch(body: &str, asked: &[String], token: &str) -> Result<BatchAnswer, ApiError> {
     let wanted: HashSet<String> = asked.iter().map(|id| id.to_ascii_lowercase()).collect();
     let mut reader = Items {
         wanted: &wanted,
+        token,
         seen: HashSet::with_capacity(asked.len()),
         answer: BatchAnswer::default(),
     };
@@ -169,7 +175,7 @@ impl<'de> de::Deserialize<'de> for Envelope {
 /// A key kept only when it is one of the few the readers here look for.
 struct KeyName(Option<&'static str>);
 
-const NAMES: [&str; 5] = ["success", "error", "id", "items", "count"];
+const NAMES: [&str; 6] = ["success", "error", "id", "items", "count", "user_id"];
 
 impl<'de> de::Deserialize<'de> for KeyName {
     fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -209,6 +215,7 @@ impl<'de> de::Deserialize<'de> for ObjectFlag {
 
 struct Items<'w> {
     wanted: &'w HashSet<String>,
+    token: &'w str,
     /// Ids already answered (lower case): a second item of the same id is dropped.
     seen: HashSet<String>,
     answer: BatchAnswer,
@@ -223,7 +230,7 @@ impl Items<'_> {
         if !self.wanted.contains(&key) || !self.seen.insert(key) {
             return;
         }
-        match TaskRecord::from_json(raw) {
+        match TaskRecord::from_json_with(raw, Some(self.token)) {
             Ok(Some(record)) => self.answer.records.push(record),
             // `item_id` found an id, so the record has one too.
             Ok(None) => {}
@@ -287,7 +294,12 @@ impl<'de> Visitor<'de> for ItemList<'_, '_> {
 /// An item's `id` as the record model reads it (trimmed text of a string or a number),
 /// found without building the item.
 fn item_id(raw: &RawValue) -> Option<String> {
-    struct V;
+    item_text(raw, "id")
+}
+
+/// An item's top-level `key` (one of `NAMES`) read as [`item_id`] reads the id.
+pub(super) fn item_text(raw: &RawValue, key: &'static str) -> Option<String> {
+    struct V(&'static str);
     impl<'de> Visitor<'de> for V {
         type Value = Option<&'de RawValue>;
         fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -296,7 +308,7 @@ fn item_id(raw: &RawValue) -> Option<String> {
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
             let mut id = None;
             while let Some(key) = map.next_key::<KeyName>()? {
-                if key.0 == Some("id") {
+                if key.0 == Some(self.0) {
                     id = Some(map.next_value::<&'de RawValue>()?);
                 } else {
                     map.next_value::<IgnoredAny>()?;
@@ -328,7 +340,7 @@ fn item_id(raw: &RawValue) -> Option<String> {
         }
     }
     let mut de = serde_json::Deserializer::from_str(raw.get());
-    let id = de::Deserializer::deserialize_any(&mut de, V).ok()??;
+    let id = de::Deserializer::deserialize_any(&mut de, V(key)).ok()??;
     let text = id.get();
     let id = if text.starts_with('"') {
         serde_json::from_str::<String>(text).ok()?.trim().to_owned()
@@ -345,6 +357,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    const T: &str = "answer-test-token-123";
+
     fn ids(n: usize) -> Vec<String> {
         (0..n).map(|i| format!("id-{i}")).collect()
     }
@@ -359,7 +373,7 @@ mod tests {
             [1, 2], 7, "id-2", null
         ], "count": 8})
         .to_string();
-        let answer = batch(&body, &ids(3)).expect("readable");
+        let answer = batch(&body, &ids(3), T).expect("readable");
         let got: Vec<(&str, &str)> = answer
             .records
             .iter()
@@ -377,7 +391,7 @@ mod tests {
             {"id": "id-2", "response": {"data": {"status": "succeeded"}}},
             {"id": "other", "created_at": 1e309}
         ]}"#;
-        let answer = batch(body, &ids(3)).expect("the batch is read");
+        let answer = batch(body, &ids(3), T).expect("the batch is read");
         assert_eq!(answer.records.len(), 1);
         assert_eq!(answer.records[0].id, "id-2");
         let bad: Vec<(&str, String)> = answer
@@ -402,9 +416,12 @@ mod tests {
 
     #[test]
     fn shapes_that_are_no_batch_answer() {
-        assert_eq!(batch("{}", &ids(1)).map(|a| a.records.len()).ok(), Some(0));
         assert_eq!(
-            batch(r#"{"items": null}"#, &ids(1))
+            batch("{}", &ids(1), T).map(|a| a.records.len()).ok(),
+            Some(0)
+        );
+        assert_eq!(
+            batch(r#"{"items": null}"#, &ids(1), T)
                 .map(|a| a.records.len())
                 .ok(),
             Some(0)
@@ -415,7 +432,7 @@ mod tests {
             r#"{"items": {"a": 1}}"#,
             "{\"items\": [NaN]}",
         ] {
-            let e = batch(body, &ids(1)).expect_err(body);
+            let e = batch(body, &ids(1), T).expect_err(body);
             assert_eq!(e.kind, ErrorKind::Decode, "{body}");
         }
     }
@@ -435,9 +452,9 @@ mod tests {
 
     #[test]
     fn a_single_answer() {
-        assert!(single("{}").expect("readable").is_none());
-        assert!(single("[1]").expect("readable").is_none());
-        let r = single("{\"id\": \"a\",\n  \"created_at\": 1766329436}")
+        assert!(single("{}", T).expect("readable").is_none());
+        assert!(single("[1]", T).expect("readable").is_none());
+        let r = single("{\"id\": \"a\",\n  \"created_at\": 1766329436}", T)
             .expect("readable")
             .expect("record");
         assert_eq!(
@@ -445,7 +462,7 @@ mod tests {
             r#"{"id":"a","created_at":1766329436}"#,
             "compact"
         );
-        let e = single(r#"{"id": "a", "finished_at": 1e400}"#).expect_err("bad");
+        let e = single(r#"{"id": "a", "finished_at": 1e400}"#, T).expect_err("bad");
         assert!(
             e.message.ends_with("number out of range at finished_at"),
             "{e}"

@@ -44,7 +44,7 @@ pub struct Client {
     endpoint: Url,
     /// The token's text, only to cut it out of what the server says: a server that echoes
     /// the credential it refused must not get it into the history, exports or the screen.
-    token: std::sync::Arc<str>,
+    pub(super) token: std::sync::Arc<str>,
 }
 
 impl std::fmt::Debug for Client {
@@ -167,7 +167,18 @@ impl Client {
             .post_text(&json!({"id": id, "action": "retrieve"}))
             .await
         {
-            Ok(text) => answer::single(&text),
+            Ok(text) if text.len() <= SMALL_BODY_BYTES => answer::single(&text, &self.token),
+            Ok(text) => {
+                let token = self.token.clone();
+                tokio::task::spawn_blocking(move || answer::single(&text, &token))
+                    .await
+                    .unwrap_or_else(|e| {
+                        Err(ApiError::new(
+                            ErrorKind::Decode,
+                            format!("reading the answer stopped: {e}"),
+                        ))
+                    })
+            }
             Err(e) if e.kind == ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),
         }
@@ -188,16 +199,11 @@ impl Client {
                 }
                 e
             })?;
-        answer::batch_off_thread(text, ids.to_vec()).await
-    }
-
-    pub(super) async fn post(&self, body: &Value) -> Result<Value, ApiError> {
-        let text = self.post_text(body).await?;
-        parse_value(&text)
+        answer::batch_off_thread(text, ids.to_vec(), self.token.clone()).await
     }
 
     /// The answer's text, once it is known to be JSON and no error of the call.
-    async fn post_text(&self, body: &Value) -> Result<String, ApiError> {
+    pub(super) async fn post_text(&self, body: &Value) -> Result<String, ApiError> {
         let response = self
             .http
             .post(self.endpoint.clone())
@@ -276,7 +282,9 @@ fn redirect_error(status: u16, headers: &HeaderMap, trace: Option<String>) -> Ap
     }
 }
 
-/// The answer as a `Value`, for the calls whose answers are small (listing pages, creates).
+/// The answer as a whole `Value`, for a create: one call per generation a person starts,
+/// whose answer is one small object (`task_id`, `trace_id`). Unlike the other calls' this
+/// answer is built whole, so its memory follows what was sent (within the 32 MB cap).
 async fn read_json(response: Response, token: &str) -> Result<Value, ApiError> {
     parse_value(&read_answer(response, token).await?)
 }
@@ -301,12 +309,60 @@ async fn read_answer(response: Response, token: &str) -> Result<String, ApiError
         return Err(redirect_error(status, response.headers(), trace));
     }
     let wait = retry_after(response.headers());
-    let body = answer::body_text(read_capped(response).await?, token);
-    if !(200..300).contains(&status) {
-        return Err(ApiError::from_response(status, &body, trace, wait));
+    let body = read_capped(response).await?;
+    if body.len() <= SMALL_BODY_BYTES {
+        return interpret(status, body, token, trace, wait);
     }
-    answer::check(status, &body, trace, wait)?;
-    Ok(body)
+    // Walking 30 MB takes a while (seconds in a debug build): on a runtime worker it
+    // would hold up the other requests' bodies until their timeouts struck.
+    let token = token.to_owned();
+    tokio::task::spawn_blocking(move || interpret(status, body, &token, trace, wait))
+        .await
+        .unwrap_or_else(|e| {
+            Err(ApiError::new(
+                ErrorKind::Decode,
+                format!("reading the answer stopped: {e}"),
+            ))
+        })
+}
+
+/// An answer this small is read where it arrives; a bigger one on a blocking thread.
+const SMALL_BODY_BYTES: usize = 64 * 1024;
+
+/// The body as text once it is known to be JSON and no error of the call, or the error
+/// it says (its texts with the token hidden also where the body wrote it escaped).
+fn interpret(
+    status: u16,
+    body: Vec<u8>,
+    token: &str,
+    trace: Option<String>,
+    wait: Option<Duration>,
+) -> Result<String, ApiError> {
+    let body = answer::body_text(body, token);
+    let checked = if (200..300).contains(&status) {
+        answer::check(status, &body, trace, wait)
+    } else {
+        Err(ApiError::from_response(status, &body, trace, wait))
+    };
+    checked.map(|()| body).map_err(|e| hide_token(e, token))
+}
+
+/// The error's texts without the token: an error body's `"message": "TOK\u0045N"` is
+/// the token once decoded, which the cut on the body's text cannot see.
+fn hide_token(mut e: ApiError, token: &str) -> ApiError {
+    let hide = |s: &mut String| {
+        if crate::text::holds_token(s, token) {
+            *s = crate::text::redact(s, token);
+        }
+    };
+    hide(&mut e.message);
+    if let Some(code) = &mut e.code {
+        hide(code);
+    }
+    if let Some(trace) = &mut e.trace_id {
+        hide(trace);
+    }
+    e
 }
 
 #[cfg(test)]

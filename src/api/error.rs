@@ -1,4 +1,3 @@
-use serde_json::Value;
 use std::fmt;
 use std::time::Duration;
 
@@ -91,23 +90,24 @@ impl ApiError {
         header_trace_id: Option<String>,
         retry_after: Option<Duration>,
     ) -> Self {
-        let json: Option<Value> = serde_json::from_str(body).ok();
-        let field = |keys: &[&str]| -> Option<String> {
-            let v = keys.iter().try_fold(json.as_ref()?, |v, k| v.get(k))?;
-            v.as_str().map(str::to_owned)
-        };
-        let code = field(&["error", "code"]).or_else(|| field(&["code"]));
-        let message = field(&["error", "message"])
-            .or_else(|| field(&["message"]))
-            .or_else(|| field(&["detail"]))
+        // Only the fields used are read: a `Value` of the whole body would cost many
+        // times its size (see `error_body`).
+        let read = super::error_body::ErrorBody::read(body);
+        let is_json = read.is_some();
+        let fields = read.unwrap_or_default();
+        let code = fields.error_code.or(fields.code);
+        let message = fields
+            .error_message
+            .or(fields.message)
+            .or(fields.detail)
             .unwrap_or_else(|| {
-                if json.is_some() {
+                if is_json {
                     format!("HTTP {status}")
                 } else {
                     format!("HTTP {status}: {}", excerpt(body))
                 }
             });
-        let trace_id = field(&["trace_id"]).or(header_trace_id);
+        let trace_id = fields.trace_id.or(header_trace_id);
         // The code decides where there is one (the API also sends errors with HTTP 200
         // or a generic status); the HTTP status otherwise.
         let kind = match (status, code.as_deref()) {

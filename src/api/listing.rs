@@ -30,7 +30,7 @@ impl ListScope {
 }
 
 /// A non-empty string id (some records carry numbers: those are read as their digits).
-fn id_text(value: Option<&Value>) -> Option<String> {
+pub(super) fn id_text(value: Option<&Value>) -> Option<String> {
     match value? {
         Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
         Value::Number(n) => Some(n.to_string()),
@@ -76,68 +76,83 @@ pub struct ListedTask {
     pub user_id: Option<String>,
 }
 
+/// A listed record that could not be read: its id, the owner it names and why.
+#[derive(Debug, Clone)]
+pub struct UnreadableTask {
+    pub id: String,
+    pub user_id: Option<String>,
+    pub error: ApiError,
+}
+
 /// One page as the API answered it.
 #[derive(Debug, Clone, Default)]
 pub struct Page {
     pub items: Vec<ListedTask>,
     /// The total the API announced for the whole range, when it sent one.
     pub count: Option<u64>,
+    /// Records of the page that could not be read, by id, each with why: they fail alone.
+    pub unreadable: Vec<UnreadableTask>,
+    /// Items within the limit that name no task: no `id`, or unreadable without one.
+    pub nameless: usize,
+    /// Items past the page's `limit`, dropped unread.
+    pub beyond_limit: usize,
 }
 
 impl Page {
-    /// Reads a listing answer. An answer that is not `{"items": [...]}` is a `Decode`
-    /// error: an API that answers a listing with something else does not list.
-    pub fn from_value(value: Value) -> Result<Self, ApiError> {
-        let Value::Object(mut map) = value else {
-            return Err(ApiError::new(
+    /// Items of the page within its limit, read or not: how the listing tells a short
+    /// page (the last) from a full one.
+    pub fn answered(&self) -> usize {
+        self.items.len() + self.unreadable.len() + self.nameless
+    }
+
+    /// Reads a listing answer item by item, as a batch answer is (`answer`): each item's
+    /// text is read into a record alone, at most `limit` of them. An answer that is not
+    /// `{"items": [...]}` is a `Decode` error: an API that answers a listing with
+    /// something else does not list. A record that cannot be read fails alone.
+    pub fn from_text(body: &str, limit: usize, token: &str) -> Result<Self, ApiError> {
+        let mut reader = super::page_reader::Reader::new(limit, token);
+        let mut de = serde_json::Deserializer::from_str(body);
+        serde::de::Deserializer::deserialize_any(&mut de, &mut reader).map_err(|e| {
+            ApiError::new(
                 ErrorKind::Decode,
-                "the listing answer is not a JSON object",
-            ));
-        };
-        let items = match map.remove("items") {
-            Some(Value::Array(items)) => items,
-            Some(_) => {
-                return Err(ApiError::new(
-                    ErrorKind::Decode,
-                    "`items` of the listing answer is not a list",
-                ));
-            }
-            None => {
-                return Err(ApiError::new(
-                    ErrorKind::Decode,
-                    "the listing answer has no `items` list",
-                ));
-            }
-        };
-        let count = map.get("count").and_then(Value::as_u64);
-        let items = items
-            .into_iter()
-            .filter_map(|item| {
-                let user_id = id_text(item.get("user_id"));
-                TaskRecord::from_value(item).map(|record| ListedTask { record, user_id })
-            })
-            .collect();
-        Ok(Self { items, count })
+                format!("the listing answer could not be read: {e}"),
+            )
+        })?;
+        reader.finish()
     }
 }
 
 impl Client {
     /// One page of the account's tasks. Errors as for any call; a `not_found` error is an
-    /// error of the call (a listing has no single task to be unknown).
+    /// error of the call (a listing has no single task to be unknown). The page is read
+    /// on a blocking thread: an answer of 30 MB takes a while to walk.
     pub async fn list_page(&self, query: &PageQuery) -> Result<Page, ApiError> {
-        let value = self.post(&query.body()).await.map_err(|mut e| {
+        let text = self.post_text(&query.body()).await.map_err(|mut e| {
             if e.kind == ErrorKind::NotFound {
                 e.kind = ErrorKind::Request;
             }
             e
         })?;
-        Page::from_value(value)
+        let limit = query.limit.clamp(1, MAX_PAGE_SIZE);
+        let token = self.token.clone();
+        tokio::task::spawn_blocking(move || Page::from_text(&text, limit, &token))
+            .await
+            .unwrap_or_else(|e| {
+                Err(ApiError::new(
+                    ErrorKind::Decode,
+                    format!("reading the listing answer stopped: {e}"),
+                ))
+            })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn from_value(value: Value) -> Result<Page, ApiError> {
+        Page::from_text(&value.to_string(), MAX_PAGE_SIZE, "")
+    }
 
     #[test]
     fn the_body_is_the_web_apps() {
@@ -160,18 +175,47 @@ mod tests {
 
     #[test]
     fn pages_read_items_owners_and_count() {
-        let page = Page::from_value(json!({"items": [
+        let page = from_value(json!({"items": [
             {"id": "a", "user_id": "u1"}, {"id": "b", "user_id": 7}, {"no_id": true}],
             "count": 12}))
         .expect("page");
         assert_eq!(page.count, Some(12));
         let owners: Vec<_> = page.items.iter().map(|t| t.user_id.clone()).collect();
         assert_eq!(owners, [Some("u1".into()), Some("7".into())]);
-        assert!(Page::from_value(json!({"id": "a"})).is_err());
-        assert!(Page::from_value(json!({"items": {}})).is_err());
-        assert!(Page::from_value(json!([])).is_err());
-        let no_count = Page::from_value(json!({"items": []})).expect("page");
+        assert!(from_value(json!({"id": "a"})).is_err());
+        assert!(from_value(json!({"items": {}})).is_err());
+        assert!(from_value(json!([])).is_err());
+        let no_count = from_value(json!({"items": []})).expect("page");
         assert_eq!(no_count.count, None);
+    }
+
+    #[test]
+    fn a_page_is_read_item_by_item_and_a_bad_record_fails_alone() {
+        let body = r#"{"count": 5, "junk": [[[[]]]], "items": [
+            {"id": "a", "user_id": "u1"},
+            {"id": "b", "created_at": 1e309, "user_id": "u2"},
+            {"created_at": -1e309},
+            {"id": "c", "response": {"data": {"status": "succeeded"}}},
+            {"id": "d"}, {"id": "e"}]}"#;
+        let page = Page::from_text(body, 4, "").expect("page");
+        let ids: Vec<&str> = page.items.iter().map(|t| t.record.id.as_str()).collect();
+        assert_eq!(ids, ["a", "c"]);
+        assert_eq!(page.unreadable.len(), 1);
+        assert_eq!(page.unreadable[0].id, "b");
+        assert_eq!(page.unreadable[0].user_id.as_deref(), Some("u2"));
+        assert!(
+            page.unreadable[0]
+                .error
+                .message
+                .ends_with("number out of range at created_at"),
+            "{}",
+            page.unreadable[0].error
+        );
+        assert_eq!((page.nameless, page.beyond_limit), (1, 2));
+        assert_eq!(page.answered(), 4, "a full page, bad records counted");
+        assert_eq!(page.count, Some(5));
+        let e = Page::from_text("{\"items\": [NaN]}", 4, "").expect_err("not JSON");
+        assert_eq!(e.kind, ErrorKind::Decode);
     }
 
     #[test]

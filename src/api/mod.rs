@@ -6,7 +6,9 @@
 mod answer;
 mod client;
 mod error;
+mod error_body;
 mod listing;
+mod page_reader;
 mod record;
 mod sparse;
 mod state;
@@ -17,7 +19,7 @@ mod token_check;
 pub use answer::BatchAnswer;
 pub use client::{Client, ClientConfig, CreateFailure, CreateResponse, DEFAULT_API_BASE};
 pub use error::{ApiError, ErrorKind};
-pub use listing::{ListScope, ListedTask, MAX_PAGE_SIZE, Page, PageQuery};
+pub use listing::{ListScope, ListedTask, MAX_PAGE_SIZE, Page, PageQuery, UnreadableTask};
 pub use record::TaskRecord;
 pub use state::Failure;
 pub use status::Status;

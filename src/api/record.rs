@@ -109,6 +109,57 @@ fn compact(text: &RawValue) -> Box<RawValue> {
     RawValue::from_string(out).unwrap_or_else(|_| text.to_owned())
 }
 
+/// A record's text above this many bytes is not kept as it came: a record is about 1 KB,
+/// and one with a long prompt or many reference items a few dozen; 256 KB is far past
+/// any the API sends, and small enough that [`TaskRecord::raw`]'s tree of it stays a few
+/// MB for each record that the details panel, the gallery and the library look at.
+pub const RAW_MAX_BYTES: usize = 256 * 1024;
+
+/// Nor above this many values (a small text of tiny nested lists is what builds big).
+pub const RAW_MAX_VALUES: usize = 8192;
+
+/// The key of the note a record kept trimmed carries, saying so.
+pub const TRIMMED_NOTE_KEY: &str = sparse::DROPPED;
+
+/// The raw text to keep of a record read by `sparse`: the text itself when it is small
+/// and holds no escaped token; else rebuilt, the token hidden, from the whole text when
+/// that is small, or from what `sparse` read (the places the record model, a listing and
+/// the gallery read; the details panel and the library then see only those), with a note
+/// that the rest was dropped. So [`TaskRecord::raw`] parses a bounded text.
+fn kept_raw(text: &RawValue, read: &sparse::Read, token: Option<&str>) -> Box<RawValue> {
+    let small = text.get().len() <= RAW_MAX_BYTES && read.values <= RAW_MAX_VALUES;
+    if small && !read.token_seen {
+        return compact(text);
+    }
+    if small
+        && let Some(token) = token
+        && let Ok(mut whole) = serde_json::from_str::<Value>(text.get())
+    {
+        crate::text::redact_json(&mut whole, token);
+        return serde_json::value::to_raw_value(&whole).unwrap_or_else(|_| null_raw());
+    }
+    let mut tree = read.tree.clone();
+    if let Value::Object(map) = &mut tree {
+        let why = if small {
+            "the record held the API token".to_owned()
+        } else {
+            format!(
+                "the record was {} KB of {} values",
+                text.get().len() / 1024,
+                read.values
+            )
+        };
+        map.insert(
+            TRIMMED_NOTE_KEY.to_owned(),
+            Value::String(format!(
+                "{why}: only the fields this app reads were kept; \
+                 lists and objects it does not read are dropped"
+            )),
+        );
+    }
+    serde_json::value::to_raw_value(&tree).unwrap_or_else(|_| null_raw())
+}
+
 impl PartialEq for RawRecord {
     fn eq(&self, other: &Self) -> bool {
         self.text.get() == other.text.get()
@@ -161,7 +212,10 @@ impl TaskRecord {
         self.is_live(super::time::unix_now())
     }
 
-    /// The record as the API sent it (parsed on first use, then kept).
+    /// The record as the API sent it (parsed on first use, then kept); for a record read
+    /// from an answer, with the token hidden and, past [`RAW_MAX_BYTES`] or
+    /// [`RAW_MAX_VALUES`], trimmed to the fields this app reads, with a note under
+    /// [`TRIMMED_NOTE_KEY`].
     pub fn raw(&self) -> &Value {
         self.raw.parsed.get_or_init(|| {
             // The text was produced by serde_json (from a `Value` or a checked `RawValue`),
@@ -202,14 +256,35 @@ impl TaskRecord {
     /// Reads a record from the JSON text the API sent, building only the parts the fields
     /// come from (see `sparse`): `Ok(None)` when it has no usable `id` (a string or a
     /// number), an error naming the value when the text holds one no record can (a number
-    /// out of `f64` range anywhere) or when a value the status is read from has the wrong
-    /// type (`"status": 7`, see `state::check_needed`): without its status a record says
-    /// nothing. Any other field of the wrong type reads as unknown (`"model": true`, `"created_at": "soon"`), as in [`Self::from_value`],
-    /// which refuses nothing but a missing id.
+    /// out of `f64` range anywhere), when a value the status is read from has the wrong
+    /// type (`"status": 7`, see `state::check_needed`: without its status a record says
+    /// nothing) or when what would be built passes `sparse`'s budget. Any other field of
+    /// the wrong type reads as unknown (`"model": true`, `"created_at": "soon"`), as in
+    /// [`Self::from_value`], which refuses nothing but a missing id.
     pub fn from_json(text: &RawValue) -> Result<Option<Self>, Unreadable> {
-        let tree = sparse::read(text.get())?;
-        state::check_needed(&tree).map_err(|e| Unreadable(e.to_string()))?;
-        Ok(Self::derive(&tree, compact(text)))
+        Self::from_json_with(text, None)
+    }
+
+    /// [`Self::from_json`] with `token` hidden wherever a string holds it once decoded
+    /// (`"TOK\u0045N"`, or split by an escape): the literal token is cut from the answer
+    /// before it is read (`answer::body_text`), an escaped one only shows here.
+    pub(super) fn from_json_with(
+        text: &RawValue,
+        token: Option<&str>,
+    ) -> Result<Option<Self>, Unreadable> {
+        Ok(Self::read_json(text, token)?.map(|(record, _)| record))
+    }
+
+    /// [`Self::from_json_with`], and the owner the record names (`user_id`), for a listing.
+    pub(super) fn read_json(
+        text: &RawValue,
+        token: Option<&str>,
+    ) -> Result<Option<(Self, Option<String>)>, Unreadable> {
+        let read = sparse::read(text.get(), token)?;
+        state::check_needed(&read.tree).map_err(|e| Unreadable(e.to_string()))?;
+        let owner = super::listing::id_text(read.tree.get("user_id"));
+        let raw = kept_raw(text, &read, token);
+        Ok(Self::derive(&read.tree, raw).map(|r| (r, owner)))
     }
 
     fn derive(raw: &Value, raw_text: Box<RawValue>) -> Option<Self> {
@@ -389,6 +464,59 @@ mod tests {
     }
 
     #[test]
+    fn a_big_record_keeps_a_trimmed_raw_text_that_reads_the_same() {
+        let junk = "[[]],".repeat(60_000);
+        let text = format!(
+            r#"{{"id": "big", "junk": [{junk}[]], "request": {{"model": "m", "duration": 5,
+            "content": [{{"type": "text", "text": "hello"}}, {junk}[]]}},
+            "response": {{"success": true, "data": {{"status": "succeeded", "seed": 3,
+            "video_url": "https://cdn.example/v.mp4", "error": {{"detail": 1}}}}}}}}"#
+        );
+        assert!(text.len() > RAW_MAX_BYTES);
+        let raw = RawValue::from_string(text).expect("JSON");
+        let r = TaskRecord::from_json(&raw)
+            .expect("readable")
+            .expect("record");
+        assert!(
+            r.raw_json().get().len() < 4096,
+            "{}",
+            r.raw_json().get().len()
+        );
+        let note = r.raw()[TRIMMED_NOTE_KEY].as_str().expect("a note");
+        assert!(
+            note.contains("only the fields this app reads were kept"),
+            "{note}"
+        );
+        assert_eq!(
+            r.raw()["request"]["duration"],
+            json!(5),
+            "the gallery's field"
+        );
+        assert!(r.raw().get("junk").is_none());
+        // Read again from the trimmed text (as a history whose fields are stale is), the
+        // record is the same.
+        let again = TaskRecord::from_value(r.raw_owned()).expect("record");
+        assert_eq!(again.with_raw_json(r.raw_json().to_owned()), r);
+
+        // Many values in a small text are trimmed too.
+        let small = format!(
+            r#"{{"id": "many", "x": [{}0]}}"#,
+            "0,".repeat(RAW_MAX_VALUES)
+        );
+        let raw = RawValue::from_string(small).expect("JSON");
+        let r = TaskRecord::from_json(&raw)
+            .expect("readable")
+            .expect("record");
+        assert!(r.raw().get(TRIMMED_NOTE_KEY).is_some());
+        // A small record is kept as it came.
+        let raw = RawValue::from_string(r#"{"id": "s", "seed": [1, 2]}"#.into()).expect("JSON");
+        let r = TaskRecord::from_json(&raw)
+            .expect("readable")
+            .expect("record");
+        assert_eq!(r.raw_json().get(), r#"{"id":"s","seed":[1,2]}"#);
+    }
+
+    #[test]
     fn empty_object_is_no_record() {
         assert_eq!(
             TaskRecord::from_value(fixture("var-empty-object.json")),
@@ -488,9 +616,8 @@ mod tests {
         /// The keys the reader looks at (the sparse reader's own list), so generated trees
         /// reach every branch of it, and one key it ignores.
         fn keys() -> Vec<&'static str> {
-            super::super::sparse::KEYS
-                .iter()
-                .copied()
+            super::super::sparse::schema_keys()
+                .into_iter()
                 .chain(["other"])
                 .collect()
         }

@@ -68,7 +68,28 @@ pub(super) async fn run(cli: &Cli, args: &ListArgs) -> u8 {
     };
     let n = listing.tasks.len();
     eprintln!("{n} task{}", if n == 1 { "" } else { "s" });
-    printer.all(&listing.tasks, true).await;
+    let bad = listing.unreadable.len();
+    if bad > 0 {
+        eprintln!(
+            "{bad} listed record{} could not be read (shown as errors)",
+            if bad == 1 { "" } else { "s" }
+        );
+    }
+    if listing.nameless > 0 {
+        eprintln!(
+            "warning: {} listed item(s) named no task (no readable id) and were left out",
+            listing.nameless
+        );
+    }
+    if listing.beyond_limit > 0 {
+        eprintln!(
+            "warning: the API sent {} item(s) past the page size asked; they were left out",
+            listing.beyond_limit
+        );
+    }
+    printer
+        .all_with_errors(&listing.tasks, &listing.unreadable, true)
+        .await;
     if !args.follow {
         return printer.code();
     }
@@ -101,7 +122,7 @@ pub(super) async fn run(cli: &Cli, args: &ListArgs) -> u8 {
             // A passing outage: the next question covers the same range again.
             Err(e) => eprintln!(
                 "warning: {}; asking again in {} s",
-                text::for_terminal(&e.to_string(), token.as_deref()),
+                text::for_stderr(&e.to_string(), token.as_deref()),
                 interval.as_secs_f64()
             ),
         }
@@ -121,7 +142,7 @@ fn stderr_events(token: Option<String>, progress: bool) -> Arc<dyn Fn(ListEvent)
             let what = error.waiting_reason();
             eprintln!(
                 "{what} ({}); retrying a page in {:.1} s (attempt {attempt})",
-                text::for_terminal(&error.to_string(), token.as_deref()),
+                text::for_stderr(&error.to_string(), token.as_deref()),
                 wait.as_secs_f64()
             );
         }
@@ -130,7 +151,7 @@ fn stderr_events(token: Option<String>, progress: bool) -> Arc<dyn Fn(ListEvent)
 
 /// The stderr line and exit code of a listing that did not work.
 fn report(error: &ListError, token: Option<&str>) -> u8 {
-    let shown = text::for_terminal(&error.to_string(), token);
+    let shown = text::for_stderr(&error.to_string(), token);
     match error {
         ListError::Unsupported { .. } => {
             eprintln!("error: listing not supported: {shown}");
@@ -171,7 +192,26 @@ impl Printer {
     }
 
     async fn all(&self, records: &[TaskRecord], with_header: bool) {
-        let entries: Vec<TaskEntry> = records.iter().cloned().map(entry).collect();
+        self.all_with_errors(records, &[], with_header).await;
+    }
+
+    /// The records, then a row of `error` for each listed record that could not be read.
+    async fn all_with_errors(
+        &self,
+        records: &[TaskRecord],
+        errors: &[(String, Arc<crate::api::ApiError>)],
+        with_header: bool,
+    ) {
+        let entries: Vec<TaskEntry> = records
+            .iter()
+            .cloned()
+            .map(entry)
+            .chain(errors.iter().map(|(id, e)| {
+                let mut t = TaskEntry::new(id.clone());
+                t.apply(engine::Outcome::Error(e.clone()));
+                t
+            }))
+            .collect();
         let refs: Vec<&TaskEntry> = entries.iter().collect();
         let token = self.token.as_deref();
         let saved = match &self.library {

@@ -107,9 +107,10 @@ pub(super) async fn follow(
         Ok(library) => library,
         Err(code) => return code,
     };
-    // Everything the server says goes through this before it reaches a terminal.
+    // Everything the server says goes through this before it reaches a terminal, and is
+    // cut: stderr is a log as often as a terminal.
     let shown =
-        |server_text: &dyn std::fmt::Display| text::for_terminal(&server_text.to_string(), token);
+        |server_text: &dyn std::fmt::Display| text::for_stderr(&server_text.to_string(), token);
 
     let config = EngineConfig {
         batch_size: usize::from(args.batch_size),

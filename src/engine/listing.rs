@@ -111,6 +111,14 @@ pub struct Listing {
     pub total: Option<u64>,
     /// The end of the range as sent (Unix seconds).
     pub created_at_max: i64,
+    /// Listed records that could not be read, by id, each with why: each fails alone,
+    /// the rest of its page is listed. None of them is also in `tasks`.
+    pub unreadable: Vec<(String, Arc<ApiError>)>,
+    /// Listed items that name no task (no `id`, or unreadable without one): counted,
+    /// so that they are said rather than dropped unseen.
+    pub nameless: usize,
+    /// Items a page sent past the `limit` asked, dropped unread.
+    pub beyond_limit: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -219,6 +227,8 @@ pub(super) async fn list_tasks(
     let mut pages = Pager::new(request, page_size);
     let mut checks = Checks::new(created_at_min, created_at_max, &request.scope);
     let mut tasks: HashMap<String, TaskRecord> = HashMap::new();
+    let mut unreadable: HashMap<String, Arc<ApiError>> = HashMap::new();
+    let (mut nameless, mut beyond_limit) = (0, 0);
     let mut total = None;
     let mut running: JoinSet<PageResult> = JoinSet::new();
     loop {
@@ -264,14 +274,21 @@ pub(super) async fn list_tasks(
                 return Err(ListError::from_call(e));
             }
         };
-        if let Err(reason) = checks.page(offset, &page.items, &tasks) {
+        if let Err(reason) = checks.page(offset, &page, &tasks) {
             running.abort_all();
             return Err(ListError::unsupported(reason.to_string()));
         }
         if total.is_none() {
             total = page.count;
         }
-        pages.answered(offset, page.items.len(), page.count);
+        pages.answered(offset, page.answered(), page.count);
+        nameless += page.nameless;
+        beyond_limit += page.beyond_limit;
+        for bad in page.unreadable {
+            unreadable
+                .entry(bad.id)
+                .or_insert_with(|| Arc::new(bad.error));
+        }
         for ListedTask { record, .. } in page.items {
             tasks.entry(record.id.clone()).or_insert(record);
         }
@@ -280,6 +297,10 @@ pub(super) async fn list_tasks(
             total,
         }));
     }
+    // A record read on one page and unreadable on another is listed as read.
+    unreadable.retain(|id, _| !tasks.contains_key(id));
+    let mut unreadable: Vec<(String, Arc<ApiError>)> = unreadable.into_iter().collect();
+    unreadable.sort_by(|a, b| a.0.cmp(&b.0));
     let mut tasks: Vec<TaskRecord> = tasks.into_values().collect();
     tasks.sort_by(newest_first);
     if let Some(limit) = request.limit {
@@ -289,6 +310,9 @@ pub(super) async fn list_tasks(
         tasks,
         total,
         created_at_max,
+        unreadable,
+        nameless,
+        beyond_limit,
     })
 }
 
@@ -390,9 +414,10 @@ impl Checks {
     fn page(
         &mut self,
         offset: usize,
-        items: &[ListedTask],
+        page: &crate::api::Page,
         seen: &HashMap<String, TaskRecord>,
     ) -> Result<(), PageProblem> {
+        let items = &page.items;
         for item in items {
             if let Some(created) = item.record.created_at
                 && !(self.min - RANGE_SLACK_SECONDS..=self.max + RANGE_SLACK_SECONDS)
@@ -405,26 +430,35 @@ impl Checks {
                     to: crate::api::format_rfc3339(self.max).unwrap_or_default(),
                 });
             }
-            if let Some(user) = &item.user_id {
-                match &self.known_user {
-                    Some(known) if known != user => {
-                        let id = item.record.id.clone();
-                        return Err(if self.given_user {
-                            PageProblem::OtherUser(id)
-                        } else {
-                            PageProblem::MixedUsers(id)
-                        });
-                    }
-                    Some(_) => {}
-                    None => self.known_user = Some(user.clone()),
-                }
-            }
+            self.owner(&item.record.id, item.user_id.as_ref())?;
+        }
+        // A record that could not be read is shown by its id: it must be the same user's.
+        for bad in &page.unreadable {
+            self.owner(&bad.id, bad.user_id.as_ref())?;
         }
         let repeats = !items.is_empty() && items.iter().all(|i| seen.contains_key(&i.record.id));
         if offset > 0 && repeats {
             return Err(PageProblem::IgnoresOffset(offset));
         }
         Ok(())
+    }
+
+    fn owner(&mut self, id: &str, user: Option<&String>) -> Result<(), PageProblem> {
+        let Some(user) = user else {
+            return Ok(());
+        };
+        match &self.known_user {
+            Some(known) if known != user => Err(if self.given_user {
+                PageProblem::OtherUser(id.to_owned())
+            } else {
+                PageProblem::MixedUsers(id.to_owned())
+            }),
+            Some(_) => Ok(()),
+            None => {
+                self.known_user = Some(user.clone());
+                Ok(())
+            }
+        }
     }
 }
 
@@ -518,6 +552,31 @@ mod tests {
         assert_eq!(p.next_offset(), Some(0));
         assert_eq!(p.next_offset(), Some(100));
         assert_eq!(p.next_offset(), None);
+    }
+
+    #[test]
+    fn an_unreadable_record_of_another_user_is_another_users_task() {
+        let scope = ListScope {
+            user_id: Some("u1".into()),
+            application_id: None,
+        };
+        let mut checks = Checks::new(0, 10, &scope);
+        let page = crate::api::Page {
+            unreadable: vec![crate::api::UnreadableTask {
+                id: "t".into(),
+                user_id: Some("u2".into()),
+                error: ApiError::new(ErrorKind::Decode, "bad"),
+            }],
+            ..Default::default()
+        };
+        assert_eq!(
+            checks.page(0, &page, &HashMap::new()),
+            Err(PageProblem::OtherUser("t".into()))
+        );
+        let mut same = Checks::new(0, 10, &scope);
+        let mut page = page;
+        page.unreadable[0].user_id = Some("u1".into());
+        assert_eq!(same.page(0, &page, &HashMap::new()), Ok(()));
     }
 
     #[test]

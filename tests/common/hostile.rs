@@ -1,8 +1,11 @@
 //! A hostile stand-in for the API on 127.0.0.1: it answers `retrieve` and `retrieve_batch`
 //! with records given as raw JSON text, so a record can hold what no `serde_json::Value`
 //! can (`1e309`, `NaN`, `Infinity`), and it can pad every batch answer with megabytes of
-//! tiny items of ids nobody asked for (`{"id":"x","a":[[[[]]]]}`). The transport is the
-//! shared loopback core in `http.rs`.
+//! tiny items of ids nobody asked for (`{"id":"x","a":[[[[]]]]}`). It can also answer
+//! every call with an error whose body is padded so (`fail_every_call`), and list the
+//! account's tasks (`retrieve_batch` with `offset`) as raw records followed by megabytes
+//! of tiny nameless items (`list_raw`). The transport is the shared loopback core in
+//! `http.rs`.
 #![allow(dead_code)]
 
 #[allow(clippy::duplicate_mod)]
@@ -17,6 +20,20 @@ use std::sync::{Arc, Mutex};
 /// One padding item: 23 bytes of JSON that cost a `Value` tree of about 1.5 KB.
 pub const TINY_ITEM: &str = r#"{"id":"x","a":[[[[]]]]}"#;
 
+/// A listing's padding item: no id, so it names no task.
+pub const NAMELESS_ITEM: &str = r#"{"a":[[[[]]]]}"#;
+
+/// About `bytes` of `item`s, each followed by a comma.
+pub fn padding(item: &str, bytes: usize) -> String {
+    let n = bytes / (item.len() + 1);
+    let mut out = String::with_capacity(n * (item.len() + 1));
+    for _ in 0..n {
+        out.push_str(item);
+        out.push(',');
+    }
+    out
+}
+
 #[derive(Default)]
 struct State {
     /// Id → the record's JSON text, sent as it is.
@@ -25,6 +42,10 @@ struct State {
     padding: Mutex<Arc<String>>,
     /// Ids of each request, in order.
     asked: Mutex<Vec<Vec<String>>>,
+    /// Every call answered with this status and body instead.
+    failure: Mutex<Option<(u16, Arc<String>)>>,
+    /// The account's tasks as raw records, newest first, and the padding after them.
+    listing: Mutex<(Vec<String>, Arc<String>)>,
 }
 
 #[derive(Clone)]
@@ -63,13 +84,24 @@ impl HostileServer {
 
     /// Every batch answer starts with about `bytes` of [`TINY_ITEM`]s.
     pub fn pad_batches(&self, bytes: usize) {
-        let n = bytes / (TINY_ITEM.len() + 1);
-        let mut padding = String::with_capacity(n * (TINY_ITEM.len() + 1));
-        for _ in 0..n {
-            padding.push_str(TINY_ITEM);
-            padding.push(',');
-        }
-        *self.state.padding.lock().expect("lock") = Arc::new(padding);
+        *self.state.padding.lock().expect("lock") = Arc::new(padding(TINY_ITEM, bytes));
+    }
+
+    /// Every call is answered with `status` and `{"success":false,"error":<error>,
+    /// "junk":[…]}`, the junk about `bytes` of [`TINY_ITEM`]s.
+    pub fn fail_every_call(&self, status: u16, error: &str, bytes: usize) {
+        let mut junk = padding(TINY_ITEM, bytes);
+        junk.pop();
+        let body = format!(r#"{{"success":false,"error":{error},"junk":[{junk}]}}"#);
+        *self.state.failure.lock().expect("lock") = Some((status, Arc::new(body)));
+    }
+
+    /// The listing answers `records` (raw text, newest first), each page's items followed
+    /// by about `bytes` of [`NAMELESS_ITEM`]s.
+    pub fn list_raw(&self, records: Vec<String>, bytes: usize) {
+        let mut pad = padding(NAMELESS_ITEM, bytes);
+        pad.pop();
+        *self.state.listing.lock().expect("lock") = (records, Arc::new(pad));
     }
 
     /// The ids of every request so far.
@@ -79,11 +111,17 @@ impl HostileServer {
 }
 
 fn serve(request: &Request, state: &State) -> Reply {
-    let (_, action, ids) = request.tasks_query();
+    let (body, action, ids) = request.tasks_query();
     let batch = action == "retrieve_batch";
     state.asked.lock().expect("lock").push(ids.clone());
-    let records = state.records.lock().expect("lock");
     let json = vec![("content-type".to_owned(), "application/json".to_owned())];
+    if let Some((status, body)) = state.failure.lock().expect("lock").clone() {
+        return Reply::new(status, json, body.as_bytes().to_vec());
+    }
+    if batch && body.get("offset").is_some() {
+        return Reply::new(200, json, listing_page(&body, state));
+    }
+    let records = state.records.lock().expect("lock");
     if !batch {
         let text = ids
             .first()
@@ -110,6 +148,27 @@ fn serve(request: &Request, state: &State) -> Reply {
     }
     out.push_str(&format!(r#"],"count":{}}}"#, found.len()));
     Reply::new(200, json, out)
+}
+
+/// One listing page: the records at `offset` (up to `limit`), then the padding.
+fn listing_page(body: &serde_json::Value, state: &State) -> String {
+    let offset = body["offset"].as_u64().unwrap_or(0) as usize;
+    let limit = body["limit"].as_u64().unwrap_or(100) as usize;
+    let (records, pad) = &*state.listing.lock().expect("lock");
+    let page: Vec<&str> = records
+        .iter()
+        .skip(offset)
+        .take(limit)
+        .map(String::as_str)
+        .collect();
+    let mut items = page.join(",");
+    if !pad.is_empty() {
+        if !items.is_empty() {
+            items.push(',');
+        }
+        items.push_str(pad);
+    }
+    format!(r#"{{"items":[{items}],"count":{}}}"#, records.len())
 }
 
 /// A finished task's record in the API's shape, as text, with `extra` spliced into its
