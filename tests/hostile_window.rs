@@ -1,7 +1,10 @@
-//! Hostile links in the window: one rule decides Open for the video and the last frame
-//! alike, in the grid; link-local hosts and links with user info are never opened.
+//! A hostile server in the window: one rule decides Open for the video and the last frame
+//! alike, in the grid; link-local hosts and links with user info are never opened; a
+//! look-alike host reads in punycode; an unreadable listed record fails alone.
 
 mod common;
+#[path = "common/hostile.rs"]
+mod hostile;
 #[path = "common/setup.rs"]
 mod setup;
 #[path = "common/ui.rs"]
@@ -81,4 +84,49 @@ fn a_look_alike_host_is_shown_in_punycode_in_the_details() {
             .is_none(),
         "the look-alike host is shown as it is"
     );
+}
+
+/// "Load my tasks" where one listed record cannot be read (a number out of range): the
+/// others are listed, and it joins the grid as an error with its reason, never dropped.
+#[test]
+fn an_unreadable_listed_record_joins_the_grid_as_an_error() {
+    let s = Setup::new([1280.0, 760.0]);
+    let server = s.runtime.block_on(hostile::HostileServer::start());
+    let ids = make_ids(3);
+    let now = seedance_tasks::task::unix_now();
+    let records = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let finished = if i == 1 { "1e309".to_owned() } else { format!("{}", now - 60.0) };
+            format!(
+                r#"{{"id":"{id}","created_at":{},"finished_at":{finished},"request":{{"model":"doubao-seedance-1-0-pro-250528","content":[{{"type":"text","text":"prompt of {id}"}}]}},"response":{{"success":true,"task_id":"{id}","data":{{"status":"succeeded","video_url":"https://cdn.example/{id}.mp4"}}}}}}"#,
+                now - 600.0 - i as f64
+            )
+        })
+        .collect();
+    server.list_raw(records, 0);
+    let mut options = ui::options(&server.url(), "hostile-window-token", &s.opener);
+    options.initial_ids = Vec::new();
+    let mut h = s.harness(options);
+    let _enter = s.runtime.enter();
+    h.get_by_label("Load my tasks").click();
+    step_until(&mut h, "the listing", |app| app.book().len() == 3);
+    let book = h.state().book();
+    for (i, id) in ids.iter().enumerate() {
+        let entry = book.get(id).expect("listed");
+        if i == 1 {
+            assert_eq!(entry.status, seedance_tasks::api::Status::Error, "{id}");
+            let reason = entry.reason_text();
+            assert!(
+                reason.contains("number out of range at finished_at"),
+                "{reason}"
+            );
+        } else {
+            assert_eq!(entry.status, seedance_tasks::api::Status::Succeeded, "{id}");
+        }
+    }
+    h.get_all_by_label_contains("1 record could not be read (shown as errors)")
+        .next()
+        .expect("the listing says so");
 }

@@ -252,6 +252,7 @@ async fn following_hands_out_a_new_task_once() {
             .follow(f, Arc::new(|_| {}), cancel.clone())
             .await
             .expect("poll")
+            .tasks
             .into_iter()
             .map(|r| r.id)
             .collect::<Vec<_>>()

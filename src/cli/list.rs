@@ -115,7 +115,11 @@ pub(super) async fn run(cli: &Cli, args: &ListArgs) -> u8 {
             .follow(&mut follower, events.clone(), stop.clone())
             .await
         {
-            Ok(new) => printer.all(&new, false).await,
+            Ok(new) => {
+                printer
+                    .all_with_errors(&new.tasks, &new.unreadable, false)
+                    .await
+            }
             Err(ListError::Cancelled) => return printer.code(),
             Err(e @ ListError::Unsupported { .. }) => return report(&e, token.as_deref()),
             Err(e) if e.is_token_problem() => return report(&e, token.as_deref()),
@@ -189,10 +193,6 @@ impl Printer {
         } else {
             exit::OK
         }
-    }
-
-    async fn all(&self, records: &[TaskRecord], with_header: bool) {
-        self.all_with_errors(records, &[], with_header).await;
     }
 
     /// The records, then a row of `error` for each listed record that could not be read.

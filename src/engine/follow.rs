@@ -3,9 +3,19 @@
 //! and the window's "Follow my account" both ask through `EngineHandle::follow`.
 
 use super::listing::{ListRequest, newest_first};
-use crate::api::{ListScope, TaskRecord};
+use crate::api::{ApiError, ListScope, TaskRecord};
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
+
+/// What one follow question brought that was not handed out before: the new tasks, oldest
+/// first, and the new listed records that could not be read, each by id with why (so they
+/// are shown as errors, not dropped).
+#[derive(Debug, Default)]
+pub struct Followed {
+    pub tasks: Vec<TaskRecord>,
+    pub unreadable: Vec<(String, Arc<ApiError>)>,
+}
 
 /// How often to ask by default: tasks take minutes, and each question is a listing call.
 pub const FOLLOW_INTERVAL: Duration = Duration::from_secs(30);
@@ -93,6 +103,23 @@ impl Follower {
         self.remember(&fresh);
         fresh
     }
+
+    /// Of the listed records that could not be read, those not handed out before. They
+    /// have no creation time the follow can trust: each is remembered at the newest time
+    /// seen, so it is handed out once and forgotten with the tasks of that time.
+    pub fn take_new_unreadable(
+        &mut self,
+        listed: Vec<(String, Arc<ApiError>)>,
+    ) -> Vec<(String, Arc<ApiError>)> {
+        let fresh: Vec<_> = listed
+            .into_iter()
+            .filter(|(id, _)| !self.seen.contains_key(id))
+            .collect();
+        for (id, _) in &fresh {
+            self.seen.insert(id.clone(), self.newest);
+        }
+        fresh
+    }
 }
 
 #[cfg(test)]
@@ -102,6 +129,26 @@ mod tests {
 
     fn task(id: &str, created: f64) -> TaskRecord {
         TaskRecord::from_value(json!({"id": id, "created_at": created})).expect("record")
+    }
+
+    #[test]
+    fn an_unreadable_record_is_handed_out_once() {
+        let mut f = Follower::new(100.0, ListScope::default(), &[task("a", 150.0)]);
+        let bad = |id: &str| {
+            (
+                id.to_owned(),
+                Arc::new(ApiError::new(
+                    crate::api::ErrorKind::Decode,
+                    "the API's record could not be read",
+                )),
+            )
+        };
+        let first = f.take_new_unreadable(vec![bad("x")]);
+        assert_eq!(first.len(), 1);
+        assert_eq!(first[0].0, "x");
+        let again = f.take_new_unreadable(vec![bad("x"), bad("y")]);
+        let ids: Vec<&str> = again.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(ids, ["y"], "x was handed out before");
     }
 
     #[test]

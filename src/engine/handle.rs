@@ -7,10 +7,10 @@
 
 use super::create::{self, CreateCall, CreatePolicy, OnRetry};
 use super::door::{Answer, Door};
-use super::follow::Follower;
+use super::follow::{Followed, Follower};
 use super::listing::{ListCancel, ListError, ListEvents, ListRequest, Listing};
 use super::{Backend, Command};
-use crate::api::{ApiError, CreateFailure, CreateResponse, ErrorKind, TaskRecord, TokenCheck};
+use crate::api::{ApiError, CreateFailure, CreateResponse, ErrorKind, TokenCheck};
 use crate::secrets::Token;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
@@ -59,15 +59,19 @@ impl EngineHandle {
     }
 
     /// Follow's question: the listing `follower` asks for next, and of its answer the
-    /// tasks not handed out before, oldest first.
+    /// tasks not handed out before, oldest first, and the unreadable records not handed out
+    /// before.
     pub async fn follow(
         &self,
         follower: &mut Follower,
         on_event: ListEvents,
         cancel: ListCancel,
-    ) -> Result<Vec<TaskRecord>, ListError> {
+    ) -> Result<Followed, ListError> {
         let listing = self.list(follower.request(), on_event, cancel).await?;
-        Ok(follower.take_new(listing.tasks))
+        Ok(Followed {
+            tasks: follower.take_new(listing.tasks),
+            unreadable: follower.take_new_unreadable(listing.unreadable),
+        })
     }
 
     /// Sends one generation through the engine's door (see `engine::create`).

@@ -24,7 +24,7 @@ pub use backend::Backend;
 pub use create::{CreateCall, CreatePolicy, OnRetry};
 pub use door::PROBE_AFTER;
 pub use follow::{
-    FOLLOW_INTERVAL, FOLLOW_OVERLAP, Follower, MIN_FOLLOW_INTERVAL, TEST_FLOOR_ENV,
+    FOLLOW_INTERVAL, FOLLOW_OVERLAP, Followed, Follower, MIN_FOLLOW_INTERVAL, TEST_FLOOR_ENV,
     follow_interval, min_follow_interval,
 };
 pub use handle::test_token;

@@ -6,8 +6,10 @@
 
 use super::SeedanceApp;
 use super::background::{Done, Job};
-use crate::api::{ListScope, TaskRecord};
-use crate::engine::{self, Follower, ListCancel, ListError, ListEvent, ListRequest, Listing};
+use crate::api::{ApiError, ListScope, TaskRecord};
+use crate::engine::{
+    self, Followed, Follower, ListCancel, ListError, ListEvent, ListRequest, Listing,
+};
 use crate::gui::account::{AccountIntent, AccountView};
 use crate::gui::status::{Severity, count};
 use crate::task::{Outcome, unix_now};
@@ -121,12 +123,33 @@ impl SeedanceApp {
                         Follower::new(self.session.account.started, scope, &[])
                     });
                 follower.remember(&listing.tasks);
-                let added = self.adopt(listing.tasks);
-                self.session.account.message = Some(format!(
+                let unreadable = follower.take_new_unreadable(listing.unreadable);
+                let bad = unreadable.len();
+                let added = self.adopt(listing.tasks) + self.adopt_unreadable(unreadable);
+                let mut message = format!(
                     "Listed {}, {} new to the grid.",
-                    count(n, "task", "tasks"),
+                    count(n + bad, "task", "tasks"),
                     added
-                ));
+                );
+                if bad > 0 {
+                    message.push_str(&format!(
+                        " {} could not be read (shown as errors).",
+                        count(bad, "record", "records")
+                    ));
+                }
+                if listing.nameless > 0 {
+                    message.push_str(&format!(
+                        " {} named no task.",
+                        count(listing.nameless, "listed item", "listed items")
+                    ));
+                }
+                if listing.beyond_limit > 0 {
+                    message.push_str(&format!(
+                        " {} past the page size were ignored.",
+                        count(listing.beyond_limit, "item", "items")
+                    ));
+                }
+                self.session.account.message = Some(message);
             }
             Err(e) => self.on_list_error(e),
         }
@@ -166,6 +189,19 @@ impl SeedanceApp {
             .filter(|id| self.session.book.get(id).is_some_and(|e| e.is_unfinished()))
             .collect();
         self.send_query(unfinished);
+        added
+    }
+
+    /// Listed records that could not be read: each joins the grid as an error with why,
+    /// the way a bad record of a batch does (the watch asks it again later).
+    fn adopt_unreadable(&mut self, unreadable: Vec<(String, Arc<ApiError>)>) -> usize {
+        let ids: Vec<String> = unreadable.iter().map(|(id, _)| id.clone()).collect();
+        let added = self.session.book.add_ids(&ids);
+        let outcomes = unreadable
+            .into_iter()
+            .map(|(id, e)| (id, Outcome::Error(e)))
+            .collect();
+        self.session.book.apply(outcomes);
         added
     }
 
@@ -224,27 +260,29 @@ impl SeedanceApp {
             });
     }
 
-    pub(super) fn on_followed(
-        &mut self,
-        follower: Follower,
-        result: Result<Vec<TaskRecord>, ListError>,
-    ) {
+    pub(super) fn on_followed(&mut self, follower: Follower, result: Result<Followed, ListError>) {
         self.session.account.follow_in_flight = false;
         self.session.account.follower = Some(follower);
         self.session.account.next_follow = Instant::now() + self.session.account.every;
         match result {
-            Ok(new) if new.is_empty() => {}
+            Ok(new) if new.tasks.is_empty() && new.unreadable.is_empty() => {}
             Ok(new) => {
-                let n = new.len();
+                let n = new.tasks.len();
+                let bad = new.unreadable.len();
                 // Follow brings tasks in as they are made: each is saved as it finishes,
                 // also one that arrives finished.
-                let ids: Vec<String> = new.iter().map(|r| r.id.clone()).collect();
-                self.adopt(new);
+                let ids: Vec<String> = new.tasks.iter().map(|r| r.id.clone()).collect();
+                self.adopt(new.tasks);
+                self.adopt_unreadable(new.unreadable);
                 self.library_finished(&ids);
-                self.session.account.message = Some(format!(
-                    "Follow added {}.",
-                    count(n, "new task", "new tasks")
-                ));
+                let mut message = format!("Follow added {}.", count(n, "new task", "new tasks"));
+                if bad > 0 {
+                    message.push_str(&format!(
+                        " {} could not be read (shown as errors).",
+                        count(bad, "new record", "new records")
+                    ));
+                }
+                self.session.account.message = Some(message);
             }
             // An outage says nothing about listing: the next question covers the range.
             Err(e @ ListError::Api(_)) if !e.is_token_problem() => {

@@ -7,7 +7,7 @@
 use super::files::ExportFailure;
 use crate::api::{ApiError, TaskRecord, TokenCheck};
 use crate::download::DownloadJob;
-use crate::engine::{Follower, ListError, Listing};
+use crate::engine::{Followed, Follower, ListError, Listing};
 use crate::gui::attention::NotifyError;
 use crate::gui::dialogs::Picked;
 use crate::gui::opener::OpenError;
@@ -51,7 +51,7 @@ pub enum Done {
     /// Follow's question was answered; the follower comes back with what it saw.
     Followed {
         follower: Box<Follower>,
-        result: Result<Vec<TaskRecord>, ListError>,
+        result: Result<Followed, ListError>,
     },
     /// A local image was chosen (or not) for the image row `index`.
     ImagePicked {
