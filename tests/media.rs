@@ -268,6 +268,9 @@ fn h264_high_10_is_named_and_decoded_by_ffmpeg_when_there_is_one() {
     assert_eq!(frame.dimensions(), (320, 180));
     let d = distance(&frame, &reference("media-h264-high-bframes-frame0.png"));
     assert!(d < 12.0, "{d:.2}");
+    // Monochrome, which OpenH264 would crop to the wrong height, at its own size.
+    let gray = media::first_frame(&fixture("media-h264-gray.mp4")).expect("ffmpeg");
+    assert_eq!(gray.dimensions(), (320, 180));
 }
 
 #[test]

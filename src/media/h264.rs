@@ -177,40 +177,56 @@ fn parse_sps(nal: &[u8]) -> Result<SeqParameterSet, MediaError> {
 }
 
 /// The profile of an H.264 sequence parameter set (NAL header included) when OpenH264
-/// cannot decode it, by name ("High 10"); `None` when it can (8-bit 4:2:0 or
-/// monochrome: Baseline, Main, Extended, High), or when the set is unreadable (the
-/// decoder then says what is wrong with it).
-pub fn unsupported_profile(nal: &[u8]) -> Option<&'static str> {
+/// cannot decode it, by name ("High 10"); `None` when it can (8-bit 4:2:0: Baseline,
+/// Main, Extended, High), or when the set is unreadable (the decoder then says what is
+/// wrong with it).
+pub fn unsupported_profile(nal: &[u8]) -> Option<String> {
     parse_sps(nal).ok().as_ref().and_then(refused_profile)
 }
 
-/// OpenH264 2.7 decodes 8 bits a sample and chroma_format_idc 0 or 1 (its `ParseSps`
-/// refuses the rest); the profiles that need more are named by their `profile_idc`
-/// (H.264 Annex A), any other by what it declares.
-fn refused_profile(sps: &SeqParameterSet) -> Option<&'static str> {
+/// OpenH264 decodes 8 bits a sample in 4:2:0 (chroma_format_idc 1); the profiles that
+/// need more are named by their `profile_idc` (H.264 Annex A), others by their profile
+/// and what they declare ("High 4:0:0": OpenH264 2.7 crops a monochrome picture as if
+/// it were 4:2:0, so it is not asked).
+fn refused_profile(sps: &SeqParameterSet) -> Option<String> {
     let chroma = &sps.chroma_info;
-    let deep = chroma.bit_depth_luma_minus8 > 0 || chroma.bit_depth_chroma_minus8 > 0;
-    let subsampling = match chroma.chroma_format {
-        ChromaFormat::Monochrome | ChromaFormat::YUV420 => None,
-        ChromaFormat::YUV422 => Some("4:2:2"),
-        ChromaFormat::YUV444 => Some("4:4:4"),
-        ChromaFormat::Invalid(_) => Some("with an invalid chroma format"),
+    let bits = 8 + chroma
+        .bit_depth_luma_minus8
+        .max(chroma.bit_depth_chroma_minus8);
+    let sampling = match chroma.chroma_format {
+        ChromaFormat::YUV420 => None,
+        ChromaFormat::Monochrome => Some("4:0:0".to_owned()),
+        ChromaFormat::YUV422 => Some("4:2:2".to_owned()),
+        ChromaFormat::YUV444 => Some("4:4:4".to_owned()),
+        ChromaFormat::Invalid(n) => Some(format!("chroma format {n}")),
     };
-    if !deep && subsampling.is_none() {
+    if bits == 8 && sampling.is_none() {
         return None;
     }
-    Some(match u8::from(sps.profile_idc) {
+    let named = match u8::from(sps.profile_idc) {
         110 => "High 10",
         122 => "High 4:2:2",
         244 => "High 4:4:4 Predictive",
         44 => "CAVLC 4:4:4 Intra",
-        _ => match subsampling {
-            Some("4:2:2") => "4:2:2",
-            Some("4:4:4") => "4:4:4",
-            Some(other) => other,
-            None => "above 8 bits",
-        },
+        66 => "Baseline",
+        77 => "Main",
+        88 => "Extended",
+        100 => "High",
+        other => return Some(format!("profile {other} {}", what(sampling, bits))),
+    };
+    Some(match u8::from(sps.profile_idc) {
+        110 | 122 | 244 | 44 => named.to_owned(),
+        _ => format!("{named} {}", what(sampling, bits)),
     })
+}
+
+/// "4:2:2", "10-bit" or "4:2:2 10-bit".
+fn what(sampling: Option<String>, bits: u8) -> String {
+    match (sampling, bits) {
+        (Some(s), 8) => s,
+        (Some(s), n) => format!("{s} {n}-bit"),
+        (None, n) => format!("{n}-bit"),
+    }
 }
 
 /// One AVCC sample (NAL units behind big-endian length prefixes) as Annex B (behind

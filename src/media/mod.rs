@@ -5,10 +5,11 @@
 //!
 //! The route, after rerun's `re_video`: the MP4 container is read and checked
 //! ([`boxes`], [`demux`]), its video codec named (for H.264 by its sequence parameter
-//! set too: OpenH264 decodes 8-bit 4:2:0, not High 10 or 4:2:2), and the frame asked of
-//! the first [`Backend`] that decodes that codec: OpenH264 compiled in for the H.264 it
-//! decodes, then an `ffmpeg` found on `PATH` for anything else. With neither, the answer
-//! is "no poster: <codec> not supported" ("… H.264 High 10 (avc1) not supported").
+//! set too: OpenH264 decodes 8-bit 4:2:0, not High 10, 4:2:2 or monochrome), and the
+//! frame asked of the first [`Backend`] that decodes that codec: OpenH264 compiled in
+//! for the H.264 it decodes, then an `ffmpeg` found on `PATH` for anything else. With
+//! neither, the answer is "no poster: <codec> not supported" ("no poster: H.264 High 10
+//! (avc1) not supported").
 //!
 //! A damaged or hostile file gives a [`MediaError`] with the reason: box sizes are checked
 //! against the file, frame sizes against [`limits`] before anything of that size is
@@ -77,7 +78,7 @@ pub enum Which {
 /// set) names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Codec {
-    /// H.264 that OpenH264 decodes (8 bits a sample, 4:2:0 or monochrome), in an `avc1`
+    /// H.264 that OpenH264 decodes (8 bits a sample, 4:2:0), in an `avc1`
     /// track or an `avc3` one (parameter sets in its frames).
     H264,
     /// H.264 in a profile OpenH264 does not decode (High 10, High 4:2:2, High 4:4:4, …),
@@ -109,7 +110,7 @@ impl Codec {
             .and_then(|avcc| demux::avc_config(avcc).ok())
             .and_then(|config| config.sps.first().copied());
         match first_sps.and_then(h264::unsupported_profile) {
-            Some(profile) => Self::h264_profile(profile, track.fourcc),
+            Some(profile) => Self::h264_profile(&profile, track.fourcc),
             None => Self::H264,
         }
     }
