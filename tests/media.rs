@@ -2,7 +2,8 @@
 //! tests/fixtures/media-make.sh), compared with frames ffmpeg wrote. The test source
 //! (`testsrc2`) prints the frame number into each frame, so a frame that matches its
 //! reference and not its neighbour's is the right one in display order. These tests need
-//! no ffmpeg, except the fallback test (skipped when there is none).
+//! no ffmpeg, except the fallback tests (skipped when there is none, unless
+//! SEEDANCE_REQUIRE_FFMPEG=1).
 
 use image::RgbImage;
 use seedance_tasks::media::{self, MediaError, PrefixStatus};
@@ -184,14 +185,27 @@ fn damaged_frames_give_a_reason_not_a_crash() {
     }
 }
 
-#[test]
-fn mpeg4_is_decoded_by_ffmpeg_when_there_is_one() {
-    if std::process::Command::new("ffmpeg")
+/// Whether an `ffmpeg` runs here. Without one, the fallback tests are skipped unless
+/// SEEDANCE_REQUIRE_FFMPEG=1 (then a missing ffmpeg fails them).
+fn has_ffmpeg() -> bool {
+    let found = std::process::Command::new("ffmpeg")
         .arg("-version")
         .output()
-        .is_err()
-    {
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        let required = std::env::var("SEEDANCE_REQUIRE_FFMPEG").is_ok_and(|v| v == "1");
+        assert!(
+            !required,
+            "SEEDANCE_REQUIRE_FFMPEG=1 but ffmpeg does not run"
+        );
         eprintln!("skipped: no ffmpeg on PATH");
+    }
+    found
+}
+
+#[test]
+fn mpeg4_is_decoded_by_ffmpeg_when_there_is_one() {
+    if !has_ffmpeg() {
         return;
     }
     let frame = media::first_frame(&fixture("media-mpeg4.mp4")).expect("ffmpeg decodes it");
@@ -204,5 +218,67 @@ fn mpeg4_is_decoded_by_ffmpeg_when_there_is_one() {
     assert!(
         distance(&last, &frame) > 2.0,
         "the last frame is another one"
+    );
+}
+
+/// The start of an HEVC file (what a `Range` request fetches for a poster) is judged like
+/// H.264's, and its first frame goes to ffmpeg: a poster when there is one.
+#[test]
+fn the_start_of_an_hevc_file_is_decoded_by_ffmpeg() {
+    let whole = bytes("media-hevc.mp4");
+    let Ok(PrefixStatus::Need(n)) = media::prefix_status(&whole[..3600]) else {
+        panic!("a short prefix needs more");
+    };
+    let n = usize::try_from(n).expect("small");
+    assert!(n > 3600 && n < whole.len(), "{n}");
+    let prefix = &whole[..n];
+    assert_eq!(media::prefix_status(prefix), Ok(PrefixStatus::Enough));
+    assert_eq!(
+        media::codec(prefix),
+        Ok(media::Codec::Other(*b"hvc1")),
+        "read from the prefix's index"
+    );
+    if !has_ffmpeg() {
+        let err = media::poster_image(prefix).expect_err("no ffmpeg");
+        assert_eq!(err.no_poster(), "no poster: HEVC (hvc1) not supported");
+        return;
+    }
+    let poster = media::poster_image(prefix).expect("ffmpeg decodes the prefix");
+    assert_eq!(poster.dimensions(), (320, 180));
+    let d = distance(&poster, &reference("media-h264-high-bframes-frame0.png"));
+    assert!(d < 12.0, "the first frame: {d:.2}");
+}
+
+#[test]
+fn h264_high_10_is_named_and_decoded_by_ffmpeg_when_there_is_one() {
+    let path = fixture("media-h264-high10.mp4");
+    assert_eq!(
+        media::codec(&path),
+        Ok(media::Codec::H264Profile("H.264 High 10 (avc1)".into()))
+    );
+    if !has_ffmpeg() {
+        let err = media::first_frame(&path).expect_err("no ffmpeg");
+        assert_eq!(
+            err.no_poster(),
+            "no poster: H.264 High 10 (avc1) not supported"
+        );
+        return;
+    }
+    let frame = media::first_frame(&path).expect("ffmpeg decodes High 10");
+    assert_eq!(frame.dimensions(), (320, 180));
+    let d = distance(&frame, &reference("media-h264-high-bframes-frame0.png"));
+    assert!(d < 12.0, "{d:.2}");
+    // Monochrome, which OpenH264 would crop to the wrong height, at its own size.
+    let gray = media::first_frame(&fixture("media-h264-gray.mp4")).expect("ffmpeg");
+    assert_eq!(gray.dimensions(), (320, 180));
+}
+
+#[test]
+fn avc3_is_decoded_by_the_compiled_in_decoder() {
+    let frame = media::first_frame(&fixture("media-h264-avc3.mp4")).expect("OpenH264");
+    assert_is(
+        &frame,
+        "media-h264-high-bframes-frame0.png",
+        "media-h264-high-bframes-frame1.png",
     );
 }

@@ -1,7 +1,7 @@
 //! The gallery: the shown tasks as cards (poster, status, model, duration, two lines of
 //! prompt, library state) in the book's order, with the grid's selection and keys. Only
 //! the cards in view are laid out and asked for a poster, so 100 000 tasks cost what
-//! one screen of cards costs; which textures stay loaded is the poster cache's business.
+//! one screen of cards costs; which textures stay loaded is the `PosterBoard`'s business.
 
 use super::grid::GridIntent;
 use super::grid_a11y;

@@ -40,8 +40,10 @@ pub enum NoPoster {
     },
 }
 
-/// Textures kept at once. A poster is at most 320 × 320 RGBA (400 KB), so this bounds
-/// poster textures to about 80 MB however many cards scroll by; a screen shows 10–40.
+/// Textures kept at once. A poster texture is at most 320 × 320 RGBA (400 KB): posters
+/// are made that size, and a kept file read back larger is scaled down to it
+/// (`media::poster_pixels`). So this bounds poster textures to about 80 MB however many
+/// cards scroll by; a screen shows 10–40.
 pub const TEXTURE_BUDGET: usize = 200;
 
 #[derive(Debug, Clone)]
@@ -152,7 +154,8 @@ impl PosterBoard {
         }
     }
 
-    /// Forgets tasks no longer in the window.
+    /// Forgets tasks no longer in the window (the app calls it when the book changes),
+    /// their textures freed.
     pub fn retain(&mut self, keep: impl Fn(&str) -> bool) {
         self.known.retain(|id, _| keep(id));
         self.textures.retain(|id| keep(id));

@@ -217,7 +217,13 @@ pub struct VideoTrack<'a> {
     pub fourcc: [u8; 4],
     /// Width and height of the first sample entry.
     pub size: (u32, u32),
+    /// The payload of the sample entry's `avcC` box (H.264's decoder configuration),
+    /// where it has one.
+    pub avcc: Option<&'a [u8]>,
 }
+
+/// Bytes of a VisualSampleEntry before its child boxes (ISO/IEC 14496-12 §12.1.3).
+const VISUAL_SAMPLE_ENTRY: usize = 78;
 
 /// The first track whose handler is `vide`, from the `moov` box's payload.
 pub fn video_track(moov_payload: &[u8]) -> Result<Option<VideoTrack<'_>>, MediaError> {
@@ -265,11 +271,16 @@ pub fn video_track(moov_payload: &[u8]) -> Result<Option<VideoTrack<'_>>, MediaE
             ),
             None => return Err(MediaError::Corrupt("the video sample entry is cut".into())),
         };
+        let avcc = match entry.payload.get(VISUAL_SAMPLE_ENTRY..) {
+            Some(rest) => find(rest, b"avcC")?.map(|c| c.payload),
+            None => None,
+        };
         return Ok(Some(VideoTrack {
             trak: trak.whole,
             mvhd,
             fourcc: entry.kind,
             size,
+            avcc,
         }));
     }
     Ok(None)

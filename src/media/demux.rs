@@ -1,7 +1,8 @@
-//! An MP4 file's H.264 track: its parameter sets and where each frame's bytes are. The
-//! `mp4` crate parses the track's boxes (after [`boxes`](super::boxes) has checked their
-//! sizes); the sample table is computed here in one pass, with checked arithmetic, so
-//! that neither a damaged table nor a long video costs more than one entry per frame.
+//! An MP4 file's video track: where each frame's bytes are and, for H.264, its parameter
+//! sets. The `mp4` crate parses the track's boxes (after [`boxes`](super::boxes) has
+//! checked their sizes); the `avcC` record is read here (for `avc1` and `avc3` alike),
+//! and the sample table is computed in one pass, with checked arithmetic, so that
+//! neither a damaged table nor a long video costs more than one entry per frame.
 
 use super::MediaError;
 use super::boxes::{self, VideoTrack};
@@ -29,42 +30,83 @@ pub struct AvcTrack {
     pub samples: Vec<Sample>,
 }
 
-/// Parses an `avc1` track found by [`boxes::video_track`].
+/// Parses an H.264 (`avc1` or `avc3`) track found by [`boxes::video_track`].
 pub fn avc_track(track: &VideoTrack<'_>) -> Result<AvcTrack, MediaError> {
-    let moov = parse_track(track)?;
-    let stbl = &moov
-        .traks
-        .first()
-        .ok_or(MediaError::NoVideoTrack)?
-        .mdia
-        .minf
-        .stbl;
-    let avc1 =
-        stbl.stsd.avc1.as_ref().ok_or_else(|| {
-            MediaError::Corrupt("the H.264 track has no avcC configuration".into())
-        })?;
-    let length_size = (avc1.avcc.length_size_minus_one & 3) + 1;
+    let avcc = track
+        .avcc
+        .ok_or_else(|| MediaError::Corrupt("the H.264 track has no avcC configuration".into()))?;
+    let config = avc_config(avcc)?;
+    let samples = samples(track)?;
+    Ok(AvcTrack {
+        length_size: config.length_size,
+        sps: config.sps.into_iter().map(<[u8]>::to_vec).collect(),
+        pps: config.pps.into_iter().map(<[u8]>::to_vec).collect(),
+        samples,
+    })
+}
+
+/// Where each frame of a video track is, whatever its codec (in decoding order).
+pub fn samples(track: &VideoTrack<'_>) -> Result<Vec<Sample>, MediaError> {
+    sample_table(&parse_track(track)?)
+}
+
+/// An `avcC` box's payload (AVCDecoderConfigurationRecord, ISO/IEC 14496-15 §5.3.3.1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AvcConfig<'a> {
+    /// Bytes of each NAL unit's length prefix (1, 2 or 4).
+    pub length_size: u8,
+    /// Non-empty sequence parameter sets (an `avc3` track may have none: they are in
+    /// its frames).
+    pub sps: Vec<&'a [u8]>,
+    pub pps: Vec<&'a [u8]>,
+}
+
+/// Reads an `avcC` payload, every length checked against it.
+pub fn avc_config(avcc: &[u8]) -> Result<AvcConfig<'_>, MediaError> {
+    let head = avcc.get(..6).ok_or_else(avcc_cut)?;
+    let length_size = (head[4] & 3) + 1;
     if length_size == 3 {
         return Err(MediaError::Corrupt(
             "NAL units with 3-byte lengths are not valid H.264 in MP4".into(),
         ));
     }
-    let avcc = &avc1.avcc;
-    let sps = avcc.sequence_parameter_sets.iter();
-    let pps = avcc.picture_parameter_sets.iter();
-    let samples = sample_table(&moov)?;
-    Ok(AvcTrack {
+    let mut rest = &avcc[6..];
+    let sps = parameter_sets(&mut rest, usize::from(head[5] & 0x1f))?;
+    let pps_count = match rest.split_first() {
+        Some((&n, tail)) => {
+            rest = tail;
+            usize::from(n)
+        }
+        // An `avc3` record may stop after its (zero) sequence parameter sets.
+        None if sps.is_empty() => 0,
+        None => return Err(avcc_cut()),
+    };
+    let pps = parameter_sets(&mut rest, pps_count)?;
+    Ok(AvcConfig {
         length_size,
-        sps: sps
-            .map(|n| n.bytes.clone())
-            .filter(|b| !b.is_empty())
-            .collect(),
-        pps: pps
-            .map(|n| n.bytes.clone())
-            .filter(|b| !b.is_empty())
-            .collect(),
-        samples,
+        sps,
+        pps,
     })
+}
+
+fn avcc_cut() -> MediaError {
+    MediaError::Corrupt("the H.264 configuration (avcC) is cut".into())
+}
+
+/// `count` parameter sets behind 16-bit lengths, from the front of `rest`; empty ones
+/// are left out.
+fn parameter_sets<'a>(rest: &mut &'a [u8], count: usize) -> Result<Vec<&'a [u8]>, MediaError> {
+    let mut out = Vec::with_capacity(count);
+    for _ in 0..count {
+        let (len, tail) = rest.split_at_checked(2).ok_or_else(avcc_cut)?;
+        let len = usize::from(u16::from_be_bytes([len[0], len[1]]));
+        let (set, tail) = tail.split_at_checked(len).ok_or_else(avcc_cut)?;
+        if !set.is_empty() {
+            out.push(set);
+        }
+        *rest = tail;
+    }
+    Ok(out)
 }
 
 /// The `mp4` crate's reading of a movie holding only the movie header and the video

@@ -25,6 +25,10 @@ pub enum MediaError {
         "the video is {width} × {height}; frames up to {MAX_WIDTH} × {MAX_HEIGHT} ({MAX_PIXELS} pixels) are decoded"
     )]
     TooLarge { width: u32, height: u32 },
+    #[error(
+        "the image is {width} × {height}; images up to {MAX_WIDTH} × {MAX_HEIGHT} ({MAX_PIXELS} pixels) are decoded"
+    )]
+    ImageTooLarge { width: u32, height: u32 },
     #[error("the video has no frames")]
     NoFrames,
     /// The file ends before the data that is needed (a partial download, a prefix).
@@ -36,7 +40,9 @@ pub enum MediaError {
     Decode(String),
     #[error("cannot read the video: {0}")]
     Io(String),
-    #[error("ffmpeg could not decode it: {0}")]
+    /// What ffmpeg was asked to decode and why it gave no frame: "HEVC (hvc1) not
+    /// supported; ffmpeg could not decode it: exit status: 1: …".
+    #[error("{0}")]
     Ffmpeg(String),
     #[error("not an image ({0})")]
     NotImage(String),

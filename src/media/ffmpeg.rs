@@ -1,6 +1,11 @@
 //! The fallback back end: an `ffmpeg` program on `PATH`, for a codec OpenH264 does not
-//! decode (HEVC, VP9, AV1, MPEG-4 Part 2, …). It is not asked about H.264. When it is
-//! missing or fails, the answer is a reason; a run still going after [`TIMEOUT`] is ended.
+//! decode (HEVC, VP9, AV1, MPEG-4 Part 2, H.264 High 10, …). It is not asked about the
+//! H.264 OpenH264 decodes. When it is missing or fails, the answer is a reason naming the
+//! codec; a run still going after [`TIMEOUT`] is ended.
+//!
+//! A video's bytes (the start of one fetched with a `Range` request, for a poster) go
+//! to it through a pipe: it reads an MP4 whose index comes first from a pipe, and one
+//! whose index is last too (it buffers the file), so nothing is written to disk.
 //!
 //! `$SEEDANCE_FFMPEG` names the program instead; set to `none` (or empty), none is used.
 
@@ -30,13 +35,18 @@ impl Backend for Ffmpeg {
         &self,
         input: &mut Input<'_>,
         track: &VideoTrack<'_>,
+        codec: &Codec,
         which: Which,
     ) -> Result<RgbImage, MediaError> {
-        let program = program().ok_or_else(|| MediaError::Ffmpeg("not found".into()))?;
+        let program = program().ok_or_else(|| MediaError::Unsupported {
+            codec: codec.to_string(),
+        })?;
         let (width, height) = track.size;
-        let codec = super::Codec::of(track.fourcc);
-        run(program, input.video, (width, height), which)
-            .map_err(|reason| MediaError::Ffmpeg(format!("{codec}: {reason}")))
+        run(program, input.video, (width, height), which).map_err(|reason| {
+            MediaError::Ffmpeg(format!(
+                "{codec} not supported; ffmpeg could not decode it: {reason}"
+            ))
+        })
     }
 }
 

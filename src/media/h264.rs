@@ -10,7 +10,10 @@
 use super::demux::{self, AvcTrack};
 use super::limits::check_size;
 use super::{Backend, Codec, Input, MediaError, Which, boxes::VideoTrack};
-use h264_reader::nal::{Nal, RefNal, sps::SeqParameterSet, sps::SpsError};
+use h264_reader::nal::{
+    Nal, RefNal,
+    sps::{ChromaFormat, SeqParameterSet, SpsError},
+};
 use image::RgbImage;
 use openh264::OpenH264API;
 use openh264::decoder::{DecodedYUV, Decoder, DecoderConfig, Flush};
@@ -20,7 +23,8 @@ const NAL_IDR: u8 = 5;
 const NAL_SPS: u8 = 7;
 const START_CODE: [u8; 4] = [0, 0, 0, 1];
 
-/// OpenH264, for `avc1` tracks.
+/// OpenH264, for H.264 in a profile it decodes (`avc1`, and `avc3` with its parameter
+/// sets in the frames).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct OpenH264;
 
@@ -33,11 +37,21 @@ impl Backend for OpenH264 {
         &self,
         input: &mut Input<'_>,
         track: &VideoTrack<'_>,
+        _: &Codec,
         which: Which,
     ) -> Result<RgbImage, MediaError> {
+        // A parameter set in a profile OpenH264 does not decode is named with the
+        // track's four-character code, so that the route can ask another back end.
+        let fourcc = track.fourcc;
+        let named = move |e: MediaError| match e {
+            MediaError::Unsupported { codec } => MediaError::Unsupported {
+                codec: format!("{codec} ({})", super::boxes::fourcc_text(&fourcc)),
+            },
+            other => other,
+        };
         let avc = demux::avc_track(track)?;
         for sps in &avc.sps {
-            check_sps(sps)?;
+            check_sps(sps).map_err(named)?;
         }
         let Some(first) = avc.samples.iter().position(|s| s.sync) else {
             return Err(if avc.samples.is_empty() {
@@ -46,7 +60,7 @@ impl Backend for OpenH264 {
                 MediaError::Corrupt("no frame is marked as a key frame".into())
             });
         };
-        match which {
+        let answer = match which {
             Which::First => decode(input, &avc, first, Which::First),
             Which::Last => {
                 // The last key frame's group holds the last frame; decoding from there
@@ -60,7 +74,8 @@ impl Backend for OpenH264 {
                     other => other,
                 }
             }
-        }
+        };
+        answer.map_err(named)
     }
 }
 
@@ -93,6 +108,9 @@ fn decode(
             }
         }
         if let Err(e) = to_annex_b(&sample_bytes, avc.length_size, &params, &mut annex_b) {
+            if matches!(e, MediaError::Unsupported { .. }) {
+                return Err(e);
+            }
             problem = Some(e);
             continue;
         }
@@ -128,24 +146,87 @@ fn decode(
     }))
 }
 
-/// Refuses a sequence parameter set that is unreadable or declares a frame above the
-/// limits, before the decoder allocates frames of that size.
+/// Refuses a sequence parameter set that is unreadable, declares a frame above the
+/// limits (before the decoder allocates frames of that size), or a profile OpenH264 does
+/// not decode (an in-band one, met while decoding: `Unsupported`).
 pub fn check_sps(nal: &[u8]) -> Result<(), MediaError> {
+    let sps = parse_sps(nal)?;
+    if let Some(profile) = refused_profile(&sps) {
+        return Err(MediaError::Unsupported {
+            codec: format!("H.264 {profile}"),
+        });
+    }
+    let (width, height) = sps
+        .pixel_dimensions()
+        .map_err(|e| MediaError::Corrupt(format!("its frame size: {e:?}")))?;
+    check_size(width, height)
+}
+
+fn parse_sps(nal: &[u8]) -> Result<SeqParameterSet, MediaError> {
     if nal.is_empty() {
         return Err(MediaError::Corrupt("an empty parameter set".into()));
     }
-    let sps = SeqParameterSet::from_bits(RefNal::new(nal, &[], true).rbsp_bits()).map_err(|e| {
+    SeqParameterSet::from_bits(RefNal::new(nal, &[], true).rbsp_bits()).map_err(|e| {
         MediaError::Corrupt(match e {
             SpsError::FieldValueTooLarge { name, value } => format!(
                 "its sequence parameter set declares {name} {value}, more than H.264 allows"
             ),
             other => format!("its sequence parameter set: {other:?}"),
         })
-    })?;
-    let (width, height) = sps
-        .pixel_dimensions()
-        .map_err(|e| MediaError::Corrupt(format!("its frame size: {e:?}")))?;
-    check_size(width, height)
+    })
+}
+
+/// The profile of an H.264 sequence parameter set (NAL header included) when OpenH264
+/// cannot decode it, by name ("High 10"); `None` when it can (8-bit 4:2:0: Baseline,
+/// Main, Extended, High), or when the set is unreadable (the decoder then says what is
+/// wrong with it).
+pub fn unsupported_profile(nal: &[u8]) -> Option<String> {
+    parse_sps(nal).ok().as_ref().and_then(refused_profile)
+}
+
+/// OpenH264 decodes 8 bits a sample in 4:2:0 (chroma_format_idc 1); the profiles that
+/// need more are named by their `profile_idc` (H.264 Annex A), others by their profile
+/// and what they declare ("High 4:0:0": OpenH264 2.7 crops a monochrome picture as if
+/// it were 4:2:0, so it is not asked).
+fn refused_profile(sps: &SeqParameterSet) -> Option<String> {
+    let chroma = &sps.chroma_info;
+    let bits = 8 + chroma
+        .bit_depth_luma_minus8
+        .max(chroma.bit_depth_chroma_minus8);
+    let sampling = match chroma.chroma_format {
+        ChromaFormat::YUV420 => None,
+        ChromaFormat::Monochrome => Some("4:0:0".to_owned()),
+        ChromaFormat::YUV422 => Some("4:2:2".to_owned()),
+        ChromaFormat::YUV444 => Some("4:4:4".to_owned()),
+        ChromaFormat::Invalid(n) => Some(format!("chroma format {n}")),
+    };
+    if bits == 8 && sampling.is_none() {
+        return None;
+    }
+    let named = match u8::from(sps.profile_idc) {
+        110 => "High 10",
+        122 => "High 4:2:2",
+        244 => "High 4:4:4 Predictive",
+        44 => "CAVLC 4:4:4 Intra",
+        66 => "Baseline",
+        77 => "Main",
+        88 => "Extended",
+        100 => "High",
+        other => return Some(format!("profile {other} {}", what(sampling, bits))),
+    };
+    Some(match u8::from(sps.profile_idc) {
+        110 | 122 | 244 | 44 => named.to_owned(),
+        _ => format!("{named} {}", what(sampling, bits)),
+    })
+}
+
+/// "4:2:2", "10-bit" or "4:2:2 10-bit".
+fn what(sampling: Option<String>, bits: u8) -> String {
+    match (sampling, bits) {
+        (Some(s), 8) => s,
+        (Some(s), n) => format!("{s} {n}-bit"),
+        (None, n) => format!("{n}-bit"),
+    }
 }
 
 /// One AVCC sample (NAL units behind big-endian length prefixes) as Annex B (behind

@@ -28,3 +28,14 @@ pub fn check_size(width: u32, height: u32) -> Result<(), MediaError> {
     }
     Ok(())
 }
+
+/// Refuses an image (the API's last-frame image, a kept poster) of a size outside the
+/// bounds of a frame.
+pub fn check_image_size(width: u32, height: u32) -> Result<(), MediaError> {
+    match check_size(width, height) {
+        Err(MediaError::TooLarge { width, height }) => {
+            Err(MediaError::ImageTooLarge { width, height })
+        }
+        other => other,
+    }
+}

@@ -4,10 +4,12 @@
 //! in `gui/`.
 //!
 //! The route, after rerun's `re_video`: the MP4 container is read and checked
-//! ([`boxes`], [`demux`]), its video codec named, and the frame asked of the first
-//! [`Backend`] that decodes that codec: OpenH264 compiled in for H.264, then an `ffmpeg`
-//! found on `PATH` for anything else. With neither, the answer is
-//! "no poster: <codec> not supported".
+//! ([`boxes`], [`demux`]), its video codec named (for H.264 by its sequence parameter
+//! set too: OpenH264 decodes 8-bit 4:2:0, not High 10, 4:2:2 or monochrome), and the
+//! frame asked of the first [`Backend`] that decodes that codec: OpenH264 compiled in
+//! for the H.264 it decodes, then an `ffmpeg` found on `PATH` for anything else. With
+//! neither, the answer is "no poster: <codec> not supported" ("no poster: H.264 High 10
+//! (avc1) not supported").
 //!
 //! A damaged or hostile file gives a [`MediaError`] with the reason: box sizes are checked
 //! against the file, frame sizes against [`limits`] before anything of that size is
@@ -24,7 +26,7 @@ mod poster;
 pub use error::MediaError;
 pub use poster::{
     POSTER_MAX_SIDE, POSTERS_AT_ONCE, Poster, PosterCache, PosterMaker, PosterSource, PrefixStatus,
-    decode_image, poster_image, prefix_status, shrink,
+    decode_image, poster_image, poster_pixels, prefix_status, shrink,
 };
 
 use image::RgbImage;
@@ -72,20 +74,49 @@ pub enum Which {
     Last,
 }
 
-/// The video codec, as the file's sample entry names it.
+/// The video codec, as the file's sample entry (and, for H.264, its sequence parameter
+/// set) names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Codec {
+    /// H.264 that OpenH264 decodes (8 bits a sample, 4:2:0), in an `avc1`
+    /// track or an `avc3` one (parameter sets in its frames).
     H264,
+    /// H.264 in a profile OpenH264 does not decode (High 10, High 4:2:2, High 4:4:4, …),
+    /// by its name and the track's four-character code: "H.264 High 10 (avc1)".
+    H264Profile(String),
     /// Any other, by its four-character code (`hvc1`, `vp09`, `mp4v`, …).
     Other([u8; 4]),
 }
 
 impl Codec {
+    /// By the four-character code alone (H.264's profile unknown).
     fn of(fourcc: [u8; 4]) -> Self {
         match &fourcc {
-            b"avc1" => Self::H264,
+            b"avc1" | b"avc3" => Self::H264,
             _ => Self::Other(fourcc),
         }
+    }
+
+    /// A track's codec; for H.264, the profile of the first parameter set in its `avcC`
+    /// (an `avc3` track without one is taken as decodable, and its in-band sets are
+    /// checked as they come).
+    fn of_track(track: &boxes::VideoTrack<'_>) -> Self {
+        let codec = Self::of(track.fourcc);
+        if codec != Self::H264 {
+            return codec;
+        }
+        let first_sps = track
+            .avcc
+            .and_then(|avcc| demux::avc_config(avcc).ok())
+            .and_then(|config| config.sps.first().copied());
+        match first_sps.and_then(h264::unsupported_profile) {
+            Some(profile) => Self::h264_profile(&profile, track.fourcc),
+            None => Self::H264,
+        }
+    }
+
+    fn h264_profile(profile: &str, fourcc: [u8; 4]) -> Self {
+        Self::H264Profile(format!("H.264 {profile} ({})", boxes::fourcc_text(&fourcc)))
     }
 }
 
@@ -93,6 +124,7 @@ impl fmt::Display for Codec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let fourcc = match self {
             Self::H264 => return f.write_str("H.264"),
+            Self::H264Profile(name) => return f.write_str(name),
             Self::Other(fourcc) => fourcc,
         };
         let name = match fourcc {
@@ -101,7 +133,6 @@ impl fmt::Display for Codec {
             b"vp08" => "VP8",
             b"av01" => "AV1",
             b"mp4v" => "MPEG-4 Part 2",
-            b"avc3" => "H.264 with in-band parameters",
             b"apcn" | b"apch" | b"apcs" | b"apco" | b"ap4h" => "ProRes",
             _ => "the video codec",
         };
@@ -113,10 +144,12 @@ impl fmt::Display for Codec {
 /// codec gives the answer.
 trait Backend {
     fn decodes(&self, codec: &Codec) -> bool;
+    /// The frame of a track of `codec` (as the route knows it by now).
     fn frame(
         &self,
         input: &mut Input<'_>,
         track: &boxes::VideoTrack<'_>,
+        codec: &Codec,
         which: Which,
     ) -> Result<RgbImage, MediaError>;
 }
@@ -191,7 +224,7 @@ pub fn last_frame<'a>(video: impl Into<Video<'a>>) -> Result<RgbImage, MediaErro
 pub fn codec<'a>(video: impl Into<Video<'a>>) -> Result<Codec, MediaError> {
     let mut input = Input::open(video.into())?;
     let moov = index(&mut input)?;
-    Ok(Codec::of(demux::video_track(&moov)?.fourcc))
+    Ok(Codec::of_track(&demux::video_track(&moov)?))
 }
 
 /// The back ends, compiled-in first.
@@ -211,14 +244,31 @@ fn frame_with(
     let mut input = Input::open(video)?;
     let moov = index(&mut input)?;
     let track = demux::video_track(&moov)?;
-    let codec = Codec::of(track.fourcc);
+    let mut codec = Codec::of_track(&track);
     limits::check_size(track.size.0, track.size.1)?;
-    match backends.iter().find(|b| b.decodes(&codec)) {
-        Some(backend) => backend.frame(&mut input, &track, which),
-        None => Err(MediaError::Unsupported {
-            codec: codec.to_string(),
-        }),
+    let mut answer = None;
+    for backend in backends {
+        if !backend.decodes(&codec) {
+            continue;
+        }
+        match backend.frame(&mut input, &track, &codec, which) {
+            // The frames said what the index did not (an `avc3` track's in-band
+            // parameter set in a profile OpenH264 does not decode): the next back end
+            // that decodes that is asked.
+            Err(MediaError::Unsupported { codec: name }) if codec == Codec::H264 => {
+                answer = Some(Err(MediaError::Unsupported {
+                    codec: name.clone(),
+                }));
+                codec = Codec::H264Profile(name);
+            }
+            other => return other,
+        }
     }
+    answer.unwrap_or_else(|| {
+        Err(MediaError::Unsupported {
+            codec: codec.to_string(),
+        })
+    })
 }
 
 /// The checked `moov` box, whole.

@@ -14,7 +14,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// A poster fits in a square of this side (a gallery card is at most 240 px wide).
 pub const POSTER_MAX_SIDE: u32 = 320;
-/// Posters made at once, in the whole process.
+/// Posters one [`PosterMaker`] (and its clones) makes at once; the window has one maker,
+/// and starts no more poster jobs than this (`gui::app::posters`).
 pub const POSTERS_AT_ONCE: usize = 2;
 /// JPEG quality of the cached files: a 320 × 180 poster is about 10 KB.
 const QUALITY: u8 = 85;
@@ -47,22 +48,51 @@ pub fn poster_image<'a>(video: impl Into<Video<'a>>) -> Result<RgbImage, MediaEr
 /// `image` scaled down (never up) to fit a square of [`POSTER_MAX_SIDE`], keeping its
 /// shape.
 pub fn shrink(image: &RgbImage) -> RgbImage {
-    let (w, h) = image.dimensions();
-    let side = POSTER_MAX_SIDE;
-    if w <= side && h <= side {
+    if fits(image) {
         return image.clone();
     }
+    scale_down(image)
+}
+
+fn fits(image: &RgbImage) -> bool {
+    let (w, h) = image.dimensions();
+    w <= POSTER_MAX_SIDE && h <= POSTER_MAX_SIDE
+}
+
+fn scale_down(image: &RgbImage) -> RgbImage {
+    let (w, h) = image.dimensions();
+    let side = POSTER_MAX_SIDE;
     let scale = f64::from(side) / f64::from(w.max(h));
     let nw = ((f64::from(w) * scale).round() as u32).clamp(1, side);
     let nh = ((f64::from(h) * scale).round() as u32).clamp(1, side);
     image::imageops::thumbnail(image, nw, nh)
 }
 
-/// Decodes an image file's bytes within the same size limits as video frames.
+/// A kept poster file's pixels, fitted to [`POSTER_MAX_SIDE`]: a file in the cache that
+/// is larger (written by hand, or by another program) is scaled down, so that a poster
+/// texture is never larger than a poster.
+pub fn poster_pixels(bytes: &[u8]) -> Result<RgbImage, MediaError> {
+    let image = decode_image(bytes)?;
+    Ok(if fits(&image) {
+        image
+    } else {
+        scale_down(&image)
+    })
+}
+
+/// Decodes an image file's bytes within the same size limits as video frames: the size
+/// its header declares is checked before its pixels are decoded.
 pub fn decode_image(bytes: &[u8]) -> Result<RgbImage, MediaError> {
-    let mut reader = image::ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
+    let reader = || {
+        image::ImageReader::new(Cursor::new(bytes))
+            .with_guessed_format()
+            .map_err(|e| MediaError::NotImage(e.to_string()))
+    };
+    let (width, height) = reader()?
+        .into_dimensions()
         .map_err(|e| MediaError::NotImage(e.to_string()))?;
+    super::limits::check_image_size(width, height)?;
+    let mut reader = reader()?;
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(MAX_WIDTH);
     limits.max_image_height = Some(MAX_HEIGHT);
@@ -71,7 +101,7 @@ pub fn decode_image(bytes: &[u8]) -> Result<RgbImage, MediaError> {
     let decoded = reader
         .decode()
         .map_err(|e| MediaError::NotImage(e.to_string()))?;
-    super::limits::check_size(decoded.width(), decoded.height())?;
+    super::limits::check_image_size(decoded.width(), decoded.height())?;
     Ok(decoded.into_rgb8())
 }
 
@@ -84,22 +114,16 @@ pub enum PrefixStatus {
     Need(u64),
 }
 
-/// Whether `prefix` (the first bytes of a video) holds its first frame, or how many
-/// bytes do. `Err(IndexAtEnd)` when the index comes after the media: then the start
-/// of the file does not suffice. Answers for H.264 (what the compiled-in decoder reads);
-/// another codec is `Err(Unsupported)`.
+/// Whether `prefix` (the first bytes of a video) holds its first key frame, or how many
+/// bytes do, whatever the codec (the frame is then decoded by the first back end that
+/// decodes it: OpenH264, or ffmpeg for another codec). `Err(IndexAtEnd)` when the index
+/// comes after the media: then the start of the file does not suffice.
 pub fn prefix_status(prefix: &[u8]) -> Result<PrefixStatus, MediaError> {
     let mut input = super::Input::open(Video::Bytes(prefix))?;
     let moov = super::index(&mut input)?;
     let track = demux::video_track(&moov)?;
-    if super::Codec::of(track.fourcc) != super::Codec::H264 {
-        return Err(MediaError::Unsupported {
-            codec: super::Codec::of(track.fourcc).to_string(),
-        });
-    }
-    let avc = demux::avc_track(&track)?;
-    let first = avc
-        .samples
+    let samples = demux::samples(&track)?;
+    let first = samples
         .iter()
         .find(|s| s.sync)
         .ok_or(MediaError::NoFrames)?;
@@ -154,7 +178,7 @@ impl PosterCache {
     pub fn get(&self, task_id: &str) -> Option<Poster> {
         let path = self.path(task_id).ok()?;
         let bytes = std::fs::read(&path).ok()?;
-        let image = decode_image(&bytes).ok()?;
+        let image = poster_pixels(&bytes).ok()?;
         Some(Poster { path, image })
     }
 

@@ -1,7 +1,7 @@
 //! The route's inner parts: which back end answers, the AVCC to Annex B conversion, the
 //! poster maker's limit and cache. The decoder on real files is tested in tests/media*.rs.
 
-use super::h264::{OpenH264, to_annex_b};
+use super::h264::{self, OpenH264, to_annex_b};
 use super::*;
 use std::sync::Arc;
 
@@ -35,6 +35,7 @@ fn a_codec_no_back_end_decodes_is_named() {
 #[test]
 fn codec_names() {
     assert_eq!(Codec::H264.to_string(), "H.264");
+    assert_eq!(Codec::of(*b"avc3"), Codec::H264);
     assert_eq!(Codec::of(*b"hvc1").to_string(), "HEVC (hvc1)");
     assert_eq!(Codec::of(*b"vp09").to_string(), "VP9 (vp09)");
     assert_eq!(
@@ -54,9 +55,12 @@ impl Backend for Failing {
         &self,
         _: &mut Input<'_>,
         _: &boxes::VideoTrack<'_>,
+        codec: &Codec,
         _: Which,
     ) -> Result<RgbImage, MediaError> {
-        Err(MediaError::Ffmpeg("exit status: 1: boom".into()))
+        Err(MediaError::Ffmpeg(format!(
+            "{codec} not supported; ffmpeg could not decode it: exit status: 1: boom"
+        )))
     }
 }
 
@@ -71,8 +75,109 @@ fn the_compiled_in_decoder_is_asked_first() {
         frame_with(Video::File(&mpeg4), Which::First, &[&OpenH264, &Failing]).expect_err("fails");
     assert_eq!(
         err.no_poster(),
-        "no poster: ffmpeg could not decode it: exit status: 1: boom"
+        "no poster: MPEG-4 Part 2 (mp4v) not supported; ffmpeg could not decode it: exit status: 1: boom"
     );
+}
+
+#[test]
+fn h264_in_a_profile_openh264_cannot_decode_is_named_and_goes_to_the_fallback() {
+    let path = fixture("media-h264-high10.mp4");
+    let high10 = Codec::H264Profile("H.264 High 10 (avc1)".into());
+    assert_eq!(codec(path.as_path()), Ok(high10));
+    let err = frame_with(Video::File(&path), Which::First, &[&OpenH264]).expect_err("10-bit");
+    assert_eq!(
+        err.no_poster(),
+        "no poster: H.264 High 10 (avc1) not supported"
+    );
+    // Not OpenH264's: the fallback is asked, and its failure names the codec.
+    let err =
+        frame_with(Video::File(&path), Which::Last, &[&OpenH264, &Failing]).expect_err("fails");
+    assert_eq!(
+        err.no_last_frame(),
+        "this video's last frame cannot be decoded: H.264 High 10 (avc1) not supported; ffmpeg could not decode it: exit status: 1: boom"
+    );
+}
+
+#[test]
+fn monochrome_h264_is_not_given_to_openh264() {
+    // OpenH264 2.7 gives a 320 × 168 picture of this 320 × 180 video.
+    let path = fixture("media-h264-gray.mp4");
+    let err = frame_with(Video::File(&path), Which::First, &[&OpenH264]).expect_err("4:0:0");
+    assert_eq!(
+        err.no_poster(),
+        "no poster: H.264 High 4:0:0 (avc1) not supported"
+    );
+}
+
+/// The first parameter set of a fixture's `avcC`.
+fn first_sps(name: &str) -> Vec<u8> {
+    let bytes = std::fs::read(fixture(name)).expect("fixture");
+    let mut input = Input::open(Video::Bytes(&bytes)).expect("open");
+    let moov = index(&mut input).expect("index");
+    let track = demux::video_track(&moov).expect("track");
+    let config = demux::avc_config(track.avcc.expect("avcC")).expect("avcC");
+    config.sps[0].to_vec()
+}
+
+#[test]
+fn profiles_are_read_from_the_parameter_set() {
+    let high10 = first_sps("media-h264-high10.mp4");
+    assert_eq!(
+        h264::unsupported_profile(&high10).as_deref(),
+        Some("High 10")
+    );
+    let high = first_sps("media-h264-high-bframes.mp4");
+    assert_eq!(h264::unsupported_profile(&high), None);
+    // An in-band High 10 set, met while decoding, is refused by name, not decoded.
+    let mut sample = (high10.len() as u32).to_be_bytes().to_vec();
+    sample.extend(&high10);
+    sample.extend([0, 0, 0, 2, 0x65, 0x88]);
+    let mut out = Vec::new();
+    assert_eq!(
+        to_annex_b(&sample, 4, &[], &mut out),
+        Err(MediaError::Unsupported {
+            codec: "H.264 High 10".into()
+        })
+    );
+}
+
+#[test]
+fn avc3_with_parameter_sets_in_its_frames_is_decoded_by_openh264() {
+    let path = fixture("media-h264-avc3.mp4");
+    assert_eq!(codec(path.as_path()), Ok(Codec::H264));
+    let frame =
+        frame_with(Video::File(&path), Which::First, &[&OpenH264, &Failing]).expect("OpenH264");
+    assert_eq!(frame.dimensions(), (320, 180));
+    let last =
+        frame_with(Video::File(&path), Which::Last, &[&OpenH264, &Failing]).expect("OpenH264");
+    assert_ne!(last, frame);
+}
+
+#[test]
+fn avcc_records_are_read_within_their_bounds() {
+    // Version, profile, compatibility, level, 4-byte lengths, one SPS of 3 bytes, one
+    // PPS of 2.
+    let record = [
+        1, 100, 0, 30, 0xff, 0xe1, 0, 3, 0x67, 1, 2, 1, 0, 2, 0x68, 3,
+    ];
+    let config = demux::avc_config(&record).expect("valid");
+    assert_eq!(config.length_size, 4);
+    assert_eq!(config.sps, [&[0x67u8, 1, 2][..]]);
+    assert_eq!(config.pps, [&[0x68u8, 3][..]]);
+    // An avc3 record with no parameter sets at all.
+    let bare = demux::avc_config(&[1, 100, 0, 30, 0xff, 0xe0]).expect("avc3");
+    assert!(bare.sps.is_empty() && bare.pps.is_empty());
+    for n in 0..record.len() - 1 {
+        if n == 6 {
+            continue; // cut right after a zero count would read as a bare record
+        }
+        assert!(
+            matches!(demux::avc_config(&record[..n]), Err(MediaError::Corrupt(_))),
+            "cut at {n}"
+        );
+    }
+    // 3-byte lengths are refused.
+    assert!(demux::avc_config(&[1, 100, 0, 30, 0xfe, 0xe0]).is_err());
 }
 
 #[test]
@@ -196,4 +301,68 @@ fn a_poster_from_the_api_image() {
             .is_err()
     );
     assert!(cache.get("t2").is_none());
+}
+
+#[test]
+fn a_kept_file_larger_than_a_poster_is_read_back_at_poster_size() {
+    let dir = tempfile::tempdir().expect("dir");
+    let cache = PosterCache::new(dir.path());
+    let mut jpeg = Vec::new();
+    RgbImage::from_pixel(1000, 800, image::Rgb([10, 20, 30]))
+        .write_with_encoder(image::codecs::jpeg::JpegEncoder::new(&mut jpeg))
+        .expect("jpeg");
+    std::fs::write(cache.path("big").expect("path"), &jpeg).expect("write");
+    assert_eq!(
+        cache.get("big").expect("kept").image.dimensions(),
+        (320, 256)
+    );
+    assert_eq!(
+        poster_pixels(&jpeg).expect("pixels").dimensions(),
+        (320, 256)
+    );
+}
+
+#[test]
+fn a_huge_image_is_refused_by_its_header() {
+    // A PNG declaring 16 384 × 16 384 with a few bytes of pixels: refused before
+    // decoding.
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = Vec::new();
+    ihdr.extend(16_384u32.to_be_bytes());
+    ihdr.extend(16_384u32.to_be_bytes());
+    ihdr.extend([8, 2, 0, 0, 0]);
+    for (kind, data) in [
+        (b"IHDR", &ihdr[..]),
+        (b"IDAT", &[0x78, 0x01, 0x01, 0x00][..]),
+        (b"IEND", &[][..]),
+    ] {
+        png.extend((data.len() as u32).to_be_bytes());
+        let mut chunk = kind.to_vec();
+        chunk.extend(data);
+        png.extend(&chunk);
+        png.extend(crc32(&chunk).to_be_bytes());
+    }
+    assert_eq!(
+        decode_image(&png),
+        Err(MediaError::ImageTooLarge {
+            width: 16_384,
+            height: 16_384
+        })
+    );
+}
+
+/// CRC-32 (ISO 3309) as PNG chunks carry it.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
 }

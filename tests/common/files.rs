@@ -29,6 +29,8 @@ struct State {
     /// `HEAD` requests (a size asked before saving), counted apart from the fetches.
     heads: Mutex<usize>,
     user_agents: Mutex<Vec<Option<String>>>,
+    /// Path and `Range` header of each GET, in order.
+    ranges: Mutex<Vec<(String, Option<String>)>>,
     authorizations: Mutex<Vec<Option<String>>>,
     in_flight: InFlightCounter,
     /// While true, every request is counted then waits before it is answered.
@@ -142,6 +144,19 @@ impl FileServer {
         self.state.user_agents.lock().expect("lock").clone()
     }
 
+    /// The `Range` header of each GET of `path`, in order (`None`: asked for all of it).
+    /// The server ignores it and answers with the whole file.
+    pub fn ranges(&self, path: &str) -> Vec<Option<String>> {
+        self.state
+            .ranges
+            .lock()
+            .expect("lock")
+            .iter()
+            .filter(|(p, _)| p == path)
+            .map(|(_, range)| range.clone())
+            .collect()
+    }
+
     pub fn authorizations(&self) -> Vec<Option<String>> {
         self.state.authorizations.lock().expect("lock").clone()
     }
@@ -195,6 +210,11 @@ async fn serve(request: Request, state: Arc<State>) -> Reply {
         .lock()
         .expect("lock")
         .push(request.header("authorization"));
+    state
+        .ranges
+        .lock()
+        .expect("lock")
+        .push((path.clone(), request.header("range")));
 
     let hold = state.hold.lock().expect("lock").clone();
     if let Some(mut hold) = hold {

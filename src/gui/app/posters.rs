@@ -1,24 +1,28 @@
 //! Posters for the tasks in the window, made as soon as their records are there (not
 //! first when the gallery opens): the API's last-frame image where there is one, else the
-//! first frame of the saved video, else of the start of the video fetched with a `Range`
-//! request. Made in the background through the one holder, a few at a time (the media
-//! maker decodes two at once); kept in the platform cache, so a restart reads them back
-//! instead of fetching again. The board (`gui::posters`) holds what the screen shows.
+//! first frame of the saved video (as the library knows it, or as the history recorded
+//! it before the library has looked), else of the start of the video fetched with a
+//! `Range` request. Made in the background through the one holder, two jobs (fetch and
+//! decode) at a time; kept in the platform cache, so a restart reads them back instead
+//! of fetching again. The board (`gui::posters`) holds what the screen shows, and
+//! forgets the tasks that leave the window.
 
 use super::SeedanceApp;
 use super::background::{Done, Job};
 use crate::api::Status;
 use crate::gui::posters::NoPoster;
-use crate::media::{MediaError, PosterCache, PosterMaker, PosterSource, PrefixStatus};
+use crate::media::{
+    MediaError, POSTERS_AT_ONCE, PosterCache, PosterMaker, PosterSource, PrefixStatus,
+};
 use crate::preview::{Fetcher, VIDEO_START};
 use crate::task::TaskEntry;
 use std::collections::{HashSet, VecDeque};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-/// Poster jobs started at once: each fetches, then waits for one of the maker's two
-/// decoding turns. More would only queue inside the maker and hold fetched bytes.
-const POSTER_JOBS: usize = 4;
+/// Poster jobs running at once, each a whole job (its fetches and its decoding): as many
+/// as the maker's decoding turns, so posters are made two at a time.
+const POSTER_JOBS: usize = POSTERS_AT_ONCE;
 /// Most of a video fetched to find its first frame when the first [`VIDEO_START`] bytes
 /// were not enough (a long index, a large first frame).
 const MAX_VIDEO_START: u64 = 16 * 1024 * 1024;
@@ -41,6 +45,9 @@ pub struct PosterQueue {
     waiting: VecDeque<PosterPlan>,
     queued: HashSet<String>,
     running: usize,
+    /// Running jobs planned without a saved file: should one fail and a saved file be
+    /// known by then, the poster is made again from the file.
+    without_file: HashSet<String>,
     /// The book's revision last looked through for tasks without a poster.
     scanned: u64,
 }
@@ -54,6 +61,7 @@ impl PosterQueue {
             waiting: VecDeque::new(),
             queued: HashSet::new(),
             running: 0,
+            without_file: HashSet::new(),
             scanned: u64::MAX,
         }
     }
@@ -75,6 +83,7 @@ impl SeedanceApp {
         }
         if self.services.poster_queue.scanned != self.session.book.revision() {
             self.services.poster_queue.scanned = self.session.book.revision();
+            self.forget_posters_of_gone_tasks();
             let demo = self.session.is_demo();
             let plans: Vec<PosterPlan> = self
                 .session
@@ -85,7 +94,7 @@ impl SeedanceApp {
                     !self.view.posters.knows(&e.id)
                         && !self.services.poster_queue.queued.contains(&e.id)
                 })
-                .filter_map(|e| plan(e, demo, self.saved_video(&e.id)))
+                .filter_map(|e| plan(e, demo, self.poster_video(e)))
                 .collect();
             for plan in plans {
                 self.services.poster_queue.queued.insert(plan.id.clone());
@@ -102,6 +111,10 @@ impl SeedanceApp {
             };
             self.view.posters.making(&plan.id);
             self.services.poster_queue.running += 1;
+            if plan.saved_video.is_none() {
+                let queue = &mut self.services.poster_queue;
+                queue.without_file.insert(plan.id.clone());
+            }
             let fetcher = self.services.poster_queue.fetcher.clone();
             self.services
                 .background
@@ -123,8 +136,16 @@ impl SeedanceApp {
 
     pub(super) fn on_poster_made(&mut self, id: &str, result: Result<PathBuf, NoPoster>) {
         self.services.poster_queue.running = self.services.poster_queue.running.saturating_sub(1);
-        if self.session.book.get(id).is_some() {
-            self.view.posters.made(id, result);
+        let without_file = self.services.poster_queue.without_file.remove(id);
+        if self.session.book.get(id).is_none() {
+            return;
+        }
+        let failed = result.is_err();
+        self.view.posters.made(id, result);
+        // Made without a file (the link had expired, or nothing answered) while the
+        // library recognised the saved video: made again from the file.
+        if failed && without_file {
+            self.poster_saved_video(id);
         }
     }
 
@@ -142,20 +163,41 @@ impl SeedanceApp {
         {
             return;
         }
-        let saved = self.saved_video(id);
-        if let Some(plan) = self
-            .session
-            .book
-            .get(id)
-            .and_then(|e| plan(e, self.session.is_demo(), saved))
-        {
+        let Some(entry) = self.session.book.get(id) else {
+            return;
+        };
+        let Some(saved) = self.poster_video(entry) else {
+            return;
+        };
+        if let Some(plan) = plan(entry, self.session.is_demo(), Some(saved)) {
             self.services.poster_queue.queued.insert(plan.id.clone());
             self.services.poster_queue.waiting.push_front(plan);
         }
     }
 
     pub(super) fn on_poster_loaded(&mut self, id: &str, image: Result<egui::ColorImage, NoPoster>) {
-        self.view.posters.loaded(&self.ctx, id, image);
+        if self.session.book.get(id).is_some() {
+            self.view.posters.loaded(&self.ctx, id, image);
+        }
+    }
+
+    /// The saved video to make task `entry`'s poster from: the library's file, else the
+    /// one the history recorded (the library may not have looked yet in the first
+    /// frames). Not checked here: a file that is gone fails to open, and the link is
+    /// tried next.
+    fn poster_video(&self, entry: &TaskEntry) -> Option<PathBuf> {
+        self.saved_video(&entry.id)
+            .or_else(|| entry.saved.as_ref().map(|s| s.video.path.clone()))
+    }
+
+    /// Removed tasks (removed, cleared, the demo's rows on leaving it) lose their
+    /// posters, textures and places in the queue; their kept files stay in the cache.
+    fn forget_posters_of_gone_tasks(&mut self) {
+        let book = &self.session.book;
+        self.view.posters.retain(|id| book.get(id).is_some());
+        let queue = &mut self.services.poster_queue;
+        queue.waiting.retain(|plan| book.get(&plan.id).is_some());
+        queue.queued.retain(|id| book.get(id).is_some());
     }
 }
 
@@ -276,7 +318,7 @@ fn load(path: &std::path::Path) -> Result<egui::ColorImage, NoPoster> {
         path: path.to_path_buf(),
         source,
     })?;
-    let image = crate::media::decode_image(&bytes).map_err(NoPoster::Media)?;
+    let image = crate::media::poster_pixels(&bytes).map_err(NoPoster::Media)?;
     let (w, h) = image.dimensions();
     Ok(egui::ColorImage::from_rgb(
         [w as usize, h as usize],
