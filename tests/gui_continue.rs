@@ -189,6 +189,14 @@ fn continue_fills_the_panel_with_the_last_frame() {
     assert_eq!(form.images.len(), 1, "{:?}", form.images);
     assert_eq!(form.images[0].role, Role::FirstFrame);
     assert_eq!(decoded(&form.images[0].source).dimensions(), (640, 360));
+    // Said in words in the panel, not shown as megabytes of base64 in a text field.
+    w.h.step();
+    assert!(
+        w.h.query_all_by_label_contains("an embedded PNG image, ")
+            .next()
+            .is_some(),
+        "the image row describes the embedded frame"
+    );
     close_panel(&mut w.h);
 
     // No last-frame image: the video's real last frame in display order, at its size.

@@ -95,6 +95,27 @@ pub fn resolve(source: &str) -> Result<String, ImageError> {
     }
 }
 
+/// A data URI said in words ("an embedded PNG image, 312.4 kB"), or `None` for anything
+/// else: the panel shows this instead of megabytes of base64 in a text field.
+pub fn describe_data_uri(text: &str) -> Option<String> {
+    let text = text.trim();
+    if !is_image_data_uri(text) {
+        return None;
+    }
+    let (head, data) = text.split_once(',')?;
+    let kind = head
+        .trim_start_matches("data:image/")
+        .trim_end_matches(";base64")
+        .to_ascii_uppercase();
+    // Base64 holds 3 bytes in every 4 characters, less its padding.
+    let padding = data.bytes().rev().take_while(|b| *b == b'=').count();
+    let bytes = (data.len() / 4 * 3).saturating_sub(padding) as u64;
+    Some(format!(
+        "an embedded {kind} image, {}",
+        crate::library::wording::human_bytes(bytes)
+    ))
+}
+
 fn is_image_data_uri(text: &str) -> bool {
     let lower = text
         .get(..text.len().min(40))
@@ -164,6 +185,20 @@ mod tests {
     use super::*;
 
     const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+
+    #[test]
+    fn an_embedded_image_is_said_in_words() {
+        assert_eq!(
+            describe_data_uri("data:image/png;base64,iVBORw0KGgo=").as_deref(),
+            Some("an embedded PNG image, 8 bytes")
+        );
+        assert_eq!(
+            describe_data_uri(&format!("data:image/jpeg;base64,{}", "A".repeat(4000))).as_deref(),
+            Some("an embedded JPEG image, 3.0 kB")
+        );
+        assert_eq!(describe_data_uri("https://cdn.example/a.png"), None);
+        assert_eq!(describe_data_uri("data:text/html;base64,PGgxPg=="), None);
+    }
 
     #[test]
     fn sources_are_told_apart() {

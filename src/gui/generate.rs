@@ -352,12 +352,20 @@ impl GeneratePanel {
         for (i, image) in self.request.images.iter_mut().enumerate() {
             ui.horizontal(|ui| {
                 let label = ui.label(format!("Image {}", i + 1));
-                ui.add(
-                    egui::TextEdit::singleline(&mut image.source)
-                        .desired_width(260.0)
-                        .hint_text("https://… or a PNG/JPEG/WebP file"),
-                )
-                .labelled_by(label.id);
+                if let Some(words) = crate::generate::image::describe_data_uri(&image.source) {
+                    // Megabytes of base64 are no text to edit: said in words, replaced by
+                    // Choose file… or Remove.
+                    ui.add_sized([260.0, 18.0], egui::Label::new(words).truncate())
+                        .on_hover_text("Sent inside the request as a data URI")
+                        .labelled_by(label.id);
+                } else {
+                    ui.add(
+                        egui::TextEdit::singleline(&mut image.source)
+                            .desired_width(260.0)
+                            .hint_text("https://… or a PNG/JPEG/WebP file"),
+                    )
+                    .labelled_by(label.id);
+                }
                 if ui.button("Choose file…").clicked() {
                     intents.push(GenerateIntent::PickImage(i));
                 }
