@@ -282,3 +282,40 @@ fn avc3_is_decoded_by_the_compiled_in_decoder() {
         "media-h264-high-bframes-frame1.png",
     );
 }
+
+/// A video held in memory whose index comes last (not "faststart"): ffmpeg cannot seek a
+/// pipe, so it is handed a temporary file, and Continue's last frame of a fetched video
+/// OpenH264 cannot decode is found.
+#[test]
+fn ffmpeg_reads_bytes_whose_index_comes_last() {
+    if !has_ffmpeg() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let last_index = dir.path().join("index-last.mp4");
+    // MPEG-4 Part 2 (OpenH264 does not decode it), large enough to pass ffmpeg's read
+    // buffer: a small file would be read whole before the demuxer wanted to seek.
+    let made = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-y", "-f", "lavfi", "-i"])
+        .arg("testsrc2=size=640x360:rate=24")
+        .args(["-t", "4", "-c:v", "mpeg4", "-q:v", "2"])
+        .arg(&last_index)
+        .status()
+        .expect("ffmpeg runs");
+    assert!(made.success());
+    let video = std::fs::read(&last_index).expect("read");
+    assert!(video.len() > 1 << 20, "{} bytes", video.len());
+    let moov = video
+        .windows(4)
+        .position(|w| w == b"moov")
+        .expect("an index");
+    let mdat = video
+        .windows(4)
+        .position(|w| w == b"mdat")
+        .expect("media data");
+    assert!(moov > mdat, "the index comes after the media data");
+    let frame = media::last_frame(&video).expect("the last frame of bytes, index last");
+    assert_eq!(frame.dimensions(), (640, 360));
+    let first = media::first_frame(&video).expect("and the first");
+    assert_eq!(first.dimensions(), (640, 360));
+}

@@ -3,9 +3,10 @@
 //! H.264 OpenH264 decodes. When it is missing or fails, the answer is a reason naming the
 //! codec; a run still going after [`TIMEOUT`] is ended.
 //!
-//! A video's bytes (the start of one fetched with a `Range` request, for a poster) go
-//! to it through a pipe: it reads an MP4 whose index comes first from a pipe, and one
-//! whose index is last too (it buffers the file), so nothing is written to disk.
+//! A video's bytes (the start of one fetched with a `Range` request for a poster, or a
+//! whole one fetched for Continue) go to it as a temporary file: ffmpeg cannot seek a
+//! pipe, so an MP4 whose index comes last fails from one ("partial file"). The file is
+//! removed when the run ends.
 //!
 //! `$SEEDANCE_FFMPEG` names the program instead; set to `none` (or empty), none is used.
 
@@ -73,6 +74,17 @@ fn on_path(name: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// The bytes in a temporary file of the system's temporary folder (removed on drop).
+fn spill(bytes: &[u8]) -> std::io::Result<tempfile::NamedTempFile> {
+    let mut file = tempfile::Builder::new()
+        .prefix("seedance-tasks-")
+        .suffix(".mp4")
+        .tempfile()?;
+    file.write_all(bytes)?;
+    file.flush()?;
+    Ok(file)
+}
+
 /// Runs ffmpeg to write raw RGB frames of `size` to its output, and keeps the first or
 /// the last whole one.
 fn run(
@@ -84,45 +96,34 @@ fn run(
     let (width, height) = size;
     let frame_len = width as usize * height as usize * 3;
     let mut cmd = Command::new(program);
-    cmd.args(["-hide_banner", "-loglevel", "error"]);
-    let bytes = match video {
-        Video::File(path) => {
-            cmd.arg("-nostdin");
-            if which == Which::Last {
-                cmd.args(["-sseof", LAST_SECONDS]);
-            }
-            cmd.arg("-i").arg(path);
-            None
-        }
+    cmd.args(["-hide_banner", "-loglevel", "error", "-nostdin"]);
+    // Kept alive until the run ends: dropping it removes the file.
+    let spilled;
+    let path = match video {
+        Video::File(path) => path,
         Video::Bytes(bytes) => {
-            cmd.args(["-i", "pipe:0"]);
-            Some(bytes)
+            spilled = spill(bytes).map_err(RunError::Spill)?;
+            spilled.path()
         }
     };
+    if which == Which::Last {
+        cmd.args(["-sseof", LAST_SECONDS]);
+    }
+    cmd.arg("-i").arg(path);
     cmd.args(["-map", "0:v:0", "-an", "-sn"]);
     if which == Which::First {
         cmd.args(["-frames:v", "1"]);
     }
     cmd.args(["-s", &format!("{width}x{height}")])
         .args(["-pix_fmt", "rgb24", "-f", "rawvideo", "pipe:1"])
-        .stdin(if bytes.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
+        .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = cmd.spawn().map_err(RunError::Start)?;
-    let stdin = child.stdin.take();
     let stdout = child.stdout.take();
     let stderr = child.stderr.take();
     let started = Instant::now();
     let (frame, status, errors) = std::thread::scope(|s| {
-        if let (Some(mut stdin), Some(bytes)) = (stdin, bytes) {
-            // A write error means ffmpeg stopped reading (it had enough, or failed):
-            // its exit status says which.
-            s.spawn(move || stdin.write_all(bytes));
-        }
         let frames = s.spawn(move || keep_frame(stdout, frame_len, which));
         let errors = s.spawn(move || {
             let mut text = String::new();
@@ -166,6 +167,9 @@ fn run(
 enum RunError {
     #[error("cannot start: {0}")]
     Start(std::io::Error),
+    /// The video's bytes could not be written to a temporary file for it.
+    #[error("cannot write the video for it: {0}")]
+    Spill(std::io::Error),
     #[error("no answer within {} s", TIMEOUT.as_secs())]
     Timeout,
     /// Asking whether it is still running failed.
