@@ -104,7 +104,11 @@ fn an_unreadable_listed_record_joins_the_grid_as_an_error() {
                 now - 600.0 - i as f64
             )
         })
-        .collect();
+        .collect::<Vec<String>>();
+    // The same records answer a retrieve: an unreadable one is asked again on its own.
+    for (id, text) in ids.iter().zip(&records) {
+        server.insert_raw(id, text.clone());
+    }
     server.list_raw(records, 0);
     let mut options = ui::options(&server.url(), "hostile-window-token", &s.opener);
     options.initial_ids = Vec::new();
@@ -129,4 +133,14 @@ fn an_unreadable_listed_record_joins_the_grid_as_an_error() {
     h.get_all_by_label_contains("1 record could not be read (shown as errors)")
         .next()
         .expect("the listing says so");
+    // Asked again on its own (the API may mend it): still its reason, not "not found".
+    step_until(&mut h, "the unreadable one asked", |_| {
+        server
+            .requests()
+            .iter()
+            .any(|asked| asked == &vec![ids[1].clone()])
+    });
+    ui::step_for(&mut h, std::time::Duration::from_millis(300));
+    let entry = h.state().book().get(&ids[1]).expect("still listed");
+    assert_eq!(entry.status, seedance_tasks::api::Status::Error);
 }

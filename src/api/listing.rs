@@ -219,6 +219,25 @@ mod tests {
     }
 
     #[test]
+    fn an_unreadable_record_keeps_no_token_in_its_id() {
+        let token = "sk-listing-secret-0123456789";
+        // The token escaped in JSON: `\u0065` is `e`, so the decoded id holds it.
+        let body = r#"{"items": [
+            {"id": "x-sk-listing-s\u0065cret-0123456789", "created_at": 1e309,
+             "user_id": "sk-listing-secret-0123456789"}]}"#;
+        let page = Page::from_text(body, 4, token).expect("page");
+        assert_eq!(page.unreadable.len(), 1);
+        let bad = &page.unreadable[0];
+        assert!(!bad.id.contains(token), "{}", bad.id);
+        assert!(bad.id.starts_with("x-"), "{}", bad.id);
+        assert!(
+            bad.user_id.as_deref().is_some_and(|u| !u.contains(token)),
+            "{:?}",
+            bad.user_id
+        );
+    }
+
+    #[test]
     fn scope_comes_from_the_record() {
         let r = TaskRecord::from_value(json!({"id": "a", "user_id": "u", "application_id": "p"}))
             .expect("record");

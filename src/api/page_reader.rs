@@ -45,10 +45,12 @@ impl<'t> Reader<'t> {
         match TaskRecord::read_json(raw, token) {
             Ok(Some((record, user_id))) => self.page.items.push(ListedTask { record, user_id }),
             Ok(None) => self.page.nameless += 1,
-            Err(why) => match item_text(raw, "id") {
+            // Read from the raw item, not the screened record: the token is hidden here
+            // (an id can be anything a server writes, escaped or split too).
+            Err(why) => match item_text(raw, "id").map(|id| screen(id, token)) {
                 Some(id) => self.page.unreadable.push(UnreadableTask {
                     id,
-                    user_id: item_text(raw, "user_id"),
+                    user_id: item_text(raw, "user_id").map(|u| screen(u, token)),
                     error: ApiError::new(
                         ErrorKind::Decode,
                         format!("the API's record could not be read: {why}"),
@@ -130,5 +132,12 @@ impl<'de> de::Deserialize<'de> for Count {
     fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw = <&RawValue>::deserialize(d)?;
         Ok(Self(raw.get().parse().ok()))
+    }
+}
+/// `text` with the token hidden, when there is one.
+fn screen(text: String, token: Option<&str>) -> String {
+    match token {
+        Some(token) if crate::text::holds_token(&text, token) => crate::text::redact(&text, token),
+        _ => text,
     }
 }

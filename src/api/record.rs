@@ -124,7 +124,8 @@ pub const TRIMMED_NOTE_KEY: &str = sparse::DROPPED;
 /// The raw text to keep of a record read by `sparse`: the text itself when it is small
 /// and holds no escaped token; else rebuilt, the token hidden, from the whole text when
 /// that is small, or from what `sparse` read (the places the record model, a listing and
-/// the gallery read; the details panel and the library then see only those), with a note
+/// the gallery read; the details panel, exports, the library, Generate again and Continue
+/// then see only those), with a note
 /// that the rest was dropped. So [`TaskRecord::raw`] parses a bounded text.
 fn kept_raw(text: &RawValue, read: &sparse::Read, token: Option<&str>) -> Box<RawValue> {
     let small = text.get().len() <= RAW_MAX_BYTES && read.values <= RAW_MAX_VALUES;

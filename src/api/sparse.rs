@@ -105,7 +105,7 @@ const MAX_ITEMS: usize = 64;
 pub(super) const DROPPED: &str = "(dropped)";
 
 /// How much one record may build. [`ROOT`] keeps a record's tree to a few hundred
-/// values (64 text items of 3 are the most of it), so the value limit is a guard, not a
+/// values (64 text items of up to 6 are the most of it), so the value limit is a guard, not a
 /// rule any record meets; the text limit is what a record's own strings may hold (a
 /// prompt is a few KB; 4 MB leaves room for megabyte fields, which are shown clipped).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -75,18 +75,7 @@ pub(super) async fn run(cli: &Cli, args: &ListArgs) -> u8 {
             if bad == 1 { "" } else { "s" }
         );
     }
-    if listing.nameless > 0 {
-        eprintln!(
-            "warning: {} listed item(s) named no task (no readable id) and were left out",
-            listing.nameless
-        );
-    }
-    if listing.beyond_limit > 0 {
-        eprintln!(
-            "warning: the API sent {} item(s) past the page size asked; they were left out",
-            listing.beyond_limit
-        );
-    }
+    warn_odd_items(listing.nameless, listing.beyond_limit);
     printer
         .all_with_errors(&listing.tasks, &listing.unreadable, true)
         .await;
@@ -102,6 +91,8 @@ pub(super) async fn run(cli: &Cli, args: &ListArgs) -> u8 {
         }
     });
     let mut follower = Follower::new(start, ListScope::default(), &listing.tasks);
+    // Printed above already: a follow question reaches back over them.
+    follower.take_new_unreadable(listing.unreadable);
     eprintln!(
         "following new tasks every {} s (Ctrl+C to stop)…",
         interval.as_secs_f64()
@@ -116,6 +107,7 @@ pub(super) async fn run(cli: &Cli, args: &ListArgs) -> u8 {
             .await
         {
             Ok(new) => {
+                warn_odd_items(new.nameless, new.beyond_limit);
                 printer
                     .all_with_errors(&new.tasks, &new.unreadable, false)
                     .await
@@ -130,6 +122,21 @@ pub(super) async fn run(cli: &Cli, args: &ListArgs) -> u8 {
                 interval.as_secs_f64()
             ),
         }
+    }
+}
+
+/// What a listing sent besides tasks, on stderr: items with no readable id, and items past
+/// the page size asked.
+fn warn_odd_items(nameless: usize, beyond_limit: usize) {
+    if nameless > 0 {
+        eprintln!(
+            "warning: {nameless} listed item(s) named no task (no readable id) and were left out"
+        );
+    }
+    if beyond_limit > 0 {
+        eprintln!(
+            "warning: the API sent {beyond_limit} item(s) past the page size asked; they were left out"
+        );
     }
 }
 

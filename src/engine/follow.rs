@@ -10,11 +10,14 @@ use std::time::Duration;
 
 /// What one follow question brought that was not handed out before: the new tasks, oldest
 /// first, and the new listed records that could not be read, each by id with why (so they
-/// are shown as errors, not dropped).
+/// are shown as errors, not dropped); and the listing's counts of items that named no
+/// task and of items past the page size, so that those are said too.
 #[derive(Debug, Default)]
 pub struct Followed {
     pub tasks: Vec<TaskRecord>,
     pub unreadable: Vec<(String, Arc<ApiError>)>,
+    pub nameless: usize,
+    pub beyond_limit: usize,
 }
 
 /// How often to ask by default: tasks take minutes, and each question is a listing call.

@@ -71,6 +71,8 @@ impl EngineHandle {
         Ok(Followed {
             tasks: follower.take_new(listing.tasks),
             unreadable: follower.take_new_unreadable(listing.unreadable),
+            nameless: listing.nameless,
+            beyond_limit: listing.beyond_limit,
         })
     }
 

@@ -61,7 +61,8 @@ pub fn sources(record: &TaskRecord, saved: Option<&SavedTask>) -> Vec<Source> {
 
 /// The continuation of `record`: each source tried in turn until one gives a frame that
 /// can be sent. Without one, everything but the image is prefilled and the notice says
-/// why ("this video's last frame cannot be decoded: …").
+/// why ("this video's last frame cannot be decoded: …", or why the image cannot be used
+/// when the task has no video).
 pub async fn continuation(
     record: Arc<TaskRecord>,
     sources: Vec<Source>,

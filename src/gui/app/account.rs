@@ -123,9 +123,11 @@ impl SeedanceApp {
                         Follower::new(self.session.account.started, scope, &[])
                     });
                 follower.remember(&listing.tasks);
-                let unreadable = follower.take_new_unreadable(listing.unreadable);
-                let bad = unreadable.len();
-                let added = self.adopt(listing.tasks) + self.adopt_unreadable(unreadable);
+                // Remembered so that Follow does not hand them out again; all of them
+                // join the grid, as every readable one does.
+                follower.take_new_unreadable(listing.unreadable.clone());
+                let bad = listing.unreadable.len();
+                let added = self.adopt(listing.tasks) + self.adopt_unreadable(listing.unreadable);
                 let mut message = format!(
                     "Listed {}, {} new to the grid.",
                     count(n + bad, "task", "tasks"),
@@ -137,18 +139,7 @@ impl SeedanceApp {
                         count(bad, "record", "records")
                     ));
                 }
-                if listing.nameless > 0 {
-                    message.push_str(&format!(
-                        " {} named no task.",
-                        count(listing.nameless, "listed item", "listed items")
-                    ));
-                }
-                if listing.beyond_limit > 0 {
-                    message.push_str(&format!(
-                        " {} past the page size were ignored.",
-                        count(listing.beyond_limit, "item", "items")
-                    ));
-                }
+                message.push_str(&odd_items(listing.nameless, listing.beyond_limit));
                 self.session.account.message = Some(message);
             }
             Err(e) => self.on_list_error(e),
@@ -193,7 +184,8 @@ impl SeedanceApp {
     }
 
     /// Listed records that could not be read: each joins the grid as an error with why,
-    /// the way a bad record of a batch does (the watch asks it again later).
+    /// the way a bad record of a batch does, and is asked on its own (the watch keeps
+    /// asking an errored task, backing off, so a record the API mends is picked up).
     fn adopt_unreadable(&mut self, unreadable: Vec<(String, Arc<ApiError>)>) -> usize {
         let ids: Vec<String> = unreadable.iter().map(|(id, _)| id.clone()).collect();
         let added = self.session.book.add_ids(&ids);
@@ -202,6 +194,7 @@ impl SeedanceApp {
             .map(|(id, e)| (id, Outcome::Error(e)))
             .collect();
         self.session.book.apply(outcomes);
+        self.send_query(ids);
         added
     }
 
@@ -265,10 +258,15 @@ impl SeedanceApp {
         self.session.account.follower = Some(follower);
         self.session.account.next_follow = Instant::now() + self.session.account.every;
         match result {
-            Ok(new) if new.tasks.is_empty() && new.unreadable.is_empty() => {}
+            Ok(new)
+                if new.tasks.is_empty()
+                    && new.unreadable.is_empty()
+                    && new.nameless == 0
+                    && new.beyond_limit == 0 => {}
             Ok(new) => {
                 let n = new.tasks.len();
                 let bad = new.unreadable.len();
+                let (nameless, beyond) = (new.nameless, new.beyond_limit);
                 // Follow brings tasks in as they are made: each is saved as it finishes,
                 // also one that arrives finished.
                 let ids: Vec<String> = new.tasks.iter().map(|r| r.id.clone()).collect();
@@ -282,6 +280,7 @@ impl SeedanceApp {
                         count(bad, "new record", "new records")
                     ));
                 }
+                message.push_str(&odd_items(nameless, beyond));
                 self.session.account.message = Some(message);
             }
             // An outage says nothing about listing: the next question covers the range.
@@ -328,4 +327,22 @@ impl SeedanceApp {
             self.push_intent(intent);
         }
     }
+}
+
+/// What a listing sent besides tasks, said after its counts ("" when nothing).
+fn odd_items(nameless: usize, beyond_limit: usize) -> String {
+    let mut said = String::new();
+    if nameless > 0 {
+        said.push_str(&format!(
+            " {} named no task.",
+            count(nameless, "listed item", "listed items")
+        ));
+    }
+    if beyond_limit > 0 {
+        said.push_str(&format!(
+            " {} past the page size were ignored.",
+            count(beyond_limit, "item", "items")
+        ));
+    }
+    said
 }
