@@ -45,6 +45,26 @@ fn peak_of(pid: u32) -> Option<u64> {
     Some(kb * 1024)
 }
 
+/// Every line of `lines` succeeded but those at `bad`, which are errors.
+fn only_these_fail(lines: &[Value], bad: &[usize]) {
+    for (i, line) in lines.iter().enumerate() {
+        let want = if bad.contains(&i) {
+            "error"
+        } else {
+            "succeeded"
+        };
+        assert_eq!(line["status"], want, "{i}: {line}");
+    }
+}
+
+/// The non-JSON record's id was asked in a request of its own (the halving reached it).
+fn asked_alone(asked: &[Vec<String>], id: &str) {
+    assert!(
+        asked.iter().any(|r| r.len() == 1 && r[0] == id),
+        "{id} asked alone: {asked:?}"
+    );
+}
+
 async fn run(base: &str, args: &[&str], stdin: &str) -> Run {
     run_with(base, args, stdin, &[]).await
 }
@@ -258,14 +278,7 @@ async fn a_batch_answer_that_is_not_json_is_split_down_to_the_bad_ids() {
     .await;
     let lines = r.json_lines();
     assert_eq!(lines.len(), 16, "{}", r.stderr);
-    for (i, line) in lines.iter().enumerate() {
-        let want = if i == 3 || i == 12 {
-            "error"
-        } else {
-            "succeeded"
-        };
-        assert_eq!(line["status"], want, "{i}: {line}");
-    }
+    only_these_fail(&lines, &[3, 12]);
     assert!(
         lines[3]["error_message"]
             .as_str()
@@ -274,10 +287,7 @@ async fn a_batch_answer_that_is_not_json_is_split_down_to_the_bad_ids() {
         lines[3]
     );
     let asked = server.requests();
-    assert!(
-        asked.iter().any(|r| r == &vec![ids[3].clone()]),
-        "asked alone"
-    );
+    asked_alone(&asked, &ids[3]);
     assert!(
         asked.len() < 16,
         "halving, not one request per id: {}",
@@ -597,14 +607,7 @@ async fn wait_isolates_bad_records_and_says_how_far_it_is_on_a_log() {
     .await;
     let lines = r.json_lines();
     assert_eq!(lines.len(), 120, "{}", r.stderr);
-    for (i, line) in lines.iter().enumerate() {
-        let want = if i == 3 || i == 99 {
-            "error"
-        } else {
-            "succeeded"
-        };
-        assert_eq!(line["status"], want, "{i}: {line}");
-    }
+    only_these_fail(&lines, &[3, 99]);
     assert!(
         lines[99]["error_message"]
             .as_str()
@@ -613,10 +616,7 @@ async fn wait_isolates_bad_records_and_says_how_far_it_is_on_a_log() {
         lines[99]
     );
     let asked = server.requests();
-    assert!(
-        asked.iter().any(|r| r == &vec![ids[3].clone()]),
-        "the non-JSON record was asked alone: {asked:?}"
-    );
+    asked_alone(&asked, &ids[3]);
     assert!(asked.len() < 30, "halving, not one request per id");
     let progress: Vec<&str> = r
         .stderr
