@@ -137,9 +137,9 @@ async fn fetch(cli: &Cli, id: &str) -> Result<Arc<TaskRecord>, u8> {
     answer
 }
 
-/// What the library holds of the task: the folder `--save` would use (`--library`, else
-/// `$SEEDANCE_LIBRARY_DIR`, else the Videos folder plus SeeDance), looked up by the
-/// task's sidecar. Nothing is written.
+/// What the library holds of the task: the folder `--save` would use (`--library`, given
+/// with `--save`, else `$SEEDANCE_LIBRARY_DIR`, else the Videos folder plus SeeDance),
+/// looked up by the task's sidecar. Nothing is written.
 async fn saved(args: &CreateArgs, record: &TaskRecord) -> Option<SavedTask> {
     let root = args
         .save
