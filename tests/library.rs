@@ -300,6 +300,31 @@ async fn a_restart_fetches_nothing_already_saved() {
     assert_eq!(cdn.ranges("/v.mp4").len(), 2);
 }
 
+/// Two tasks with one short name (the same minute, prompt and first 8 id characters): the
+/// one never saved is not taken for a removed copy of the other.
+#[tokio::test]
+async fn a_task_sharing_a_saved_tasks_name_is_not_found_or_removed() {
+    let cdn = Cdn::start().await;
+    cdn.put("/v.mp4", mp4());
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let lib = library(tmp.path());
+    let saved = request(ID, "twin", cdn.url("/v.mp4"), None);
+    let twin_id = format!("{}ffffffffffff", &ID[..ID.len() - 12]);
+    assert_ne!(twin_id, ID);
+    assert_eq!(twin_id[..8], ID[..8]);
+    let twin = request(&twin_id, "twin", cdn.url("/v.mp4"), None);
+    let first = lib.save(&saved).await.expect("saved");
+    assert!(matches!(
+        lib.look_up(&saved).await,
+        Some(SaveState::Saved(_))
+    ));
+    assert_eq!(lib.look_up(&twin).await, None, "the twin was never saved");
+    assert_eq!(lib.find(&twin).await, None);
+    // Its video deleted, the saved one reads as removed.
+    std::fs::remove_file(&first.video.path).expect("rm");
+    assert_eq!(lib.look_up(&saved).await, Some(SaveState::Removed));
+}
+
 #[tokio::test]
 async fn hostile_and_cjk_prompts_name_files_inside_the_library() {
     let cdn = Cdn::start().await;

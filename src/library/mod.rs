@@ -141,7 +141,6 @@ pub enum SaveState {
 }
 
 impl SaveState {
-    /// `saving n %` where the size is known.
     /// The state a save ends in.
     pub fn after(result: &Result<SavedTask, SaveError>) -> Self {
         match result {
@@ -154,6 +153,7 @@ impl SaveState {
         }
     }
 
+    /// `saving n %` where the size is known.
     pub fn percent(&self) -> Option<u8> {
         match self {
             SaveState::Saving {
@@ -388,12 +388,24 @@ impl Library {
     /// recorded sizes (the CLI's way to know a task is saved; no file is read but the
     /// sidecar).
     pub async fn find(&self, request: &SaveRequest) -> Option<SavedTask> {
+        match self.look_up(request).await? {
+            SaveState::Saved(saved) => Some(saved),
+            _ => None,
+        }
+    }
+
+    /// The task's state by its sidecar: saved when the sidecar (this task's own, found as
+    /// a save names it) is there and its files are at their recorded sizes, removed when
+    /// the sidecar is there but the video is not, `None` when there is no sidecar.
+    pub async fn look_up(&self, request: &SaveRequest) -> Option<SaveState> {
         let (dir, names, sidecar) = save::locate(&self.inner.root, request).await;
-        let found = save::present(&dir, &sidecar?).await?;
-        Some(SavedTask {
-            sidecar: Some(dir.join(names.sidecar())),
-            ..found
-        })
+        match save::present(&dir, &sidecar?).await {
+            Some(found) => Some(SaveState::Saved(SavedTask {
+                sidecar: Some(dir.join(names.sidecar())),
+                ..found
+            })),
+            None => Some(SaveState::Removed),
+        }
     }
 
     /// Saves the task's video and last frame (a task already saved is not fetched again)

@@ -21,7 +21,6 @@ pub use folder::Roots;
 use super::SeedanceApp;
 use super::background::{Done, Job};
 use crate::api::Status;
-use crate::library::naming::TaskNames;
 use crate::library::{Library, LibraryEvent, SaveRequest, SaveState};
 use crate::task::TaskEntry;
 use std::collections::{HashMap, HashSet};
@@ -341,7 +340,7 @@ impl SeedanceApp {
             .future(&self.ctx, Job::Library, async move {
                 let mut found = library.recognise_saved(known).await;
                 for request in &requests {
-                    if let Some(state) = by_sidecar(&library, request).await {
+                    if let Some(state) = library.look_up(request).await {
                         library.set_state(&request.id, state.clone());
                         found.push((request.id.clone(), state));
                     }
@@ -394,19 +393,4 @@ impl SeedanceApp {
         let requests = self.library_unsaved();
         self.library_save(requests, true);
     }
-}
-
-/// A task's state from its sidecar in the library: saved when the sidecar is there and
-/// its files are at their recorded sizes, removed when the sidecar is there but the video
-/// is not, `None` when there is no sidecar.
-async fn by_sidecar(library: &Library, request: &SaveRequest) -> Option<SaveState> {
-    if let Some(saved) = library.find(request).await {
-        return Some(SaveState::Saved(saved));
-    }
-    let names = TaskNames::new(&request.id, request.prompt.as_deref(), request.created_at);
-    let sidecar = library.root().join(&names.month).join(names.sidecar());
-    tokio::fs::symlink_metadata(&sidecar)
-        .await
-        .is_ok()
-        .then_some(SaveState::Removed)
 }
