@@ -299,6 +299,12 @@ fn verify_library_finds_changed_and_missing_files() {
         saved(h.state(), &w.ids[2]).is_some(),
         "the intact one stays"
     );
+    // The history no longer records the changed and the missing files as the tasks'
+    // (Continue and posters read that record); the intact one keeps its record.
+    let recorded = |id: &str| h.state().book().get(id).is_some_and(|e| e.saved.is_some());
+    assert!(!recorded(&w.ids[0]), "changed");
+    assert!(!recorded(&w.ids[1]), "missing");
+    assert!(recorded(&w.ids[2]), "intact");
 }
 
 #[test]

@@ -215,7 +215,7 @@ impl SeedanceApp {
                     },
                 ),
             };
-            self.services.library.put(id, state);
+            self.library_put(id, state);
         }
         self.library_probe_sizes();
         self.services.library.recount(&self.session.book);
@@ -293,7 +293,17 @@ impl SeedanceApp {
                 .set_saved(id, Some(Arc::new(task.clone())));
             self.poster_saved_video(id);
         }
-        self.services.library.put(id.to_owned(), state);
+        self.library_put(id.to_owned(), state);
+    }
+
+    /// The window's state of a task's copy in the library. A copy found removed, changed
+    /// or unreadable (at start, by Verify, by a failed save) is no longer the history's
+    /// record of the task's files: Continue and posters read that record.
+    fn library_put(&mut self, id: String, state: SaveState) {
+        if matches!(state, SaveState::Removed | SaveState::Failed { .. }) {
+            self.session.book.set_saved(&id, None);
+        }
+        self.services.library.put(id, state);
     }
 
     /// Retry on a failed save (or a removed file the user wants back).
@@ -368,7 +378,7 @@ impl SeedanceApp {
                 }
                 self.poster_saved_video(&id);
             }
-            self.services.library.put(id, state);
+            self.library_put(id, state);
         }
     }
 
