@@ -134,6 +134,27 @@ fn a_watched_task_is_saved_as_it_finishes_and_a_restart_fetches_nothing() {
     );
 }
 
+/// A SeeDance link past its 24 h answers nothing worth asking: no `HEAD` is sent for it,
+/// the offer still counts it (its save will say "gone").
+#[test]
+fn no_size_is_asked_for_an_expired_link() {
+    let w = world(2, "succeeded");
+    let two_days_ago = unix_now() - 2.0 * 86_400.0;
+    let mut old = task(&w, &w.ids[0], "succeeded");
+    old["finished_at"] = two_days_ago.into();
+    w.api.insert(old);
+    let _enter = w.runtime.enter();
+    let mut h = window(&w, Duration::from_secs(600));
+    ui::step_until(&mut h, "answered", ui::all_answered);
+    ui::step_until(&mut h, "the offer with its size", |app| {
+        app.library_offer().is_some_and(|o| o.contains('≈'))
+    });
+    ui::step_for(&mut h, Duration::from_millis(300));
+    assert_eq!(w.files.heads(), 1, "only the live link is asked");
+    let offer = h.state().library_offer().expect("offer");
+    assert!(offer.starts_with("Save 2 finished videos"), "{offer}");
+}
+
 #[test]
 fn tasks_that_arrive_finished_are_offered_not_fetched() {
     let w = world(3, "succeeded");

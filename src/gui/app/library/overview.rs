@@ -93,7 +93,8 @@ impl LibrarySync {
 
 impl SeedanceApp {
     /// Sizes the videos "Save N" would fetch, once the library has said which tasks it
-    /// holds (no `HEAD` for a task that turns out saved), never twice for one task.
+    /// holds (no `HEAD` for a task that turns out saved, nor for a SeeDance link past its
+    /// 24 h), never twice for one task.
     pub(super) fn library_probe_sizes(&mut self) {
         let sync = &self.services.library;
         let Some(library) = sync.library.clone() else {
@@ -108,12 +109,15 @@ impl SeedanceApp {
             return;
         }
         let room = PROBED.saturating_sub(sync.sizes.known.len());
+        let now = crate::task::unix_now();
         let requests: Vec<SaveRequest> = self
             .session
             .book
             .entries()
             .iter()
             .filter(|e| sync.is_unsaved(e) && !sync.sizes.known.contains_key(&e.id))
+            // A link past its life answers nothing worth a request (nor a slot).
+            .filter(|e| super::link_expires_at(e).is_none_or(|at| at > now))
             .filter_map(|e| request_of(e))
             .take(room)
             .collect();
