@@ -329,6 +329,12 @@ fn continue_in_the_details_and_the_confirmation_before_creating() {
     w.h.key_press(Key::Escape);
     ui::step_for(&mut w.h, Duration::from_millis(300));
     assert!(w.api.video_bodies().is_empty(), "nothing after Escape");
+    assert!(
+        w.h.query_all_by_label_contains("Create 1 generation with")
+            .next()
+            .is_none(),
+        "Escape closed the confirmation"
+    );
     assert_eq!(w.h.state().book().len(), 3);
 
     // Enter confirms: exactly one POST, the frame inline as the first frame.

@@ -134,13 +134,24 @@ fn an_unreadable_listed_record_joins_the_grid_as_an_error() {
         .next()
         .expect("the listing says so");
     // Asked again on its own (the API may mend it): still its reason, not "not found".
+    let listed_at = h.state().book().get(&ids[1]).and_then(|e| e.checked_at);
     step_until(&mut h, "the unreadable one asked", |_| {
         server
             .requests()
             .iter()
             .any(|asked| asked == &vec![ids[1].clone()])
     });
-    ui::step_for(&mut h, std::time::Duration::from_millis(300));
+    // Its answer applied (asked after the listing), and still the same record's reason.
+    step_until(&mut h, "the answer to it", |app| {
+        app.book()
+            .get(&ids[1])
+            .is_some_and(|e| !e.awaiting && e.checked_at > listed_at)
+    });
     let entry = h.state().book().get(&ids[1]).expect("still listed");
     assert_eq!(entry.status, seedance_tasks::api::Status::Error);
+    let reason = entry.reason_text();
+    assert!(
+        reason.contains("number out of range at finished_at"),
+        "{reason}"
+    );
 }
