@@ -9,7 +9,7 @@ mod common;
 mod files;
 
 use base64::Engine;
-use common::{TestServer, make_ids, record};
+use common::{TestServer, make_ids, mean_difference, png, record};
 use files::FileServer;
 use serde_json::{Value, json};
 use std::process::Stdio;
@@ -61,17 +61,6 @@ async fn run_in(base: &str, library: &std::path::Path, args: &[&str]) -> Run {
         "token leaked"
     );
     r
-}
-
-fn png(width: u32, height: u32) -> Vec<u8> {
-    let image = image::RgbImage::from_fn(width, height, |x, y| {
-        image::Rgb([(x % 256) as u8, (y % 256) as u8, 40])
-    });
-    let mut bytes = std::io::Cursor::new(Vec::new());
-    image
-        .write_to(&mut bytes, image::ImageFormat::Png)
-        .expect("encode png");
-    bytes.into_inner()
 }
 
 /// A succeeded task of [`MODEL`] at 720p, 5 s, with a start image of its own.
@@ -135,7 +124,7 @@ fn text_of(body: &Value) -> String {
 async fn continue_sends_the_api_last_frame_image_at_its_own_size() {
     let api = TestServer::start().await;
     let files = FileServer::start().await;
-    let frame = png(640, 360);
+    let frame = png(640, 360, 40);
     files.put("/frame.png", frame.clone());
     files.put("/video.mp4", VIDEO.to_vec());
     let id = make_ids(1).remove(0);
@@ -255,27 +244,11 @@ async fn a_video_that_cannot_be_decoded_creates_nothing() {
     );
 }
 
-/// The mean per-channel difference of two images of the same size.
-fn mean_difference(a: &image::RgbImage, b: &image::RgbImage) -> f64 {
-    assert_eq!(a.dimensions(), b.dimensions());
-    let diff: u64 = a
-        .pixels()
-        .zip(b.pixels())
-        .map(|(x, y)| {
-            x.0.iter()
-                .zip(y.0)
-                .map(|(p, q)| u64::from(p.abs_diff(q)))
-                .sum::<u64>()
-        })
-        .sum();
-    diff as f64 / (f64::from(a.width()) * f64::from(a.height()) * 3.0)
-}
-
 #[tokio::test]
 async fn continue_uses_the_saved_files_when_the_links_have_expired() {
     let api = TestServer::start().await;
     let files = FileServer::start().await;
-    let frame = png(640, 360);
+    let frame = png(640, 360, 40);
     files.put("/frame.png", frame.clone());
     files.put("/video.mp4", VIDEO.to_vec());
     let ids = make_ids(2);
@@ -351,7 +324,7 @@ async fn continue_uses_the_saved_files_when_the_links_have_expired() {
 async fn a_saved_file_no_longer_there_falls_back_to_its_link() {
     let api = TestServer::start().await;
     let files = FileServer::start().await;
-    let frame = png(640, 360);
+    let frame = png(640, 360, 40);
     files.put("/frame.png", frame.clone());
     files.put("/video.mp4", VIDEO.to_vec());
     let id = make_ids(1).remove(0);

@@ -24,7 +24,7 @@ use seedance_tasks::gui::{RecordingOpener, SeedanceApp};
 use seedance_tasks::library::{Library, SaveRequest, SaveState};
 use serde_json::{Value, json};
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const VIDEO: &[u8] = include_bytes!("fixtures/media-h264-high-bframes.mp4");
 const LAST: &[u8] = include_bytes!("fixtures/media-h264-high-bframes-frame47.png");
@@ -160,18 +160,6 @@ fn status(h: &Harness<'_, SeedanceApp>) -> String {
         .status_message()
         .map(|m| m.text.clone())
         .unwrap_or_default()
-}
-
-fn until_said(h: &mut Harness<'_, SeedanceApp>, part: &str) {
-    let start = Instant::now();
-    while h.query_all_by_label_contains(part).next().is_none() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "never said: {part}"
-        );
-        h.step();
-        std::thread::sleep(Duration::from_millis(15));
-    }
 }
 
 #[test]
@@ -322,7 +310,7 @@ fn continue_in_the_details_and_the_confirmation_before_creating() {
     // Escape at the confirmation sends nothing.
     w.h.get_by_label("Create…").click();
     w.h.run_steps(3);
-    until_said(
+    ui::until_said(
         &mut w.h,
         "Create 1 generation with doubao-seedance-1-0-pro-250528",
     );
@@ -340,7 +328,7 @@ fn continue_in_the_details_and_the_confirmation_before_creating() {
     // Enter confirms: exactly one POST, the frame inline as the first frame.
     w.h.get_by_label("Create…").click();
     w.h.run_steps(3);
-    until_said(&mut w.h, "Create 1 generation with");
+    ui::until_said(&mut w.h, "Create 1 generation with");
     w.h.key_press(Key::Enter);
     ui::step_until(&mut w.h, "the created task", |app| app.book().len() == 4);
     ui::step_for(&mut w.h, Duration::from_millis(300));

@@ -14,8 +14,8 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use seedance_tasks::api::Status;
 use seedance_tasks::gui::{RecordingOpener, SeedanceApp};
-use std::time::{Duration, Instant};
-use ui::{all_answered, step_for, step_until};
+use std::time::Duration;
+use ui::{all_answered, step_for, step_until, until_said};
 
 fn window(
     ids: &[String],
@@ -48,18 +48,6 @@ fn window_of(
         step_until(&mut h, "the token in use", |app| app.has_backend());
     }
     (runtime, server, h)
-}
-
-fn until_said(h: &mut Harness<'_, SeedanceApp>, part: &str) {
-    let start = Instant::now();
-    while h.query_all_by_label_contains(part).next().is_none() {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "never said: {part}"
-        );
-        h.step();
-        std::thread::sleep(Duration::from_millis(15));
-    }
 }
 
 fn open_panel_with_prompt(h: &mut Harness<'_, SeedanceApp>, prompt: &str) {

@@ -114,3 +114,18 @@ pub fn set_window_focused(h: &mut Harness<'_, SeedanceApp>, focused: bool) {
         .or_default()
         .focused = Some(focused);
 }
+
+/// Steps until some widget's label contains `part` (a status line, a dialog's question),
+/// for up to 20 s.
+pub fn until_said(h: &mut Harness<'_, SeedanceApp>, part: &str) {
+    use egui_kittest::kittest::Queryable;
+    let start = Instant::now();
+    while h.query_all_by_label_contains(part).next().is_none() {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "never said: {part}"
+        );
+        h.step();
+        std::thread::sleep(Duration::from_millis(15));
+    }
+}
