@@ -463,7 +463,8 @@ async fn a_size_is_known_before_saving_only_from_a_2xx_head_of_a_video() {
         ask("expired", cdn.url("/expired")),
         ask("hangs", cdn.url("/hang")),
         // The link rule of saves: plain http only to this computer, web links only.
-        ask("clear-text", "http://example.com/v.mp4".into()),
+        // (TEST-NET-1: never a live host, whatever the rule does.)
+        ask("clear-text", "http://192.0.2.1/v.mp4".into()),
         ask("file", "file:///etc/passwd".into()),
         SaveRequest {
             video_url: None,
@@ -489,6 +490,11 @@ async fn a_size_is_known_before_saving_only_from_a_2xx_head_of_a_video() {
     assert!(
         cdn.ranges("/v.mp4").iter().all(Option::is_none),
         "no body asked for"
+    );
+    let heads = cdn.heads("/v.mp4");
+    assert!(
+        !heads.is_empty() && heads.iter().all(|h| *h),
+        "only HEADs: {heads:?}"
     );
 }
 

@@ -40,7 +40,8 @@ struct State {
     files: Mutex<HashMap<String, Vec<u8>>>,
     faults: Mutex<HashMap<String, Fault>>,
     /// Each request: its path and its Range header.
-    log: Mutex<Vec<(String, Option<String>)>>,
+    /// Each request: its path, its Range header, and whether it was a `HEAD`.
+    log: Mutex<Vec<(String, Option<String>, bool)>>,
 }
 
 #[derive(Clone)]
@@ -90,8 +91,20 @@ impl Cdn {
             .lock()
             .expect("lock")
             .iter()
-            .filter(|(p, _)| p == path)
-            .map(|(_, r)| r.clone())
+            .filter(|(p, _, _)| p == path)
+            .map(|(_, r, _)| r.clone())
+            .collect()
+    }
+
+    /// Whether each request for `path` was a `HEAD`, in order.
+    pub fn heads(&self, path: &str) -> Vec<bool> {
+        self.state
+            .log
+            .lock()
+            .expect("lock")
+            .iter()
+            .filter(|(p, _, _)| p == path)
+            .map(|(_, _, head)| *head)
             .collect()
     }
 
@@ -121,12 +134,13 @@ async fn serve(mut stream: TcpStream, state: Arc<State>) {
             .lock()
             .expect("lock")
             .iter()
-            .any(|(p, _)| *p == path);
+            // A HEAD (a size probe) does not use up a fault meant for the fetch.
+            .any(|(p, _, head)| *p == path && !head);
         state
             .log
             .lock()
             .expect("lock")
-            .push((path.clone(), range.clone()));
+            .push((path.clone(), range.clone(), head_only));
         let fault = state.faults.lock().expect("lock").get(&path).cloned();
         let file = state.files.lock().expect("lock").get(&path).cloned();
         let Some(body) = file else {
