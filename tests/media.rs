@@ -5,6 +5,9 @@
 //! no ffmpeg, except the fallback tests (skipped when there is none, unless
 //! SEEDANCE_REQUIRE_FFMPEG=1).
 
+#[path = "common/ffmpeg.rs"]
+mod ffmpeg;
+
 use image::RgbImage;
 use seedance_tasks::media::{self, MediaError, PrefixStatus};
 use std::path::PathBuf;
@@ -185,22 +188,9 @@ fn damaged_frames_give_a_reason_not_a_crash() {
     }
 }
 
-/// Whether an `ffmpeg` runs here. Without one, the fallback tests are skipped unless
-/// SEEDANCE_REQUIRE_FFMPEG=1 (then a missing ffmpeg fails them).
+/// Whether the fallback's ffmpeg runs here (tests/common/ffmpeg.rs).
 fn has_ffmpeg() -> bool {
-    let found = std::process::Command::new("ffmpeg")
-        .arg("-version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        let required = std::env::var("SEEDANCE_REQUIRE_FFMPEG").is_ok_and(|v| v == "1");
-        assert!(
-            !required,
-            "SEEDANCE_REQUIRE_FFMPEG=1 but ffmpeg does not run"
-        );
-        eprintln!("skipped: no ffmpeg on PATH");
-    }
-    found
+    ffmpeg::available()
 }
 
 #[test]
