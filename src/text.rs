@@ -115,6 +115,20 @@ pub fn holds_token(text: &str, token: &str) -> bool {
     has_hidden(text) && redact_spread(text, token) != text
 }
 
+/// [`redact`] of `text` when it holds the token ([`holds_token`]), `None` when it does
+/// not: one pass where the two would take two.
+pub fn redacted_if_held(text: &str, token: &str) -> Option<String> {
+    let token = token.trim();
+    if token.chars().count() < MIN_SECRET_CHARS {
+        return None;
+    }
+    if has_hidden(text) {
+        let hidden = redact_spread(text, token);
+        return (hidden != text).then_some(hidden);
+    }
+    text.contains(token).then(|| text.replace(token, REDACTED))
+}
+
 /// [`redact`] where the token may be split by what a terminal does not show.
 fn redact_spread(text: &str, token: &str) -> String {
     let shown: Vec<(usize, char)> = Visible::new(text).collect();
@@ -261,6 +275,26 @@ fn is_bidi_control(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn redacted_if_held_agrees_with_holds_token_and_redact() {
+        let token = "sk-abcdef0123456789";
+        for text in [
+            "plain sk-abcdef0123456789 here",
+            "split sk-abc\u{1b}[31mdef0123456789 here",
+            "zero sk-abcdef\u{200b}0123456789 width",
+            "nothing of it",
+            "sk-abcdef012345678 one short",
+        ] {
+            let once = redacted_if_held(text, token);
+            assert_eq!(once.is_some(), holds_token(text, token), "{text:?}");
+            assert_eq!(
+                once.unwrap_or_else(|| text.to_owned()),
+                redact(text, token),
+                "{text:?}"
+            );
+        }
+    }
 
     #[test]
     fn elapsed_reads_like_the_window() {

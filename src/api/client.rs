@@ -351,8 +351,8 @@ fn interpret(
 /// the token once decoded, which the cut on the body's text cannot see.
 fn hide_token(mut e: ApiError, token: &str) -> ApiError {
     let hide = |s: &mut String| {
-        if crate::text::holds_token(s, token) {
-            *s = crate::text::redact(s, token);
+        if let Some(hidden) = crate::text::redacted_if_held(s, token) {
+            *s = hidden;
         }
     };
     hide(&mut e.message);

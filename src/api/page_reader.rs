@@ -136,8 +136,7 @@ impl<'de> de::Deserialize<'de> for Count {
 }
 /// `text` with the token hidden, when there is one.
 fn screen(text: String, token: Option<&str>) -> String {
-    match token {
-        Some(token) if crate::text::holds_token(&text, token) => crate::text::redact(&text, token),
-        _ => text,
-    }
+    token
+        .and_then(|token| crate::text::redacted_if_held(&text, token))
+        .unwrap_or(text)
 }

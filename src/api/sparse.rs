@@ -235,12 +235,9 @@ impl Ctx<'_> {
 
     /// The string with the token hidden (and noted) when it holds it.
     fn screen(&self, s: &str) -> Option<String> {
-        let token = self.token?;
-        if !crate::text::holds_token(s, token) {
-            return None;
-        }
+        let hidden = crate::text::redacted_if_held(s, self.token?)?;
         self.token_seen.set(true);
-        Some(crate::text::redact(s, token))
+        Some(hidden)
     }
 }
 
