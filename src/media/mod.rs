@@ -246,7 +246,6 @@ fn frame_with(
     let track = demux::video_track(&moov)?;
     let mut codec = Codec::of_track(&track);
     limits::check_size(track.size.0, track.size.1)?;
-    let mut answer = None;
     for backend in backends {
         if !backend.decodes(&codec) {
             continue;
@@ -256,18 +255,13 @@ fn frame_with(
             // parameter set in a profile OpenH264 does not decode): the next back end
             // that decodes that is asked.
             Err(MediaError::Unsupported { codec: name }) if codec == Codec::H264 => {
-                answer = Some(Err(MediaError::Unsupported {
-                    codec: name.clone(),
-                }));
                 codec = Codec::H264Profile(name);
             }
             other => return other,
         }
     }
-    answer.unwrap_or_else(|| {
-        Err(MediaError::Unsupported {
-            codec: codec.to_string(),
-        })
+    Err(MediaError::Unsupported {
+        codec: codec.to_string(),
     })
 }
 
