@@ -272,6 +272,15 @@ fn is_bidi_control(c: char) -> bool {
     )
 }
 
+/// "1 task", "3 tasks": counts that read naturally for one and for many.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

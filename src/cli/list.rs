@@ -71,8 +71,8 @@ pub(super) async fn run(cli: &Cli, args: &ListArgs) -> u8 {
     let bad = listing.unreadable.len();
     if bad > 0 {
         eprintln!(
-            "{bad} listed record{} could not be read (shown as errors)",
-            if bad == 1 { "" } else { "s" }
+            "{} could not be read (shown as errors)",
+            text::count(bad, "listed record", "listed records")
         );
     }
     warn_odd_items(listing.nameless, listing.beyond_limit);
@@ -125,18 +125,10 @@ pub(super) async fn run(cli: &Cli, args: &ListArgs) -> u8 {
     }
 }
 
-/// What a listing sent besides tasks, on stderr: items with no readable id, and items past
-/// the page size asked.
+/// What a listing sent besides tasks, on stderr (`engine::left_out`).
 fn warn_odd_items(nameless: usize, beyond_limit: usize) {
-    if nameless > 0 {
-        eprintln!(
-            "warning: {nameless} listed item(s) named no task (no readable id) and were left out"
-        );
-    }
-    if beyond_limit > 0 {
-        eprintln!(
-            "warning: the API sent {beyond_limit} item(s) past the page size asked; they were left out"
-        );
+    for said in engine::left_out(nameless, beyond_limit) {
+        eprintln!("warning: {said}");
     }
 }
 

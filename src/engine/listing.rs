@@ -102,6 +102,24 @@ pub enum ListEvent {
     },
 }
 
+/// What a listing sent besides tasks, one sentence each (no full stop): items that named
+/// no task, and items past the page size asked. Empty when there were none. The CLI and
+/// the window say these the same way.
+pub fn left_out(nameless: usize, beyond_limit: usize) -> Vec<String> {
+    let mut said = Vec::new();
+    if nameless > 0 {
+        said.push(format!(
+            "{nameless} listed item(s) named no task (no readable id) and were left out"
+        ));
+    }
+    if beyond_limit > 0 {
+        said.push(format!(
+            "the API sent {beyond_limit} item(s) past the page size asked; they were left out"
+        ));
+    }
+    said
+}
+
 /// A complete listing.
 #[derive(Debug, Clone)]
 pub struct Listing {

@@ -30,7 +30,7 @@ pub use follow::{
 pub use handle::test_token;
 pub use listing::{
     LIST_CONCURRENCY, ListCancel, ListError, ListEvent, ListEvents, ListProgress, ListRequest,
-    Listing, UNSUPPORTED_MESSAGE, newest_first,
+    Listing, UNSUPPORTED_MESSAGE, left_out, newest_first,
 };
 pub use runner::spawn;
 

@@ -217,14 +217,7 @@ impl StatusLine {
     }
 }
 
-/// "1 task", "3 tasks": counts that read naturally for one and for many.
-pub fn count(n: usize, one: &str, many: &str) -> String {
-    if n == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{n} {many}")
-    }
-}
+pub use crate::text::count;
 
 #[cfg(test)]
 mod tests {

@@ -331,18 +331,8 @@ impl SeedanceApp {
 
 /// What a listing sent besides tasks, said after its counts ("" when nothing).
 fn odd_items(nameless: usize, beyond_limit: usize) -> String {
-    let mut said = String::new();
-    if nameless > 0 {
-        said.push_str(&format!(
-            " {} named no task.",
-            count(nameless, "listed item", "listed items")
-        ));
-    }
-    if beyond_limit > 0 {
-        said.push_str(&format!(
-            " {} past the page size were ignored.",
-            count(beyond_limit, "item", "items")
-        ));
-    }
-    said
+    engine::left_out(nameless, beyond_limit)
+        .iter()
+        .map(|said| format!(" {said}."))
+        .collect()
 }
