@@ -286,7 +286,8 @@ impl std::fmt::Debug for Library {
 /// How a [`Library`] is put together; [`LibraryBuilder::open`] finishes it.
 pub struct LibraryBuilder {
     root: PathBuf,
-    client: WebClient,
+    /// Built at `open` when none is given (building one loads the system's certificates).
+    client: Option<WebClient>,
     slots: Arc<Semaphore>,
     retry: RetryPolicy,
     probe_timeout: std::time::Duration,
@@ -296,7 +297,7 @@ pub struct LibraryBuilder {
 
 impl LibraryBuilder {
     pub fn client(mut self, client: WebClient) -> Self {
-        self.client = client;
+        self.client = Some(client);
         self
     }
 
@@ -333,7 +334,7 @@ impl LibraryBuilder {
         Library {
             inner: Arc::new(Inner {
                 root: self.root,
-                client: self.client.0,
+                client: self.client.unwrap_or_default().0,
                 slots: self.slots,
                 retry: self.retry,
                 probe_timeout: self.probe_timeout,
@@ -351,7 +352,7 @@ impl Library {
     pub fn builder(root: PathBuf) -> LibraryBuilder {
         LibraryBuilder {
             root,
-            client: WebClient::default(),
+            client: None,
             slots: media_slots(),
             retry: RetryPolicy::default(),
             probe_timeout: PROBE_TIMEOUT,

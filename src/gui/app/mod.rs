@@ -140,6 +140,8 @@ impl SeedanceApp {
             account: AccountSync::new(options.follow_interval),
             generate: GenerateRun::default(),
         };
+        // One client for media links: building one loads the system's certificates.
+        let web = crate::download::WebClient::default();
         let services = Services {
             engine: None,
             engine_config: options.engine,
@@ -156,10 +158,11 @@ impl SeedanceApp {
                         chosen: None,
                         default: options.library,
                     },
+                    web.clone(),
                 )
             },
             poster_queue: posters::PosterQueue::new(options.posters),
-            web: crate::download::WebClient::default(),
+            web,
             keyring: None,
             opener: options.opener,
             dialogs: options.dialogs,

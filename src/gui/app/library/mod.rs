@@ -21,7 +21,7 @@ pub use folder::Roots;
 use super::SeedanceApp;
 use super::background::{Done, Job};
 use crate::api::Status;
-use crate::library::{Library, LibraryEvent, SaveRequest, SaveState};
+use crate::library::{Library, LibraryEvent, SaveRequest, SaveState, WebClient};
 use crate::task::TaskEntry;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -32,6 +32,8 @@ use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
 #[derive(Default)]
 pub struct LibrarySync {
     library: Option<Library>,
+    /// The window's one client for media links, shared with every library it opens.
+    web: Option<WebClient>,
     events: Option<UnboundedReceiver<LibraryEvent>>,
     /// Where the folder comes from: the environment, the window's choice, the default.
     roots: Roots,
@@ -77,9 +79,11 @@ impl LibrarySync {
     }
 
     /// The library at `roots.root()` whose events wake the window; none without a root.
-    pub fn new(ctx: &egui::Context, roots: Roots) -> Self {
+    /// It fetches with `web`, the window's client, not one of its own.
+    pub fn new(ctx: &egui::Context, roots: Roots, web: WebClient) -> Self {
         let mut sync = Self {
             roots,
+            web: Some(web),
             scanned: u64::MAX,
             ..Self::default()
         };
@@ -103,6 +107,7 @@ impl LibrarySync {
         let ctx = ctx.clone();
         self.library = Some(
             Library::builder(root)
+                .client(self.web.clone().unwrap_or_default())
                 .events(tx, Some(Arc::new(move || ctx.request_repaint())))
                 .open(),
         );
